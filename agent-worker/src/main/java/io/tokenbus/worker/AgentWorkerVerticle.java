@@ -1,0 +1,111 @@
+package io.tokenbus.worker;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.Priority;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.codec.EventCodecs;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.worker.backend.BackendException;
+import io.tokenbus.worker.backend.Backends;
+import io.tokenbus.worker.backend.ModelBackend;
+import io.tokenbus.worker.run.JobRun;
+import io.tokenbus.worker.workflow.Workflows;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Owns the jobs running on this worker. Takes jobs from {@code tokenbus.worker.run} (point-to-point, so the event bus
+ * spreads them across worker instances), runs each as a {@link JobRun}, and stops one on {@code tokenbus.worker.cancel}.
+ */
+public final class AgentWorkerVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(AgentWorkerVerticle.class);
+
+  private final WorkerConfig config;
+  private final MeterRegistry registry;
+  private final Function<io.vertx.core.Vertx, Backends> backendsFactory;
+  private final Map<String, JobRun> running = new HashMap<>();
+  private final Workflows workflows = new Workflows();
+  private Backends backends;
+  private MessageConsumer<JobAssignment> runConsumer;
+  private MessageConsumer<JsonObject> cancelConsumer;
+  private Counter accepted;
+  private Counter refused;
+
+  /** @param backendsFactory builds the model backends on this verticle's Vert.x (so they run on its context) */
+  public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry, Function<io.vertx.core.Vertx, Backends> backendsFactory) {
+    this.config = config;
+    this.registry = registry;
+    this.backendsFactory = backendsFactory;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventCodecs.register(vertx.eventBus());
+    backends = backendsFactory.apply(vertx);
+    backends.all().forEach((name, b) -> log.info("backend '" + name + "' serves model " + b.defaultModel() + " by default"));
+    accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
+    refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
+    Gauge.builder("tokenbus_worker_jobs_running", running, Map::size).register(registry);
+    runConsumer = vertx.eventBus().consumer(Addresses.WORKER_RUN, this::run);
+    cancelConsumer = vertx.eventBus().consumer(Addresses.WORKER_CANCEL, this::cancel);
+    return Future.all(runConsumer.completion(), cancelConsumer.completion())
+      .onSuccess(v -> log.info("agent worker ready " + config.toJson().encode()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    List.copyOf(running.values()).forEach(JobRun::cancel);
+    return Future.all(runConsumer.unregister(), cancelConsumer.unregister()).eventually(() -> backends.close());
+  }
+
+  private void run(Message<JobAssignment> m) {
+    JobAssignment a = m.body();
+    int limit = a.request().priority() == Priority.BACKGROUND ? Math.max(1, config.maxConcurrentJobs() / 2) : config.maxConcurrentJobs();
+    if (running.size() >= limit) {
+      refused.increment();
+      m.reply(new TokenbusException(ErrorCode.TOO_MANY_JOBS,
+        "worker is running " + running.size() + " jobs (limit " + limit + " for " + a.request().priority().wire() + ")").toReply());
+      return;
+    }
+    ModelBackend backend;
+    try {
+      backend = backends.choose(a.request().backend());
+    } catch (BackendException e) {
+      m.reply(TokenbusException.invalid(e.getMessage()).toReply());
+      return;
+    }
+    String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
+    JobRun run = new JobRun(vertx, config, a, backend, model, r -> running.remove(r.jobId()));
+    running.put(a.jobId(), run);
+    accepted.increment();
+    m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));
+    run.start(workflows.forType(a.request().type()));
+  }
+
+  private void cancel(Message<JsonObject> m) {
+    String jobId = m.body().getString("jobId");
+    JobRun run = JobIds.valid(jobId) ? running.get(jobId) : null;
+    if (run != null) {
+      run.cancel();
+    }
+  }
+
+  /** For tests and health: jobs running now. */
+  public int runningJobs() {
+    return running.size();
+  }
+}

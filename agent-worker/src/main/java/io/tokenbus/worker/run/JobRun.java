@@ -1,0 +1,327 @@
+package io.tokenbus.worker.run;
+
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.ChunkMetadata;
+import io.tokenbus.events.JobError;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.ProgressEvent;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.Step;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.worker.WorkerConfig;
+import io.tokenbus.worker.backend.BackendException;
+import io.tokenbus.worker.backend.ChatMessage;
+import io.tokenbus.worker.backend.Generation;
+import io.tokenbus.worker.backend.GenerationRequest;
+import io.tokenbus.worker.backend.ModelBackend;
+import io.tokenbus.worker.backend.TokenSink;
+import io.tokenbus.worker.workflow.StepRunner;
+import io.tokenbus.worker.workflow.Workflow;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One job on one worker: turns backend tokens into dense, batched model:chunk events, persists them through the
+ * checkpoint store and only then publishes them, so every chunk a client sees live is already replayable.
+ *
+ * <p>At most one checkpoint write is in flight per job; chunks produced meanwhile wait in a bounded outbox and go out
+ * together in the next write (natural batching under load). When the outbox is full the model is paused. Runs on
+ * the owning verticle's context only.
+ */
+public final class JobRun implements StepRunner {
+  private final Vertx vertx;
+  private final EventBus eb;
+  private final WorkerConfig config;
+  private final String jobId;
+  private final JobRequest request;
+  private final ModelBackend backend;
+  private final String model;
+  private final Consumer<JobRun> onDone;
+
+  private final StringBuilder output = new StringBuilder();
+  private final StringBuilder batchText = new StringBuilder();
+  private final ArrayDeque<Object> outbox = new ArrayDeque<>();
+  private int batchTokens;
+  private Step batchStep;
+  private long flushTimer = -1;
+  private long nextSequence = 1;
+  private long tokenCount;
+  private long firstTokenAt;
+
+  private Generation current;
+  private boolean paused;
+  private boolean appendInFlight;
+  private StatusEvent terminal;
+  private boolean done;
+
+  public JobRun(Vertx vertx, WorkerConfig config, JobAssignment assignment, ModelBackend backend, String model,
+                Consumer<JobRun> onDone) {
+    this.vertx = vertx;
+    this.eb = vertx.eventBus();
+    this.config = config;
+    this.jobId = assignment.jobId();
+    this.request = assignment.request();
+    this.backend = backend;
+    this.model = model;
+    this.onDone = onDone;
+  }
+
+  public String jobId() {
+    return jobId;
+  }
+
+  public JobRequest request() {
+    return request;
+  }
+
+  public void start(Workflow workflow) {
+    Future<Void> run;
+    try {
+      run = workflow.run(request, this);
+    } catch (RuntimeException e) {
+      run = Future.failedFuture(e);
+    }
+    run.onComplete(ar -> {
+      if (ar.succeeded()) {
+        close(JobState.COMPLETED, null);
+      } else if (ar.cause() instanceof BackendException be) {
+        close(JobState.FAILED, be.toJobError());
+      } else {
+        close(JobState.FAILED, new JobError(JobError.INTERNAL, String.valueOf(ar.cause().getMessage())));
+      }
+    });
+  }
+
+  /** Stops generation now; what was produced so far is persisted, then job:cancelled ends the stream. */
+  public void cancel() {
+    close(JobState.CANCELLED, null);
+  }
+
+  @Override
+  public String model() {
+    return model;
+  }
+
+  @Override
+  public Future<String> generate(Step step, List<ChatMessage> messages) {
+    if (terminal != null) {
+      return Future.failedFuture(new BackendException(JobError.INTERNAL, "job is closing"));
+    }
+    Promise<String> promise = Promise.promise();
+    StringBuilder stepText = new StringBuilder();
+    current = backend.generate(new GenerationRequest(model, messages, seed()), new TokenSink() {
+      @Override
+      public void onToken(String text) {
+        stepText.append(text);
+        token(step, text);
+      }
+
+      @Override
+      public void onEnd() {
+        current = null;
+        promise.tryComplete(stepText.toString());
+      }
+
+      @Override
+      public void onError(BackendException error) {
+        current = null;
+        promise.tryFail(error);
+      }
+    });
+    if (paused) {
+      current.pause();
+    }
+    return promise.future();
+  }
+
+  @Override
+  public void text(Step step, String text) {
+    token(step, text);
+  }
+
+  @Override
+  public void progress(int percent, Step step) {
+    if (terminal != null) {
+      return;
+    }
+    flushBatch();
+    outbox.add(new ProgressEvent(jobId, percent, step, null));
+    pump();
+  }
+
+  private long seed() {
+    return ((long) request.prompt().hashCode() << 8) ^ request.type().ordinal();
+  }
+
+  private void token(Step step, String text) {
+    if (terminal != null || text.isEmpty()) {
+      return;
+    }
+    if (tokenCount++ == 0) {
+      firstTokenAt = System.nanoTime();
+    }
+    output.append(text);
+    if (batchTokens > 0 && batchStep != step) {
+      flushBatch();
+    }
+    batchStep = step;
+    batchText.append(text);
+    if (++batchTokens >= request.batch()) {
+      flushBatch();
+    } else if (flushTimer < 0) {
+      flushTimer = vertx.setTimer(config.flushDelayMs(), id -> {
+        flushTimer = -1;
+        flushBatch();
+      });
+    }
+  }
+
+  private void flushBatch() {
+    if (flushTimer >= 0) {
+      vertx.cancelTimer(flushTimer);
+      flushTimer = -1;
+    }
+    if (batchTokens == 0) {
+      return;
+    }
+    outbox.add(new ChunkEvent(jobId, batchText.toString(), nextSequence++, System.currentTimeMillis(),
+      new ChunkMetadata(batchStep, model, tokensPerSecond(), batchTokens)));
+    batchText.setLength(0);
+    batchTokens = 0;
+    if (!paused && outbox.size() >= config.maxBufferedChunks() && current != null) {
+      paused = true;
+      current.pause();
+    }
+    pump();
+  }
+
+  private Double tokensPerSecond() {
+    double secs = (System.nanoTime() - firstTokenAt) / 1e9;
+    return secs < 0.001 ? null : Math.round(tokenCount / secs * 10) / 10.0;
+  }
+
+  private void close(JobState state, JobError error) {
+    if (terminal != null) {
+      return;
+    }
+    if (current != null) {
+      current.cancel();
+      current = null;
+    }
+    flushBatch();
+    String result = state == JobState.COMPLETED && output.length() <= config.maxResultChars() ? output.toString() : null;
+    terminal = new StatusEvent(state, jobId, nextSequence - 1, result, error);
+    pump();
+  }
+
+  /** Sends the next checkpoint write if none is in flight; publishes its events once it is stored. */
+  private void pump() {
+    if (appendInFlight || done || (outbox.isEmpty() && terminal == null)) {
+      return;
+    }
+    List<ChunkEvent> chunks = new ArrayList<>();
+    List<Object> publish = new ArrayList<>();
+    while (!outbox.isEmpty() && chunks.size() < config.maxChunksPerAppend()) {
+      Object e = outbox.poll();
+      publish.add(e);
+      if (e instanceof ChunkEvent c) {
+        chunks.add(c);
+      }
+    }
+    StatusEvent closing = outbox.isEmpty() ? terminal : null;
+    if (chunks.isEmpty() && closing == null) {
+      publish.forEach(this::publish); // progress only: nothing to persist
+      pump();
+      return;
+    }
+    appendInFlight = true;
+    append(new AppendRequest(jobId, chunks, closing), config.appendRetries()).onComplete(ar -> {
+      appendInFlight = false;
+      if (ar.failed()) {
+        // The store is gone for good: say so live (cannot be persisted) and stop.
+        TokenbusException e = TokenbusException.from(ar.cause());
+        if (current != null) {
+          current.cancel();
+        }
+        publish.forEach(this::publish);
+        StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, chunks.isEmpty() ? nextSequence - 1 : chunks.get(0).sequence() - 1,
+          null, new JobError(JobError.CHECKPOINT_FAILED, e.getMessage()));
+        eb.publish(Addresses.status(jobId), failed);
+        finish();
+        return;
+      }
+      AppendResult r = ar.result();
+      if (!r.accepted()) {
+        // Closed elsewhere (cancel fallback of a gateway): the closer published the terminal event.
+        if (current != null) {
+          current.cancel();
+          current = null;
+        }
+        finish();
+        return;
+      }
+      publish.forEach(this::publish);
+      if (closing != null) {
+        eb.publish(Addresses.status(jobId), r.terminal() != null ? r.terminal() : closing);
+        finish();
+        return;
+      }
+      if (paused && outbox.size() <= config.maxBufferedChunks() / 2) {
+        paused = false;
+        if (current != null) {
+          current.resume();
+        }
+      }
+      pump();
+    });
+  }
+
+  private Future<AppendResult> append(AppendRequest req, int retriesLeft) {
+    return eb.<AppendResult>request(Addresses.CHECKPOINT_APPEND, req).map(m -> m.body()).recover(e -> {
+      TokenbusException te = TokenbusException.from(e);
+      if (retriesLeft <= 0 || !te.code().retryable) {
+        return Future.failedFuture(te);
+      }
+      long backoff = 50L << Math.min(6, config.appendRetries() - retriesLeft);
+      Promise<AppendResult> p = Promise.promise();
+      vertx.setTimer(backoff, id -> append(req, retriesLeft - 1).onComplete(p));
+      return p.future();
+    });
+  }
+
+  private void publish(Object event) {
+    if (event instanceof ChunkEvent c) {
+      eb.publish(Addresses.chunk(jobId), c);
+    } else if (event instanceof ProgressEvent p) {
+      eb.publish(Addresses.progress(jobId), p);
+    }
+  }
+
+  private void finish() {
+    if (!done) {
+      done = true;
+      if (flushTimer >= 0) {
+        vertx.cancelTimer(flushTimer);
+      }
+      outbox.clear();
+      onDone.accept(this);
+    }
+  }
+
+  /** For tests: true once nothing more will be sent. */
+  public boolean isDone() {
+    return done;
+  }
+
+}

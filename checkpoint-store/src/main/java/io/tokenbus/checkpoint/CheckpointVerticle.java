@@ -1,0 +1,184 @@
+package io.tokenbus.checkpoint;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.codec.EventCodecs;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.ReplayRequest;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Owns the Redis chunk log. Answers {@code tokenbus.checkpoint.open|append|replay}.
+ *
+ * <p>Layout per job (see docs/protocol.md, "Checkpoint store"): a hash {@code tb:job:{id}:meta} with state, last
+ * sequence, creation data and the terminal event, and a stream {@code tb:job:{id}:log} whose entry ids are
+ * {@code <sequence>-0}. Stream ids make "after N" an O(log n) range read and keep entries ordered; the scripts make
+ * every write atomic and idempotent. Both keys expire after the retention, counted from the last write.
+ */
+public final class CheckpointVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(CheckpointVerticle.class);
+
+  private final CheckpointConfig config;
+  private final MeterRegistry registry;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Redis redis;
+  private RedisPipeline pipeline;
+  private String[] shas;
+  private Counter chunksStored;
+
+  public CheckpointVerticle(CheckpointConfig config, MeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventCodecs.register(vertx.eventBus());
+    RedisOptions options = new RedisOptions().setConnectionString(config.redisUrl())
+      .setMaxPoolSize(config.poolSize()).setMaxPoolWaiting(Math.max(64, config.maxInFlight() * 4));
+    redis = Redis.createClient(vertx, options);
+    pipeline = new RedisPipeline(context, redis, config,
+      DistributionSummary.builder("tokenbus_checkpoint_batch_commands").description("Redis commands per pipelined round trip")
+        .register(registry));
+    chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
+    return Scripts.load(redis)
+      .onSuccess(s -> shas = s)
+      .compose(v -> Future.all(
+        consume(Addresses.CHECKPOINT_OPEN, this::open),
+        consume(Addresses.CHECKPOINT_APPEND, this::append),
+        consume(Addresses.CHECKPOINT_REPLAY, this::replay)))
+      .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList())
+      .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
+  }
+
+  private <T, R> Future<Void> consume(String address, Function<T, Future<R>> op) {
+    MessageConsumer<T> c = vertx.eventBus().consumer(address, (Message<T> m) -> {
+      Future<R> f;
+      try {
+        f = op.apply(m.body());
+      } catch (TokenbusException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(ar -> {
+        if (ar.succeeded()) {
+          m.reply(ar.result());
+        } else {
+          TokenbusException e = TokenbusException.from(ar.cause());
+          if (e.code() == ErrorCode.INTERNAL || e.code() == ErrorCode.STORE_UNAVAILABLE) {
+            log.warn("checkpoint " + address + " failed: " + e.getMessage());
+          }
+          m.reply(e.toReply());
+        }
+      });
+    });
+    consumers.add(c);
+    return c.completion();
+  }
+
+  Future<Boolean> open(JobAssignment a) {
+    JobKeys k = JobKeys.of(a.jobId());
+    return script(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
+      String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model()))
+      .map(r -> r.toInteger() == 1);
+  }
+
+  Future<AppendResult> append(AppendRequest req) {
+    JobKeys k = JobKeys.of(req.jobId());
+    List<String> args = new ArrayList<>(4 + req.chunks().size());
+    args.add(String.valueOf(config.retention().toMillis()));
+    args.add(String.valueOf(req.chunks().isEmpty() ? 0 : req.chunks().get(0).sequence()));
+    StatusEvent t = req.terminal();
+    args.add(t == null ? "" : t.state().wire());
+    args.add(t == null ? "" : t.toJson().encode());
+    for (ChunkEvent c : req.chunks()) {
+      args.add(c.toJson().encode());
+    }
+    return script(Scripts.APPEND, List.of(k.meta(), k.log()), args).compose(r -> {
+      String outcome = r.get(0).toString();
+      long last = r.get(1).toLong();
+      switch (outcome) {
+        case "missing":
+          return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
+        case "gap":
+          return Future.failedFuture(new TokenbusException(ErrorCode.CONFLICT,
+            "job " + req.jobId() + " has " + last + " chunks stored; next append must start at " + (last + 1)));
+        default:
+          chunksStored.increment(req.chunks().size());
+          JobState state = JobState.fromWire(r.get(2).toString());
+          StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
+          return Future.succeededFuture(new AppendResult("ok".equals(outcome), last, state, terminal));
+      }
+    });
+  }
+
+  Future<JobSnapshot> replay(ReplayRequest req) {
+    JobKeys k = JobKeys.of(req.jobId());
+    int limit = req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
+    return script(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
+      .compose(r -> {
+        if (r == null) {
+          return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
+        }
+        long last = r.get(1).toLong();
+        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 6);
+        for (int i = 6; i < r.size(); i++) {
+          chunks.add(ChunkEvent.fromJson(new JsonObject(r.get(i).toString())));
+        }
+        String terminal = r.get(5).toString();
+        String model = r.get(4).toString();
+        long lastReturned = chunks.isEmpty() ? req.afterSequence() : chunks.get(chunks.size() - 1).sequence();
+        return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(0).toString()), last,
+          r.get(2).toLong(), r.get(3).toString(), model.isEmpty() ? null : model, chunks,
+          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), lastReturned < last));
+      });
+  }
+
+  private Future<Response> script(Scripts s, List<String> keys, List<String> args) {
+    return pipeline.send(evalsha(shas[s.ordinal()], keys, args)).recover(e -> {
+      if (String.valueOf(e.getMessage()).contains("NOSCRIPT")) {
+        // Redis lost its script cache (restart, failover): load again and retry once; the scripts are idempotent.
+        return Scripts.load(redis).compose(loaded -> {
+          shas = loaded;
+          return pipeline.send(evalsha(shas[s.ordinal()], keys, args));
+        });
+      }
+      return Future.failedFuture(e);
+    });
+  }
+
+  private static Request evalsha(String sha, List<String> keys, List<String> args) {
+    Request r = Request.cmd(Command.EVALSHA).arg(sha).arg(keys.size());
+    keys.forEach(r::arg);
+    args.forEach(r::arg);
+    return r;
+  }
+}

@@ -1,0 +1,49 @@
+package io.tokenbus.events;
+
+import io.vertx.core.json.JsonObject;
+
+/** Typed field access that turns a wrong JSON type into a coded validation failure instead of a ClassCastException. */
+public final class Json {
+  private Json() {}
+
+  public static String string(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof String s) {
+      return s;
+    }
+    throw TokenbusException.invalid(field + " must be a string");
+  }
+
+  public static String requiredString(JsonObject json, String field) {
+    String s = string(json, field);
+    if (s == null) {
+      throw TokenbusException.invalid(field + " is required");
+    }
+    return s;
+  }
+
+  public static int integer(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (v instanceof Integer || v instanceof Long || v instanceof Short) {
+      long l = ((Number) v).longValue();
+      if (l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {
+        return (int) l;
+      }
+    }
+    throw TokenbusException.invalid(field + " must be an integer");
+  }
+
+  public static long longValue(JsonObject json, String field, long dflt) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return dflt;
+    }
+    if (v instanceof Integer || v instanceof Long || v instanceof Short) {
+      return ((Number) v).longValue();
+    }
+    throw TokenbusException.invalid(field + " must be an integer");
+  }
+}

@@ -1,0 +1,37 @@
+package io.tokenbus.events.codec;
+
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.ProgressEvent;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.ReplayRequest;
+import io.vertx.core.eventbus.EventBus;
+import java.util.function.Function;
+
+/** Registers a default codec for every record that travels on the event bus. Safe to call once per verticle. */
+public final class EventCodecs {
+  private EventCodecs() {}
+
+  public static void register(EventBus eb) {
+    add(eb, ChunkEvent.class, "tb.chunk", ChunkEvent::toJson, ChunkEvent::fromJson);
+    add(eb, ProgressEvent.class, "tb.progress", ProgressEvent::toJson, ProgressEvent::fromJson);
+    add(eb, StatusEvent.class, "tb.status", StatusEvent::toJson, StatusEvent::fromJson);
+    add(eb, JobAssignment.class, "tb.assignment", JobAssignment::toJson, JobAssignment::fromJson);
+    add(eb, AppendRequest.class, "tb.append", AppendRequest::toJson, AppendRequest::fromJson);
+    add(eb, AppendResult.class, "tb.appended", AppendResult::toJson, AppendResult::fromJson);
+    add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
+    add(eb, JobSnapshot.class, "tb.snapshot", JobSnapshot::toJson, JobSnapshot::fromJson);
+  }
+
+  private static <T> void add(EventBus eb, Class<T> type, String name, Function<T, io.vertx.core.json.JsonObject> to,
+                              Function<io.vertx.core.json.JsonObject, T> from) {
+    try {
+      eb.registerDefaultCodec(type, new RecordCodec<>(name, to, from));
+    } catch (IllegalStateException alreadyRegistered) {
+      // another verticle of this Vert.x instance registered it first
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.tokenbus.events.internal;
+
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One consistent read of a job from the checkpoint store: its state, last stored sequence, the requested chunks (in
+ * order) and the terminal event once there is one. {@code hasMore} says the chunk list was cut at the limit.
+ */
+public record JobSnapshot(String jobId, JobState state, long lastSequence, long createdAt, String type, String model,
+                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore) {
+
+  public JobSnapshot {
+    chunks = List.copyOf(chunks);
+  }
+
+  /** The public reply shape of {@code job.replay} and {@code GET /api/jobs/{id}/chunks}. */
+  public JsonObject toReplayJson() {
+    JsonArray arr = new JsonArray(new ArrayList<>(chunks.size()));
+    chunks.forEach(c -> arr.add(c.toJson()));
+    JsonObject j = new JsonObject().put("jobId", jobId).put("chunks", arr).put("lastSequence", lastSequence)
+      .put("state", state.wire());
+    if (hasMore) {
+      j.put("hasMore", true);
+    }
+    if (terminal != null) {
+      j.put("terminal", terminal.toJson());
+    }
+    return j;
+  }
+
+  /** The public reply shape of {@code GET /api/jobs/{id}}. */
+  public JsonObject toStatusJson() {
+    JsonObject j = new JsonObject().put("jobId", jobId).put("state", state.wire()).put("lastSequence", lastSequence)
+      .put("createdAt", createdAt).put("type", type);
+    if (model != null) {
+      j.put("model", model);
+    }
+    if (terminal != null && terminal.error() != null) {
+      j.put("error", terminal.error().toJson());
+    }
+    return j;
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = toReplayJson().put("createdAt", createdAt).put("type", type);
+    if (model != null) {
+      j.put("model", model);
+    }
+    return j;
+  }
+
+  public static JobSnapshot fromJson(JsonObject j) {
+    JsonArray arr = j.getJsonArray("chunks");
+    List<ChunkEvent> chunks = new ArrayList<>(arr.size());
+    for (int i = 0; i < arr.size(); i++) {
+      chunks.add(ChunkEvent.fromJson(arr.getJsonObject(i)));
+    }
+    JsonObject t = j.getJsonObject("terminal");
+    return new JobSnapshot(j.getString("jobId"), JobState.fromWire(j.getString("state")), j.getLong("lastSequence"),
+      j.getLong("createdAt", 0L), j.getString("type"), j.getString("model"), chunks,
+      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false));
+  }
+}

@@ -1,0 +1,46 @@
+package io.tokenbus.runtime;
+
+import io.vertx.core.json.JsonObject;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How a tokenbus JVM joins the world: alone, or as a Hazelcast cluster member on {@code clusterHost} finding peers
+ * by TCP/IP {@code clusterMembers} or, on Kubernetes, by the DNS name of a headless service.
+ */
+public record NodeOptions(boolean clustered, String clusterName, String clusterHost, List<String> clusterMembers,
+                          int hazelcastPort, String kubernetesServiceDns, boolean metrics) {
+
+  public static NodeOptions local() {
+    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true);
+  }
+
+  public static NodeOptions clusteredLoopback() {
+    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true);
+  }
+
+  public NodeOptions withClusterName(String name) {
+    return new NodeOptions(clustered, name, clusterHost, clusterMembers, hazelcastPort, kubernetesServiceDns, metrics);
+  }
+
+  /** Reads {@code TOKENBUS_CLUSTER}, {@code TOKENBUS_CLUSTER_NAME}, {@code TOKENBUS_CLUSTER_HOST},
+   *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS}. */
+  public static NodeOptions fromEnv(Map<String, String> env, boolean clusteredByDefault) {
+    NodeOptions d = local();
+    String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");
+    return new NodeOptions(
+      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_CLUSTER", String.valueOf(clusteredByDefault))),
+      env.getOrDefault("TOKENBUS_CLUSTER_NAME", d.clusterName()),
+      env.getOrDefault("TOKENBUS_CLUSTER_HOST", d.clusterHost()),
+      Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
+      Integer.parseInt(env.getOrDefault("TOKENBUS_HAZELCAST_PORT", "5701")),
+      env.get("TOKENBUS_K8S_SERVICE_DNS"),
+      true);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("clustered", clustered).put("clusterName", clusterName).put("clusterHost", clusterHost)
+      .put("clusterMembers", clusterMembers).put("hazelcastPort", hazelcastPort);
+  }
+}

@@ -1,0 +1,64 @@
+package io.tokenbus.runtime;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.tokenbus.events.codec.EventCodecs;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+/** Builds a Vert.x instance, local or Hazelcast-clustered, with Prometheus metrics and the contract codecs. */
+public final class Nodes {
+  private Nodes() {}
+
+  public static Future<Node> start(NodeOptions o) {
+    PrometheusMeterRegistry registry = Node.newRegistry();
+    VertxOptions vo = new VertxOptions();
+    if (o.metrics()) {
+      vo.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    }
+    var builder = Vertx.builder().with(vo).withMetrics(new MicrometerMetricsFactory(registry));
+    Future<Vertx> vertx;
+    if (o.clustered()) {
+      vo.setEventBusOptions(new EventBusOptions().setHost(o.clusterHost()).setPort(0).setClusterPublicHost(o.clusterHost()));
+      vertx = builder.withClusterManager(new HazelcastClusterManager(hazelcast(o))).buildClustered();
+    } else {
+      vertx = Future.succeededFuture(builder.build());
+    }
+    return vertx.map(v -> {
+      EventCodecs.register(v.eventBus());
+      return new Node(v, registry);
+    });
+  }
+
+  static Config hazelcast(NodeOptions o) {
+    Config hz = ConfigUtil.loadConfig();
+    hz.setClusterName(o.clusterName());
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hz.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+    hz.setProperty("hazelcast.logging.type", "jdk");
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(o.hazelcastPort()).setPortAutoIncrement(true).setPortCount(50);
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (o.kubernetesServiceDns() != null) {
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", o.kubernetesServiceDns());
+    } else {
+      net.getInterfaces().setEnabled(true).addInterface(o.clusterHost());
+      join.getTcpIpConfig().setEnabled(true);
+      o.clusterMembers().forEach(m -> join.getTcpIpConfig().addMember(m));
+    }
+    return hz;
+  }
+}
