@@ -1,0 +1,116 @@
+package io.tokenbus.gateway;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.codec.EventCodecs;
+import io.tokenbus.gateway.api.HttpErrors;
+import io.tokenbus.gateway.api.JobsApi;
+import io.tokenbus.gateway.api.RateLimiter;
+import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.gateway.bridge.EventBusBridge;
+import io.tokenbus.gateway.jobs.JobService;
+import io.tokenbus.gateway.sse.SseEndpoint;
+import io.tokenbus.gateway.stream.JobStreamHub;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.time.Clock;
+
+/**
+ * Owns the browser-facing HTTP server: the job API, SSE, the SockJS event-bus bridge, the web UI, health and
+ * metrics. One instance per node: all streams of the node share its event loop and its {@link JobStreamHub}; scale
+ * out with more gateway nodes.
+ */
+public final class GatewayVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  private final GatewayConfig config;
+  private final PrometheusMeterRegistry registry;
+  private HttpServer server;
+  private JobStreamHub hub;
+  private EventBusBridge bridge;
+  private int openStreams;
+
+  public GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventCodecs.register(vertx.eventBus());
+    StreamTokens tokens = new StreamTokens(config.tokenSecret(), config.tokenTtl(), Clock.systemUTC());
+    JobService jobs = new JobService(vertx, config, tokens);
+    hub = new JobStreamHub(vertx, config, jobs);
+    RateLimiter submits = new RateLimiter(config.submitsPerMinute(), 100_000);
+    SseEndpoint.StreamCounter streams = new SseEndpoint.StreamCounter() {
+      @Override
+      public boolean tryOpen() {
+        if (openStreams >= config.maxStreams()) {
+          return false;
+        }
+        openStreams++;
+        return true;
+      }
+
+      @Override
+      public void closed() {
+        openStreams--;
+      }
+
+      @Override
+      public int getAsInt() {
+        return openStreams;
+      }
+    };
+    Gauge.builder("tokenbus_gateway_open_streams", streams, s -> s.getAsInt()).register(registry);
+    Gauge.builder("tokenbus_gateway_followed_jobs", hub, JobStreamHub::followedJobs).register(registry);
+
+    Router router = Router.router(vertx);
+    router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()).setHandleFileUploads(false));
+    new JobsApi(jobs, submits).mount(router);
+    new SseEndpoint(vertx, config, tokens, hub, streams).mount(router);
+    bridge = new EventBusBridge(vertx, config, jobs, hub, submits, streams);
+    bridge.mount(router);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)
+      .register("event-loop", p -> p.complete(Status.OK()))));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)
+      .register("checkpoint-store", 2000, p -> jobs.read("readiness-probe-0000", 0, 1).onComplete(ar -> {
+        // An unknown job answered by the store proves the store and Redis are reachable.
+        boolean up = ar.failed() && io.tokenbus.events.TokenbusException.from(ar.cause()).code() == ErrorCode.NOT_FOUND;
+        p.complete(up ? Status.OK() : Status.KO());
+      }))));
+    router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    router.route().last().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(HttpErrors::routerFailure);
+
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+      .setMaxWebSocketFrameSize(config.maxBodyBytes()).setMaxWebSocketMessageSize(config.maxBodyBytes()));
+    return server.requestHandler(router).listen()
+      .onSuccess(s -> log.info("gateway listening on http://" + ("0.0.0.0".equals(config.host()) ? "localhost" : config.host())
+        + ":" + s.actualPort() + "/ " + config.toJson().encode()));
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    hub.close();
+    bridge.close();
+    return server.close();
+  }
+}

@@ -1,0 +1,117 @@
+package io.tokenbus.gateway.jobs;
+
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobError;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.ReplayRequest;
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.auth.StreamTokens;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import java.security.SecureRandom;
+import java.util.List;
+
+/**
+ * The gateway's operations on jobs, shared by the HTTP API, the bridge and SSE: submit, read, cancel. Talks to the
+ * checkpoint store and the workers over the event bus; every failure is a {@link TokenbusException}.
+ */
+public final class JobService {
+  private static final DeliveryOptions RUN_TIMEOUT = new DeliveryOptions().setSendTimeout(5000);
+
+  private final Vertx vertx;
+  private final EventBus eb;
+  private final GatewayConfig config;
+  private final StreamTokens tokens;
+  private final SecureRandom random = new SecureRandom();
+
+  public JobService(Vertx vertx, GatewayConfig config, StreamTokens tokens) {
+    this.vertx = vertx;
+    this.eb = vertx.eventBus();
+    this.config = config;
+    this.tokens = tokens;
+  }
+
+  public StreamTokens tokens() {
+    return tokens;
+  }
+
+  /** Creates the job in the store, hands it to a worker and answers the 202 body. */
+  public Future<JsonObject> submit(JobRequest request) {
+    String jobId = JobIds.newId(random);
+    JobAssignment a = new JobAssignment(jobId, request, System.currentTimeMillis());
+    return eb.request(Addresses.CHECKPOINT_OPEN, a)
+      .compose(v -> eb.<JsonObject>request(Addresses.WORKER_RUN, a, RUN_TIMEOUT)
+        .recover(e -> {
+          // No worker took it: close the job so it never looks queued forever.
+          TokenbusException te = TokenbusException.from(e);
+          close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST, te.getMessage()));
+          return Future.failedFuture(te);
+        }))
+      .map(m -> new JsonObject().put("jobId", jobId).put("streamToken", tokens.issue(jobId))
+        .put("state", JobState.QUEUED.wire()).put("type", request.type().wire())
+        .put("backend", m.body().getString("backend")).put("model", m.body().getString("model")))
+      .recover(e -> Future.failedFuture(TokenbusException.from(e)));
+  }
+
+  /** A snapshot with the chunks after {@code after} (one page). */
+  public Future<JobSnapshot> read(String jobId, long after, int limit) {
+    return eb.<JobSnapshot>request(Addresses.CHECKPOINT_REPLAY, new ReplayRequest(jobId, after, Math.min(limit, config.replayPageSize())))
+      .map(m -> m.body())
+      .recover(e -> Future.failedFuture(TokenbusException.from(e)));
+  }
+
+  /** Verifies the token, then reads. Unknown jobs fail with 404 only after the token checked out. */
+  public Future<JobSnapshot> authorizedRead(String jobId, String token, long after, int limit) {
+    try {
+      if (!JobIds.valid(jobId)) {
+        throw new TokenbusException(ErrorCode.NOT_FOUND, "no job " + jobId);
+      }
+      tokens.verify(jobId, token);
+    } catch (TokenbusException e) {
+      return Future.failedFuture(e);
+    }
+    return read(jobId, after, limit);
+  }
+
+  /**
+   * Asks the worker running the job to stop. If the job is still not closed after the grace period (worker gone or
+   * stuck), the gateway closes it itself; the store keeps whichever terminal event came first.
+   */
+  public Future<JobSnapshot> cancel(String jobId, String token) {
+    return authorizedRead(jobId, token, 0, 1).onSuccess(s -> {
+      if (s.state().terminal()) {
+        return;
+      }
+      eb.publish(Addresses.WORKER_CANCEL, new JsonObject().put("jobId", jobId));
+      vertx.setTimer(config.cancelGraceMs(), id -> read(jobId, 0, 1).onSuccess(now -> {
+        if (!now.state().terminal()) {
+          close(jobId, JobState.CANCELLED, null);
+        }
+      }));
+    });
+  }
+
+  private Future<Void> close(String jobId, JobState state, JobError error) {
+    StatusEvent t = new StatusEvent(state, jobId, 0, null, error);
+    return eb.<AppendResult>request(Addresses.CHECKPOINT_APPEND, new AppendRequest(jobId, List.of(), t))
+      .map(m -> m.body())
+      .onSuccess(r -> {
+        if (r.accepted() && r.terminal() != null) {
+          eb.publish(Addresses.status(jobId), r.terminal());
+        }
+      })
+      .mapEmpty();
+  }
+}

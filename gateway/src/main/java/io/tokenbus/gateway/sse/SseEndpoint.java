@@ -1,0 +1,157 @@
+package io.tokenbus.gateway.sse;
+
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.api.HttpErrors;
+import io.tokenbus.gateway.api.JobsApi;
+import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.gateway.stream.FeedEvent;
+import io.tokenbus.gateway.stream.Follower;
+import io.tokenbus.gateway.stream.JobStreamHub;
+import io.tokenbus.gateway.stream.StreamSink;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.IntSupplier;
+
+/**
+ * {@code GET /api/jobs/{id}/events}: replay after {@code Last-Event-ID} (or {@code ?after=}) from the checkpoint
+ * store, then live, through a {@link Follower}; ends after the terminal event.
+ */
+public final class SseEndpoint {
+  private static final int WRITE_QUEUE_BYTES = 1 << 20;
+
+  private final Vertx vertx;
+  private final GatewayConfig config;
+  private final StreamTokens tokens;
+  private final JobStreamHub hub;
+  private final StreamCounter streams;
+
+  public SseEndpoint(Vertx vertx, GatewayConfig config, StreamTokens tokens, JobStreamHub hub, StreamCounter streams) {
+    this.vertx = vertx;
+    this.config = config;
+    this.tokens = tokens;
+    this.hub = hub;
+    this.streams = streams;
+  }
+
+  public void mount(Router router) {
+    router.get("/api/jobs/:id/events").handler(this::events);
+  }
+
+  private void events(RoutingContext ctx) {
+    String jobId = ctx.pathParam("id");
+    long after;
+    try {
+      if (!JobIds.valid(jobId)) {
+        throw new TokenbusException(ErrorCode.NOT_FOUND, "no job " + jobId);
+      }
+      tokens.verify(jobId, JobsApi.token(ctx));
+      String lastEventId = ctx.request().getHeader("last-event-id");
+      after = lastEventId != null && !lastEventId.isBlank() ? JobsApi.longParam(lastEventId, "Last-Event-ID")
+        : JobsApi.longParam(ctx.queryParams().get("after"), "after");
+      if (!streams.tryOpen()) {
+        throw new TokenbusException(ErrorCode.TOO_MANY_JOBS, "this gateway follows " + config.maxStreams() + " streams already");
+      }
+    } catch (TokenbusException e) {
+      HttpErrors.fail(ctx, e);
+      return;
+    }
+    Stream s = new Stream(ctx.response());
+    Follower f = hub.follow(jobId, s);
+    s.follower = f;
+    f.want(true, true, true);
+    f.holdUntilReplay();
+    ctx.response().closeHandler(v -> s.closed());
+    f.ready().compose(v -> f.replay(after)).onComplete(ar -> {
+      if (s.ended) {
+        return;
+      }
+      if (ar.failed()) {
+        s.closed();
+        HttpErrors.fail(ctx, ar.cause());
+        return;
+      }
+      HttpServerResponse r = ctx.response();
+      r.setChunked(true).putHeader("content-type", "text/event-stream; charset=utf-8")
+        .putHeader("cache-control", "no-cache").putHeader("x-accel-buffering", "no")
+        .setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
+      r.write("retry: 1000\n\n");
+      ar.result().chunks().forEach(c -> s.chunk(new FeedEvent(c)));
+      s.heartbeat = vertx.setPeriodic(config.sseHeartbeatMs(), id -> s.write(": keep-alive\n\n"));
+      f.replayWritten(ar.result());
+    });
+  }
+
+  /** Counts concurrent streams on this node against {@link GatewayConfig#maxStreams}. */
+  public interface StreamCounter extends IntSupplier {
+    boolean tryOpen();
+
+    void closed();
+  }
+
+  private final class Stream implements StreamSink {
+    private final HttpServerResponse response;
+    private Follower follower;
+    private long heartbeat = -1;
+    private boolean ended;
+
+    Stream(HttpServerResponse response) {
+      this.response = response;
+    }
+
+    @Override
+    public void chunk(FeedEvent e) {
+      write("id: " + ((ChunkEvent) e.event()).sequence() + "\nevent: " + ChunkEvent.TYPE + "\ndata: " + e.json() + "\n\n");
+    }
+
+    @Override
+    public void progress(FeedEvent e) {
+      write("event: job:progress\ndata: " + e.json() + "\n\n");
+    }
+
+    @Override
+    public void status(FeedEvent e) {
+      write("event: " + ((StatusEvent) e.event()).type() + "\ndata: " + e.json() + "\n\n");
+      if (!ended) {
+        response.end();
+      }
+      closed();
+    }
+
+    @Override
+    public void abort(String reason) {
+      if (!ended) {
+        response.reset();
+      }
+      closed();
+    }
+
+    void write(String frame) {
+      if (ended) {
+        return;
+      }
+      if (response.writeQueueFull()) {
+        abort("client is not reading");
+        return;
+      }
+      response.write(frame);
+    }
+
+    void closed() {
+      if (!ended) {
+        ended = true;
+        if (heartbeat >= 0) {
+          vertx.cancelTimer(heartbeat);
+        }
+        follower.close();
+        streams.closed();
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.tokenbus.gateway.stream;
+
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.ProgressEvent;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * This node's single subscription to one job ({@code job.<id>.chunk|progress|status}), fanned out to every local
+ * follower, so browser churn never turns into cluster-wide registration churn. Event-loop confined.
+ */
+final class JobFeed {
+  private final JobStreamHub hub;
+  private final String jobId;
+  private final List<Follower> followers = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
+  private final Future<Void> ready;
+  private long lastEventAt = System.nanoTime();
+  private long lastSequence;
+  private boolean terminal;
+  private boolean polling;
+
+  JobFeed(JobStreamHub hub, String jobId) {
+    this.hub = hub;
+    this.jobId = jobId;
+    var eb = hub.vertx().eventBus();
+    consumers.add(eb.<ChunkEvent>consumer(Addresses.chunk(jobId), m -> onChunk(m.body())));
+    consumers.add(eb.<ProgressEvent>consumer(Addresses.progress(jobId), m -> dispatch(new FeedEvent(m.body()))));
+    consumers.add(eb.<StatusEvent>consumer(Addresses.status(jobId), m -> onStatus(m.body())));
+    ready = Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  String jobId() {
+    return jobId;
+  }
+
+  Future<Void> ready() {
+    return ready;
+  }
+
+  Future<JobSnapshot> read(long after) {
+    return hub.jobs().read(jobId, after, hub.config().replayPageSize());
+  }
+
+  Follower join(StreamSink sink) {
+    Follower f = new Follower(this, sink, hub.config().maxPendingPerStream());
+    followers.add(f);
+    return f;
+  }
+
+  void leave(Follower f) {
+    followers.remove(f);
+    if (followers.isEmpty()) {
+      consumers.forEach(MessageConsumer::unregister);
+      hub.remove(this);
+    }
+  }
+
+  int followers() {
+    return followers.size();
+  }
+
+  private void onChunk(ChunkEvent c) {
+    if (c.sequence() > lastSequence) {
+      lastSequence = c.sequence();
+    }
+    dispatch(new FeedEvent(c));
+  }
+
+  private void onStatus(StatusEvent s) {
+    terminal = true;
+    dispatch(new FeedEvent(s));
+  }
+
+  private void dispatch(FeedEvent e) {
+    lastEventAt = System.nanoTime();
+    // Copy: a follower may leave (abort) while we iterate.
+    for (Follower f : followers.toArray(new Follower[0])) {
+      f.onLive(e);
+    }
+  }
+
+  /**
+   * The bus is best-effort (a registration still propagating, a node that died): when a running job has been silent
+   * for the idle period, ask the store and feed whatever the bus did not bring as if it were live.
+   */
+  void pollIfIdle(long idleNanos) {
+    if (terminal || polling || System.nanoTime() - lastEventAt < idleNanos) {
+      return;
+    }
+    polling = true;
+    long after = lastSequence;
+    read(after).onComplete(ar -> {
+      polling = false;
+      lastEventAt = System.nanoTime();
+      if (ar.failed() || followers.isEmpty()) {
+        return;
+      }
+      JobSnapshot s = ar.result();
+      s.chunks().forEach(this::onChunk);
+      if (s.terminal() != null && !s.hasMore() && !terminal) {
+        onStatus(s.terminal());
+      }
+    });
+  }
+}
