@@ -93,7 +93,7 @@ public final class JobsApi {
     if (ct != null && !ct.toLowerCase().startsWith("application/json")) {
       throw new TokenbusException(ErrorCode.INVALID_REQUEST, "content-type must be application/json");
     }
-    if (ctx.body() == null || ctx.body().length() == 0) {
+    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
       throw new TokenbusException(ErrorCode.INVALID_JSON, "request body must be a JSON object");
     }
     try {

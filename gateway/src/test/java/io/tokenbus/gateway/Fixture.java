@@ -1,0 +1,97 @@
+package io.tokenbus.gateway;
+
+import io.tokenbus.checkpoint.CheckpointConfig;
+import io.tokenbus.checkpoint.CheckpointVerticle;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.TestRedis;
+import io.tokenbus.worker.AgentWorkerVerticle;
+import io.tokenbus.worker.WorkerConfig;
+import io.tokenbus.worker.backend.Backends;
+import io.tokenbus.worker.backend.LocalGeneratorBackend;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+/** The whole system on one Vert.x node with a real Redis, plus HTTP clients: what most gateway tests run against. */
+final class Fixture implements AutoCloseable {
+  final TestRedis redis;
+  final Node node;
+  final GatewayConfig gatewayConfig;
+  final int port;
+  final Vertx clientVertx;
+  final WebClient web;
+  final StreamTokens tokens;
+
+  private Fixture(TestRedis redis, Node node, GatewayConfig gatewayConfig, int port) {
+    this.redis = redis;
+    this.node = node;
+    this.gatewayConfig = gatewayConfig;
+    this.port = port;
+    this.clientVertx = Vertx.vertx();
+    this.web = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    this.tokens = new StreamTokens(gatewayConfig.tokenSecret(), Duration.ofHours(1), Clock.systemUTC());
+  }
+
+  static WorkerConfig fastWorker() {
+    return WorkerConfig.defaults().withLocalGenerator(150, 30);
+  }
+
+  static GatewayConfig gateway() {
+    return GatewayConfig.defaults().withPort(0);
+  }
+
+  static Fixture start(WorkerConfig worker, GatewayConfig gateway) {
+    TestRedis redis = TestRedis.start();
+    Node node = Node.local();
+    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
+    node.vertx().deployVerticle(new AgentWorkerVerticle(worker, node.registry(), v -> localBackends(v, worker))).await();
+    GatewayVerticle g = new GatewayVerticle(gateway, node.registry());
+    node.vertx().deployVerticle(g).await();
+    return new Fixture(redis, node, gateway, g.actualPort());
+  }
+
+  static Backends localBackends(Vertx v, WorkerConfig worker) {
+    return new Backends(List.of(new LocalGeneratorBackend(v, worker.localTokensPerSecond(), worker.localMaxTokens())),
+      LocalGeneratorBackend.NAME);
+  }
+
+  /** Submits over HTTP and returns the 202 body. */
+  JsonObject submit(JsonObject body) {
+    var r = web.post("/api/jobs").putHeader("content-type", "application/json").sendJsonObject(body).await();
+    if (r.statusCode() != 202) {
+      throw new AssertionError("submit answered " + r.statusCode() + " " + r.bodyAsString());
+    }
+    return r.bodyAsJsonObject();
+  }
+
+  JsonObject submit(String prompt) {
+    return submit(new JsonObject().put("prompt", prompt));
+  }
+
+  String randomJobId() {
+    return JobIds.newId(new SecureRandom());
+  }
+
+  SockJsClient sockJs() {
+    return SockJsClient.connect(clientVertx, port);
+  }
+
+  SseClient sse(String path, String lastEventId) {
+    return SseClient.connect(clientVertx, port, path, lastEventId);
+  }
+
+  @Override
+  public void close() {
+    web.close();
+    clientVertx.close().await();
+    node.close().await();
+    redis.close();
+  }
+}

@@ -1,0 +1,108 @@
+package io.tokenbus.gateway;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real SockJS client over the websocket transport ({@code /eventbus/<server>/<session>/websocket}) speaking the
+ * Vert.x event-bus bridge frames, as {@code @vertx/eventbus-bridge-client.js} does: SockJS {@code o}/{@code h}/
+ * {@code a[...]}/{@code c[...]} framing around bridge JSON frames.
+ */
+final class SockJsClient implements AutoCloseable {
+  static final JsonObject CLOSED = new JsonObject().put("type", "<closed>");
+
+  private final WebSocketClient client;
+  private final WebSocket ws;
+  private final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
+  private final Vertx vertx;
+  private final long pinger;
+
+  private SockJsClient(Vertx vertx, WebSocketClient client, WebSocket ws) {
+    this.vertx = vertx;
+    this.client = client;
+    this.ws = ws;
+    ws.textMessageHandler(this::onText);
+    ws.closeHandler(v -> frames.add(CLOSED));
+    this.pinger = vertx.setPeriodic(2000, id -> send(new JsonObject().put("type", "ping")));
+  }
+
+  static SockJsClient connect(Vertx vertx, int port) {
+    WebSocketClient client = vertx.createWebSocketClient();
+    String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
+    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path)).await();
+    SockJsClient c = new SockJsClient(vertx, client, ws);
+    JsonObject open = c.next(5000);
+    if (!"<open>".equals(open.getString("type"))) {
+      throw new AssertionError("expected SockJS open frame, got " + open);
+    }
+    return c;
+  }
+
+  private void onText(String text) {
+    switch (text.charAt(0)) {
+      case 'o' -> frames.add(new JsonObject().put("type", "<open>"));
+      case 'h' -> { }
+      case 'a' -> new JsonArray(text.substring(1)).forEach(s -> frames.add(new JsonObject((String) s)));
+      case 'c' -> frames.add(CLOSED);
+      default -> throw new IllegalStateException("unexpected SockJS frame " + text);
+    }
+  }
+
+  void send(JsonObject frame) {
+    ws.writeTextMessage(new JsonArray().add(frame.encode()).encode());
+  }
+
+  void sendRaw(String payload) {
+    ws.writeTextMessage(new JsonArray().add(payload).encode());
+  }
+
+  void register(String address, String token) {
+    JsonObject f = new JsonObject().put("type", "register").put("address", address);
+    if (token != null) {
+      f.put("headers", new JsonObject().put("token", token));
+    }
+    send(f);
+  }
+
+  /** Sends a request; the reply (or err) comes back as a frame addressed to the returned reply address. */
+  String request(String address, JsonObject body) {
+    String reply = UUID.randomUUID().toString();
+    send(new JsonObject().put("type", "send").put("address", address).put("body", body).put("replyAddress", reply));
+    return reply;
+  }
+
+  JsonObject next(long timeoutMs) {
+    try {
+      JsonObject f = frames.poll(timeoutMs, TimeUnit.MILLISECONDS);
+      if (f == null) {
+        throw new AssertionError("no bridge frame within " + timeoutMs + " ms");
+      }
+      return f;
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Next frame or null if none arrives in time (for asserting that nothing more comes). */
+  JsonObject poll(long timeoutMs) {
+    try {
+      return frames.poll(timeoutMs, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(pinger);
+    ws.close();
+    client.close();
+  }
+}
