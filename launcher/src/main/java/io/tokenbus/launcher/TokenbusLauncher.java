@@ -1,0 +1,87 @@
+package io.tokenbus.launcher;
+
+import io.tokenbus.checkpoint.CheckpointConfig;
+import io.tokenbus.checkpoint.CheckpointVerticle;
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.GatewayVerticle;
+import io.tokenbus.runtime.Node;
+import io.tokenbus.runtime.NodeOptions;
+import io.tokenbus.runtime.Nodes;
+import io.tokenbus.worker.AgentWorkerVerticle;
+import io.tokenbus.worker.WorkerConfig;
+import io.tokenbus.worker.backend.Backends;
+import io.tokenbus.worker.backend.LocalGeneratorBackend;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Starts tokenbus services in this JVM. With no options: everything on one node (the embedded default), Redis from the
+ * bundled binary unless {@code REDIS_URL} is set. With {@code --role} and {@code --cluster}: one service per process,
+ * joined by Hazelcast. Service settings come from the environment (see README, "Configuration").
+ */
+@Command(name = "tokenbus", mixinStandardHelpOptions = true, description = "Streams LLM output to browsers, token by token.")
+public final class TokenbusLauncher implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(TokenbusLauncher.class);
+
+  enum Role { gateway, worker, checkpoint }
+
+  @Option(names = "--role", split = ",", description = "services to run here: ${COMPLETION-CANDIDATES} (default: all)")
+  List<Role> roles = List.of(Role.values());
+
+  @Option(names = "--cluster", description = "join a Hazelcast cluster (TOKENBUS_CLUSTER_* settings)")
+  boolean cluster;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TokenbusLauncher()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> env = System.getenv();
+    EnumSet<Role> here = EnumSet.copyOf(roles);
+    EmbeddedRedis embedded = null;
+    String redisUrl = env.get("REDIS_URL");
+    if (here.contains(Role.checkpoint) && (redisUrl == null || redisUrl.isBlank())) {
+      embedded = EmbeddedRedis.start(Integer.parseInt(env.getOrDefault("TOKENBUS_EMBEDDED_REDIS_PORT", "0")));
+      redisUrl = embedded.url();
+      log.info("started the bundled Redis at " + redisUrl + " (set REDIS_URL to use your own)");
+    }
+    Node node = Nodes.start(NodeOptions.fromEnv(env, cluster)).await();
+    if (here.contains(Role.checkpoint)) {
+      CheckpointConfig c = CheckpointConfig.fromEnv(env, redisUrl);
+      node.vertx().deployVerticle(new CheckpointVerticle(c, node.registry())).await();
+    }
+    if (here.contains(Role.worker)) {
+      WorkerConfig w = WorkerConfig.fromEnv(env);
+      node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(), v -> new Backends(
+        List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME))).await();
+    }
+    if (here.contains(Role.gateway)) {
+      GatewayConfig g = GatewayConfig.fromEnv(env);
+      if (!env.containsKey("TOKENBUS_TOKEN_SECRET") && cluster) {
+        log.warn("TOKENBUS_TOKEN_SECRET is not set: stream tokens from this gateway are valid on this gateway only");
+      }
+      GatewayVerticle gateway = new GatewayVerticle(g, node.registry());
+      node.vertx().deployVerticle(gateway).await();
+      System.out.println("tokenbus is running: open http://localhost:" + gateway.actualPort() + "/");
+    } else {
+      System.out.println("tokenbus " + here + " is running");
+    }
+    EmbeddedRedis redis = embedded;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close().await();
+      if (redis != null) {
+        redis.close();
+      }
+    }));
+    Thread.currentThread().join();
+    return 0;
+  }
+}
