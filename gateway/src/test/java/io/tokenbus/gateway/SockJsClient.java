@@ -28,6 +28,7 @@ final class SockJsClient implements AutoCloseable {
     this.vertx = vertx;
     this.client = client;
     this.ws = ws;
+    // Attached in the connect callback, on the event loop, so the SockJS open frame cannot slip past.
     ws.textMessageHandler(this::onText);
     ws.closeHandler(v -> frames.add(CLOSED));
     this.pinger = vertx.setPeriodic(2000, id -> send(new JsonObject().put("type", "ping")));
@@ -36,8 +37,8 @@ final class SockJsClient implements AutoCloseable {
   static SockJsClient connect(Vertx vertx, int port) {
     WebSocketClient client = vertx.createWebSocketClient();
     String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
-    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path)).await();
-    SockJsClient c = new SockJsClient(vertx, client, ws);
+    SockJsClient c = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
+      .map(ws -> new SockJsClient(vertx, client, ws)).await();
     JsonObject open = c.next(5000);
     if (!"<open>".equals(open.getString("type"))) {
       throw new AssertionError("expected SockJS open frame, got " + open);

@@ -1,0 +1,232 @@
+package io.tokenbus.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.events.Addresses;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The SockJS event-bus bridge: permitted addresses, token checks, live + replay exactly once, resume. */
+class BridgeStreamTest {
+  private static Fixture f;
+
+  @BeforeAll
+  static void start() {
+    f = Fixture.start(Fixture.fastWorker(), Fixture.gateway());
+  }
+
+  @AfterAll
+  static void stop() {
+    f.close();
+  }
+
+  /** What one socket received for a job: chunks by sequence (duplicates counted), the replay answer, the terminal. */
+  static final class Received {
+    final Map<Long, Integer> counts = new TreeMap<>();
+    final Map<Long, String> texts = new TreeMap<>();
+    JsonObject reply;
+    JsonObject status;
+    boolean statusBeforeLastChunk;
+
+    void chunk(JsonObject c) {
+      counts.merge(c.getLong("sequence"), 1, Integer::sum);
+      texts.put(c.getLong("sequence"), c.getString("chunk"));
+      if (status != null) {
+        statusBeforeLastChunk = true;
+      }
+    }
+
+    String text() {
+      return String.join("", texts.values());
+    }
+  }
+
+  /** Reads frames until the replay answer and the terminal event have both arrived. */
+  static Received collect(SockJsClient c, String jobId, String replyAddress) {
+    Received r = new Received();
+    while (r.reply == null || r.status == null) {
+      JsonObject frame = c.next(10_000);
+      assertEquals("rec", frame.getString("type"), frame.encode());
+      String address = frame.getString("address");
+      if (address.equals(replyAddress)) {
+        r.reply = frame.getJsonObject("body");
+        r.reply.getJsonArray("chunks").forEach(o -> r.chunk((JsonObject) o));
+      } else if (address.equals(Addresses.chunk(jobId))) {
+        r.chunk(frame.getJsonObject("body"));
+      } else if (address.equals(Addresses.status(jobId))) {
+        assertNull(r.status, "one terminal event");
+        r.status = frame.getJsonObject("body");
+      }
+    }
+    return r;
+  }
+
+  static void assertExactlyOnce(Received r, long from, long to) {
+    List<Long> expected = new ArrayList<>();
+    for (long s = from; s <= to; s++) {
+      expected.add(s);
+    }
+    assertEquals(expected, new ArrayList<>(r.counts.keySet()), "dense sequences");
+    r.counts.forEach((s, n) -> assertEquals(1, n, "chunk " + s + " delivered " + n + " times"));
+  }
+
+  private static void registerAll(SockJsClient c, String jobId, String token) {
+    c.register(Addresses.chunk(jobId), token);
+    c.register(Addresses.progress(jobId), token);
+    c.register(Addresses.status(jobId), token);
+  }
+
+  @Test
+  void submitsRegistersAndStreamsEveryChunkOnceWithTheExactText() {
+    try (SockJsClient c = f.sockJs()) {
+      String submitReply = c.request(Addresses.JOBS_SUBMIT, new JsonObject().put("prompt", "over the bridge").put("batch", 3));
+      JsonObject reply = c.next(5000);
+      assertEquals(submitReply, reply.getString("address"));
+      String jobId = reply.getJsonObject("body").getString("jobId");
+      String token = reply.getJsonObject("body").getString("streamToken");
+      registerAll(c, jobId, token);
+      String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", token).put("afterSequence", 0));
+      Received r = collect(c, jobId, replay);
+      assertEquals("job:completed", r.status.getString("type"));
+      long last = r.status.getLong("lastSequence");
+      assertExactlyOnce(r, 1, last);
+      assertEquals(r.status.getString("result"), r.text());
+      assertTrue(!r.statusBeforeLastChunk, "no chunk after the terminal event");
+    }
+  }
+
+  @Test
+  void resumesOnANewSocketAfterADisconnectExactlyOnce() {
+    JsonObject job = f.submit("resume over the bridge");
+    String jobId = job.getString("jobId");
+    String token = job.getString("streamToken");
+    Received first = new Received();
+    try (SockJsClient c = f.sockJs()) {
+      registerAll(c, jobId, token);
+      while (first.counts.size() < 5) {
+        JsonObject frame = c.next(10_000);
+        if (Addresses.chunk(jobId).equals(frame.getString("address"))) {
+          first.chunk(frame.getJsonObject("body"));
+        }
+      }
+    }
+    long have = ((TreeMap<Long, Integer>) first.counts).lastKey();
+    assertExactlyOnce(first, first.counts.keySet().iterator().next(), have);
+    try (SockJsClient c = f.sockJs()) {
+      registerAll(c, jobId, token);
+      String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", token).put("afterSequence", have));
+      Received rest = collect(c, jobId, replay);
+      assertExactlyOnce(rest, have + 1, rest.status.getLong("lastSequence"));
+      Received all = new Received();
+      first.texts.forEach((s, t) -> all.chunk(new JsonObject().put("sequence", s).put("chunk", t)));
+      rest.texts.forEach((s, t) -> all.chunk(new JsonObject().put("sequence", s).put("chunk", t)));
+      assertEquals(rest.status.getString("result"), all.text());
+    }
+  }
+
+  @Test
+  void replayAfterCompletionGivesEverythingAndTheTerminalEvent() {
+    JsonObject job = f.submit("finished before anyone listened");
+    String jobId = job.getString("jobId");
+    String token = job.getString("streamToken");
+    try (SseClient sse = f.sse("/api/jobs/" + jobId + "/events?token=" + token, null)) {
+      SseStreamTest.readToEnd(sse);
+    }
+    try (SockJsClient c = f.sockJs()) {
+      registerAll(c, jobId, token);
+      String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", token).put("afterSequence", 0));
+      Received r = collect(c, jobId, replay);
+      assertEquals("completed", r.reply.getString("state"));
+      assertEquals(30L, r.reply.getLong("lastSequence"));
+      assertExactlyOnce(r, 1, 30);
+    }
+  }
+
+  @Test
+  void replayWithoutRegisteringAnswersFromTheStore() {
+    JsonObject job = f.submit("just replay");
+    String jobId = job.getString("jobId");
+    try (SockJsClient c = f.sockJs()) {
+      String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", job.getString("streamToken")).put("afterSequence", 0));
+      JsonObject reply = c.next(5000);
+      assertEquals(replay, reply.getString("address"));
+      assertTrue(reply.getJsonObject("body").containsKey("lastSequence"));
+      assertTrue(reply.getJsonObject("body").containsKey("state"));
+    }
+  }
+
+  @Test
+  void registeringWithoutOrWithAWrongTokenGetsAnErrorFrameAndNothingElse() {
+    JsonObject job = f.submit("guarded");
+    String jobId = job.getString("jobId");
+    try (SockJsClient c = f.sockJs()) {
+      c.register(Addresses.chunk(jobId), null);
+      JsonObject err = c.next(5000);
+      assertEquals("err", err.getString("type"));
+      assertEquals(Addresses.chunk(jobId), err.getString("address"));
+      assertEquals(401, err.getInteger("failureCode"));
+      c.register(Addresses.chunk(jobId), f.submit("another").getString("streamToken"));
+      JsonObject err2 = c.next(5000);
+      assertEquals(403, err2.getInteger("failureCode"));
+      assertNull(c.poll(1000), "no chunk is delivered to an unauthorised registration");
+    }
+  }
+
+  @Test
+  void onlyTheContractAddressesArePermitted() {
+    JsonObject job = f.submit("permissions");
+    String jobId = job.getString("jobId");
+    String token = job.getString("streamToken");
+    try (SockJsClient c = f.sockJs()) {
+      for (String address : List.of(Addresses.WORKER_RUN, Addresses.CHECKPOINT_REPLAY, "job." + jobId + ".other", "anything")) {
+        c.register(address, token);
+        JsonObject err = c.next(5000);
+        assertEquals("err", err.getString("type"));
+        assertEquals(address, err.getString("address"));
+        assertEquals(403, err.getInteger("failureCode"));
+      }
+      String reply = c.request(Addresses.CHECKPOINT_REPLAY, new JsonObject().put("jobId", jobId));
+      JsonObject err = c.next(5000);
+      assertEquals(reply, err.getString("address"));
+      assertEquals(403, err.getInteger("failureCode"));
+      c.send(new JsonObject().put("type", "publish").put("address", Addresses.JOBS_SUBMIT).put("body", new JsonObject().put("prompt", "x")));
+      assertEquals("access_denied", c.next(5000).getString("body"));
+      c.send(new JsonObject().put("type", "send").put("address", Addresses.JOBS_SUBMIT).put("body", new JsonObject().put("prompt", "x")));
+      assertEquals("access_denied", c.next(5000).getString("body"), "fire-and-forget sends are not permitted");
+    }
+  }
+
+  @Test
+  void badFramesAndBadRequestsGetErrorsAndTheSocketLives() {
+    try (SockJsClient c = f.sockJs()) {
+      c.sendRaw("{nope");
+      assertEquals("invalid_json", c.next(5000).getString("body"));
+      c.send(new JsonObject().put("address", "x"));
+      assertEquals("missing_type", c.next(5000).getString("body"));
+      String r1 = c.request(Addresses.JOBS_SUBMIT, new JsonObject().put("prompt", ""));
+      JsonObject e1 = c.next(5000);
+      assertEquals(r1, e1.getString("address"));
+      assertEquals(400, e1.getInteger("failureCode"));
+      assertTrue(e1.getString("message").startsWith("invalid_request: "));
+      String r2 = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", f.randomJobId()).put("token", "v1.1.x").put("afterSequence", 0));
+      JsonObject e2 = c.next(5000);
+      assertEquals(r2, e2.getString("address"));
+      assertEquals(403, e2.getInteger("failureCode"));
+      String unknown = f.randomJobId();
+      String r3 = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", unknown).put("token", f.tokens.issue(unknown)).put("afterSequence", 0));
+      assertEquals(404, c.next(5000).getInteger("failureCode"));
+      // still usable
+      c.request(Addresses.JOBS_SUBMIT, new JsonObject().put("prompt", "still alive"));
+      assertEquals("rec", c.next(5000).getString("type"));
+      assertTrue(r3 != null);
+    }
+  }
+}
