@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds (quietly, tests skipped) and starts the whole system in one JVM: the README's run command.
+# Extra arguments go to the launcher, e.g. `./run.sh --role gateway --cluster`.
+set -euo pipefail
+cd "$(dirname "$0")"
+mvn -q -B -DskipTests package
+exec java -jar launcher/target/tokenbus.jar "$@"
