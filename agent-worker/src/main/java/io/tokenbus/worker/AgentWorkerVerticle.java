@@ -13,6 +13,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.worker.backend.BackendException;
 import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.ModelBackend;
+import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
 import io.tokenbus.worker.workflow.Workflows;
 import io.vertx.core.Future;
@@ -40,6 +41,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private final Map<String, JobRun> running = new HashMap<>();
   private final Workflows workflows = new Workflows();
   private Backends backends;
+  private CheckpointWriter checkpoint;
   private MessageConsumer<JobAssignment> runConsumer;
   private MessageConsumer<JsonObject> cancelConsumer;
   private Counter accepted;
@@ -56,6 +58,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
     backends = backendsFactory.apply(vertx);
+    checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000);
     backends.all().forEach((name, b) -> log.info("backend '" + name + "' serves model " + b.defaultModel() + " by default"));
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
     refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
@@ -89,7 +92,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
       return;
     }
     String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
-    JobRun run = new JobRun(vertx, config, a, backend, model, r -> running.remove(r.jobId()));
+    JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, r -> running.remove(r.jobId()));
     running.put(a.jobId(), run);
     accepted.increment();
     m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));

@@ -10,6 +10,8 @@ import io.tokenbus.events.JobState;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.codec.EventCodecs;
+import io.tokenbus.events.internal.AppendBatch;
+import io.tokenbus.events.internal.AppendBatchResult;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
@@ -70,6 +72,7 @@ public final class CheckpointVerticle extends VerticleBase {
       .compose(v -> Future.all(
         consume(Addresses.CHECKPOINT_OPEN, this::open),
         consume(Addresses.CHECKPOINT_APPEND, this::append),
+        consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
         consume(Addresses.CHECKPOINT_REPLAY, this::replay)))
       .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()));
   }
@@ -137,6 +140,28 @@ public final class CheckpointVerticle extends VerticleBase {
           StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
           return Future.succeededFuture(new AppendResult("ok".equals(outcome), last, state, terminal));
       }
+    });
+  }
+
+  /** Each append runs as its own script; issued in one turn, they leave in one pipelined round trip. */
+  Future<AppendBatchResult> appendBatch(AppendBatch batch) {
+    List<Future<AppendResult>> all = new ArrayList<>(batch.appends().size());
+    for (AppendRequest r : batch.appends()) {
+      Future<AppendResult> f;
+      try {
+        f = append(r);
+      } catch (TokenbusException e) {
+        f = Future.failedFuture(e);
+      }
+      all.add(f);
+    }
+    return Future.join(all).transform(ignored -> {
+      List<AppendBatchResult.Outcome> out = new ArrayList<>(all.size());
+      for (Future<AppendResult> f : all) {
+        out.add(f.succeeded() ? new AppendBatchResult.Outcome(f.result(), null)
+          : new AppendBatchResult.Outcome(null, TokenbusException.from(f.cause())));
+      }
+      return Future.succeededFuture(new AppendBatchResult(out));
     });
   }
 

@@ -2,12 +2,15 @@
 -- ARGV: ttlMs, firstSequence, terminalState ('' for none), terminalJson ('' for none), chunkJson...
 -- Atomic per job: chunks at or below the stored last sequence are skipped (idempotent retries), a chunk that would
 -- leave a gap is refused, and after a terminal event the job is closed (first terminal wins).
+-- Expiry is set when the stream is created and again when the job ends (retention counts from the end), not on
+-- every append: that keeps the per-token cost at three commands.
 local meta, log = KEYS[1], KEYS[2]
-local state = redis.call('HGET', meta, 'state')
+local m = redis.call('HMGET', meta, 'state', 'last')
+local state = m[1]
 if not state then
   return {'missing', 0, ''}
 end
-local last = tonumber(redis.call('HGET', meta, 'last'))
+local last = tonumber(m[2])
 if state == 'completed' or state == 'failed' or state == 'cancelled' then
   return {'closed', last, state, redis.call('HGET', meta, 'terminal')}
 end
@@ -24,6 +27,9 @@ for i = 1, n do
   end
 end
 local ttl = ARGV[1]
+if first == 1 and n > 0 then
+  redis.call('PEXPIRE', log, ttl)
+end
 if ARGV[3] ~= '' then
   state = ARGV[3]
   local t = cjson.decode(ARGV[4])
@@ -35,6 +41,4 @@ if ARGV[3] ~= '' then
   return {'ok', last, state, terminal}
 end
 redis.call('HSET', meta, 'state', 'running', 'last', last)
-redis.call('PEXPIRE', meta, ttl)
-redis.call('PEXPIRE', log, ttl)
 return {'ok', last, 'running'}

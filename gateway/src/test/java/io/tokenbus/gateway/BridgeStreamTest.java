@@ -111,15 +111,20 @@ class BridgeStreamTest {
     Received first = new Received();
     try (SockJsClient c = f.sockJs()) {
       registerAll(c, jobId, token);
-      while (first.counts.size() < 5) {
+      String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", token).put("afterSequence", 0));
+      boolean replied = false;
+      while (!replied || first.counts.size() < 5) {
         JsonObject frame = c.next(10_000);
         if (Addresses.chunk(jobId).equals(frame.getString("address"))) {
           first.chunk(frame.getJsonObject("body"));
+        } else if (replay.equals(frame.getString("address"))) {
+          replied = true;
+          frame.getJsonObject("body").getJsonArray("chunks").forEach(o -> first.chunk((JsonObject) o));
         }
       }
     }
     long have = ((TreeMap<Long, Integer>) first.counts).lastKey();
-    assertExactlyOnce(first, first.counts.keySet().iterator().next(), have);
+    assertExactlyOnce(first, 1, have);
     try (SockJsClient c = f.sockJs()) {
       registerAll(c, jobId, token);
       String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", token).put("afterSequence", have));

@@ -31,6 +31,8 @@ public final class Addresses {
   public static final String CHECKPOINT_OPEN = "tokenbus.checkpoint.open";
   public static final String CHECKPOINT_APPEND = "tokenbus.checkpoint.append";
   public static final String CHECKPOINT_REPLAY = "tokenbus.checkpoint.replay";
+  /** Internal: the appends of many jobs in one message (a worker coalesces those issued in one event-loop turn). */
+  public static final String CHECKPOINT_APPEND_BATCH = "tokenbus.checkpoint.append-batch";
 
   public static String chunk(String jobId) {
     return "job." + jobId + "." + CHUNK_SUFFIX;

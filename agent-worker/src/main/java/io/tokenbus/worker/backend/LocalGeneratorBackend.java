@@ -6,7 +6,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -16,11 +18,15 @@ import java.util.SplittableRandom;
 public final class LocalGeneratorBackend implements ModelBackend {
   public static final String NAME = "local";
   public static final String MODEL = "tokenbus-local";
+  private static final long TICK_MS = 5;
 
   private final Vertx vertx;
   private final double tokensPerSecond;
   private final int maxTokens;
   private final List<String> sentences;
+  private final Set<Paced> active = new LinkedHashSet<>();
+  private long ticker = -1;
+  private long lastTick;
 
   public LocalGeneratorBackend(Vertx vertx, double tokensPerSecond, int maxTokens) {
     if (tokensPerSecond <= 0 || maxTokens < 1) {
@@ -77,16 +83,36 @@ public final class LocalGeneratorBackend implements ModelBackend {
   @Override
   public Generation generate(GenerationRequest request, TokenSink sink) {
     String prompt = request.messages().isEmpty() ? "" : request.messages().get(request.messages().size() - 1).content();
-    return new Paced(tokens(request.seed(), prompt), sink);
+    Paced p = new Paced(tokens(request.seed(), prompt), sink);
+    active.add(p);
+    if (ticker < 0) {
+      lastTick = System.nanoTime();
+      ticker = vertx.setPeriodic(TICK_MS, id -> tick());
+    }
+    return p;
   }
 
-  /** Emits tokens from a timer: one per period up to 1000/s, several per 1 ms tick above that. */
+  /**
+   * One timer paces every running generation (instead of one timer each): on each tick every generation gets the
+   * tokens its rate allows for the elapsed time.
+   */
+  private void tick() {
+    long now = System.nanoTime();
+    double credit = tokensPerSecond * (now - lastTick) / 1e9;
+    lastTick = now;
+    for (Paced p : active.toArray(new Paced[0])) {
+      p.advance(credit);
+    }
+    if (active.isEmpty()) {
+      vertx.cancelTimer(ticker);
+      ticker = -1;
+    }
+  }
+
   private final class Paced implements Generation {
     private final List<String> tokens;
     private final TokenSink sink;
-    private final long timerId;
-    private final double perTick;
-    private double credit;
+    private double credit = 1; // the first token comes on the first tick
     private int next;
     private boolean paused;
     private boolean done;
@@ -94,31 +120,21 @@ public final class LocalGeneratorBackend implements ModelBackend {
     Paced(List<String> tokens, TokenSink sink) {
       this.tokens = tokens;
       this.sink = sink;
-      long period = Math.max(1, Math.round(1000.0 / tokensPerSecond));
-      this.perTick = tokensPerSecond * period / 1000.0;
-      this.timerId = vertx.setPeriodic(period, id -> tick());
     }
 
-    private void tick() {
+    void advance(double more) {
       if (paused || done) {
         return;
       }
-      credit += perTick;
+      credit += more;
       while (credit >= 1 && !paused && !done) {
         credit -= 1;
-        if (next < tokens.size()) {
-          sink.onToken(tokens.get(next++));
-        }
+        sink.onToken(tokens.get(next++));
         if (next >= tokens.size() && !done) {
-          finish();
+          cancel();
           sink.onEnd();
         }
       }
-    }
-
-    private void finish() {
-      done = true;
-      vertx.cancelTimer(timerId);
     }
 
     @Override
@@ -133,9 +149,8 @@ public final class LocalGeneratorBackend implements ModelBackend {
 
     @Override
     public void cancel() {
-      if (!done) {
-        finish();
-      }
+      done = true;
+      active.remove(this);
     }
   }
 }

@@ -48,6 +48,7 @@ public final class JobRun implements StepRunner {
   private final ModelBackend backend;
   private final String model;
   private final Consumer<JobRun> onDone;
+  private final CheckpointWriter checkpoint;
 
   private final StringBuilder output = new StringBuilder();
   private final StringBuilder batchText = new StringBuilder();
@@ -66,7 +67,8 @@ public final class JobRun implements StepRunner {
   private boolean done;
 
   public JobRun(Vertx vertx, WorkerConfig config, JobAssignment assignment, ModelBackend backend, String model,
-                Consumer<JobRun> onDone) {
+                CheckpointWriter checkpoint, Consumer<JobRun> onDone) {
+    this.checkpoint = checkpoint;
     this.vertx = vertx;
     this.eb = vertx.eventBus();
     this.config = config;
@@ -288,7 +290,7 @@ public final class JobRun implements StepRunner {
   }
 
   private Future<AppendResult> append(AppendRequest req, int retriesLeft) {
-    return eb.<AppendResult>request(Addresses.CHECKPOINT_APPEND, req).map(m -> m.body()).recover(e -> {
+    return checkpoint.append(req).recover(e -> {
       TokenbusException te = TokenbusException.from(e);
       if (retriesLeft <= 0 || !te.code().retryable) {
         return Future.failedFuture(te);

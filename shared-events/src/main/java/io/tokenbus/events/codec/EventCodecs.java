@@ -3,6 +3,8 @@ package io.tokenbus.events.codec;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ProgressEvent;
 import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.internal.AppendBatch;
+import io.tokenbus.events.internal.AppendBatchResult;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
@@ -22,6 +24,8 @@ public final class EventCodecs {
     add(eb, JobAssignment.class, "tb.assignment", JobAssignment::toJson, JobAssignment::fromJson);
     add(eb, AppendRequest.class, "tb.append", AppendRequest::toJson, AppendRequest::fromJson);
     add(eb, AppendResult.class, "tb.appended", AppendResult::toJson, AppendResult::fromJson);
+    add(eb, AppendBatch.class, "tb.append-batch", AppendBatch::toJson, AppendBatch::fromJson);
+    add(eb, AppendBatchResult.class, "tb.appended-batch", AppendBatchResult::toJson, AppendBatchResult::fromJson);
     add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
     add(eb, JobSnapshot.class, "tb.snapshot", JobSnapshot::toJson, JobSnapshot::fromJson);
   }
