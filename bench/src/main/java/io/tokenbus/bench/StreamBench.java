@@ -48,6 +48,7 @@ public final class StreamBench implements Callable<Integer> {
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicLong ended = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong opened = new AtomicLong();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new StreamBench()).execute(args));
@@ -73,7 +74,13 @@ public final class StreamBench implements Callable<Integer> {
         vertx.cancelTimer(id);
       }
     });
-    Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds)); // the bench's own clock: fixed phases, not synchronisation
+    // The bench's own clock: phases of fixed length. Warm-up counts from the moment every stream is open.
+    long openDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (opened.get() + failed.get() < streams && System.nanoTime() < openDeadline) {
+      Thread.sleep(100);
+    }
+    System.out.println("streams open: " + opened.get() + ", failed: " + failed.get());
+    Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
     latency.reset();
     long t0 = System.nanoTime();
     long tok0 = tokens.get();
@@ -125,6 +132,7 @@ public final class StreamBench implements Callable<Integer> {
         long[] last = {0};
         resp.handler(RecordParser.newDelimited("\n", line -> onLine(line, last)));
         resp.endHandler(v -> ended.incrementAndGet());
+        opened.incrementAndGet();
         return Future.succeededFuture();
       });
   }

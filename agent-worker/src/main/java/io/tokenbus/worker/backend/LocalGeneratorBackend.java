@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
 public final class LocalGeneratorBackend implements ModelBackend {
   public static final String NAME = "local";
   public static final String MODEL = "tokenbus-local";
-  private static final long TICK_MS = 5;
+  private static final long TICK_MS = 1;
 
   private final Vertx vertx;
   private final double tokensPerSecond;
@@ -83,7 +83,8 @@ public final class LocalGeneratorBackend implements ModelBackend {
   @Override
   public Generation generate(GenerationRequest request, TokenSink sink) {
     String prompt = request.messages().isEmpty() ? "" : request.messages().get(request.messages().size() - 1).content();
-    Paced p = new Paced(tokens(request.seed(), prompt), sink);
+    // A phase from the seed keeps concurrent generations from emitting in lockstep, as real streams would not.
+    Paced p = new Paced(tokens(request.seed(), prompt), sink, 1 + new SplittableRandom(request.seed()).nextDouble());
     active.add(p);
     if (ticker < 0) {
       lastTick = System.nanoTime();
@@ -112,14 +113,16 @@ public final class LocalGeneratorBackend implements ModelBackend {
   private final class Paced implements Generation {
     private final List<String> tokens;
     private final TokenSink sink;
-    private double credit = 1; // the first token comes on the first tick
+    private double credit;
     private int next;
     private boolean paused;
     private boolean done;
 
-    Paced(List<String> tokens, TokenSink sink) {
+    /** @param credit start credit >= 1, so the first token comes on the first tick */
+    Paced(List<String> tokens, TokenSink sink, double credit) {
       this.tokens = tokens;
       this.sink = sink;
+      this.credit = credit;
     }
 
     void advance(double more) {
