@@ -16,6 +16,7 @@ TOKENBUS_SUBMITS_PER_MINUTE=10000000 TOKENBUS_WORKER_MAX_JOBS=1000000 TOKENBUS_M
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do grep -q "tokenbus is running" "$OUT/server.log" && break; sleep 0.5; done
+grep -q "tokenbus is running" "$OUT/server.log" && kill -0 $SERVER || { echo "server did not start:"; tail -20 "$OUT/server.log"; exit 1; }
 
 ( while kill -0 $SERVER 2>/dev/null; do
     echo "$(date +%s) $(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)"; sleep 5

@@ -15,6 +15,7 @@ import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.ModelBackend;
 import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
+import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.workflow.Workflows;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -42,6 +43,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private final Workflows workflows = new Workflows();
   private Backends backends;
   private CheckpointWriter checkpoint;
+  private OutboxBudget budget;
   private MessageConsumer<JobAssignment> runConsumer;
   private MessageConsumer<JsonObject> cancelConsumer;
   private Counter accepted;
@@ -59,6 +61,8 @@ public final class AgentWorkerVerticle extends VerticleBase {
     EventCodecs.register(vertx.eventBus());
     backends = backendsFactory.apply(vertx);
     checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000);
+    budget = new OutboxBudget(config.maxBufferedChunksPerWorker());
+    Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
     backends.all().forEach((name, b) -> log.info("backend '" + name + "' serves model " + b.defaultModel() + " by default"));
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
     refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
@@ -92,7 +96,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
       return;
     }
     String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
-    JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, r -> running.remove(r.jobId()));
+    JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, budget, r -> running.remove(r.jobId()));
     running.put(a.jobId(), run);
     accepted.increment();
     m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));

@@ -13,37 +13,39 @@ import java.util.Map;
  * @param flushDelayMs        a partial batch is sent after this delay, so a slow model never holds text back
  * @param maxBufferedChunks   chunks a job may hold while the checkpoint store catches up; above it the model is
  *                            paused (never dropped)
+ * @param maxBufferedChunksPerWorker the same bound summed over all jobs of the worker
  * @param maxChunksPerAppend  chunks per checkpoint write
  * @param appendRetries       attempts of a checkpoint write before the job fails with checkpoint_failed
  * @param maxResultChars      {@code result} on job:completed is omitted for longer outputs (they stay replayable)
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
-                           int maxBufferedChunks, int maxChunksPerAppend, int appendRetries, int maxResultChars) {
+                           int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, int appendRetries,
+                           int maxResultChars) {
 
   public WorkerConfig {
     if (maxConcurrentJobs < 1 || localTokensPerSecond <= 0 || localMaxTokens < 1 || flushDelayMs < 1
-      || maxBufferedChunks < 2 || maxChunksPerAppend < 1 || appendRetries < 0 || maxResultChars < 0) {
+      || maxBufferedChunks < 2 || maxBufferedChunksPerWorker < 2 || maxChunksPerAppend < 1 || appendRetries < 0 || maxResultChars < 0) {
       throw new IllegalArgumentException("invalid worker configuration");
     }
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 4096, 256, 5, 1_000_000);
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 1_000_000);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
-      maxChunksPerAppend, appendRetries, maxResultChars);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxChunksPerAppend, appendRetries, maxResultChars);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
-      maxChunksPerAppend, appendRetries, maxResultChars);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars);
   }
 
   public static WorkerConfig fromEnv(Map<String, String> env) {
@@ -54,11 +56,13 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Integer.parseInt(env.getOrDefault("TOKENBUS_LOCAL_MAX_TOKENS", String.valueOf(d.localMaxTokens))),
       Long.parseLong(env.getOrDefault("TOKENBUS_FLUSH_DELAY_MS", String.valueOf(d.flushDelayMs))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS", String.valueOf(d.maxBufferedChunks))),
+      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(d.maxBufferedChunksPerWorker))),
       d.maxChunksPerAppend, d.appendRetries, d.maxResultChars);
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("maxConcurrentJobs", maxConcurrentJobs).put("localTokensPerSecond", localTokensPerSecond)
-      .put("localMaxTokens", localMaxTokens).put("flushDelayMs", flushDelayMs).put("maxBufferedChunks", maxBufferedChunks);
+      .put("localMaxTokens", localMaxTokens).put("flushDelayMs", flushDelayMs).put("maxBufferedChunks", maxBufferedChunks)
+      .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker);
   }
 }

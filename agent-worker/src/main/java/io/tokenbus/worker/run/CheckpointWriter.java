@@ -12,25 +12,31 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Sends the checkpoint writes of all jobs on this worker that were issued in one event-loop turn as one
  * {@link AppendBatch} message: one event-bus round trip instead of one per token. Each job has at most one write
- * pending, so a batch is bounded by the number of running jobs (and cut at {@link #MAX_BATCH}).
+ * pending, so the queue is bounded by the number of running jobs. At most {@link #MAX_IN_FLIGHT} messages of at most
+ * {@link #MAX_CHUNKS} chunks are in flight; under overload writes wait here, jobs' outboxes fill and their models
+ * pause, so the store is never flooded.
  *
  * <p>Not thread-safe: used from the worker verticle's context only.
  */
 public final class CheckpointWriter {
-  static final int MAX_BATCH = 512;
+  static final int MAX_IN_FLIGHT = 2;
+  static final int MAX_CHUNKS = 4096;
 
   private record Pending(AppendRequest request, Promise<AppendResult> promise) {}
 
   private final Context context;
   private final EventBus eb;
   private final DeliveryOptions options;
-  private List<Pending> pending = new ArrayList<>();
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private int inFlight;
+  private boolean scheduled;
 
   public CheckpointWriter(Context context, EventBus eb, long timeoutMs) {
     this.context = context;
@@ -40,38 +46,50 @@ public final class CheckpointWriter {
 
   public Future<AppendResult> append(AppendRequest request) {
     Promise<AppendResult> p = Promise.promise();
-    if (pending.isEmpty()) {
-      context.runOnContext(v -> flush());
-    }
     pending.add(new Pending(request, p));
+    if (!scheduled) {
+      scheduled = true;
+      context.runOnContext(v -> {
+        scheduled = false;
+        flush();
+      });
+    }
     return p.future();
   }
 
   private void flush() {
-    List<Pending> all = pending;
-    pending = new ArrayList<>();
-    for (int from = 0; from < all.size(); from += MAX_BATCH) {
-      List<Pending> batch = all.subList(from, Math.min(all.size(), from + MAX_BATCH));
+    while (inFlight < MAX_IN_FLIGHT && !pending.isEmpty()) {
+      List<Pending> batch = new ArrayList<>();
+      int chunks = 0;
+      while (!pending.isEmpty() && (batch.isEmpty() || chunks + pending.peek().request().chunks().size() <= MAX_CHUNKS)) {
+        Pending p = pending.poll();
+        chunks += p.request().chunks().size();
+        batch.add(p);
+      }
+      inFlight++;
       eb.<AppendBatchResult>request(Addresses.CHECKPOINT_APPEND_BATCH,
           new AppendBatch(batch.stream().map(Pending::request).toList()), options)
         .onComplete(ar -> {
-          if (ar.failed()) {
-            TokenbusException e = TokenbusException.from(ar.cause());
-            batch.forEach(p -> p.promise().fail(e));
-            return;
-          }
-          List<AppendBatchResult.Outcome> outcomes = ar.result().body().outcomes();
-          for (int i = 0; i < batch.size(); i++) {
-            AppendBatchResult.Outcome o = i < outcomes.size() ? outcomes.get(i) : null;
-            if (o == null) {
-              batch.get(i).promise().fail(new TokenbusException(ErrorCode.INTERNAL, "checkpoint answered too few outcomes"));
-            } else if (o.result() != null) {
-              batch.get(i).promise().complete(o.result());
-            } else {
-              batch.get(i).promise().fail(o.failure());
-            }
-          }
+          inFlight--;
+          settle(batch, ar.failed() ? TokenbusException.from(ar.cause()) : null, ar.failed() ? null : ar.result().body());
+          flush();
         });
+    }
+  }
+
+  private static void settle(List<Pending> batch, TokenbusException failure, AppendBatchResult result) {
+    for (int i = 0; i < batch.size(); i++) {
+      Promise<AppendResult> p = batch.get(i).promise();
+      AppendBatchResult.Outcome o = result == null || i >= result.outcomes().size() ? null : result.outcomes().get(i);
+      if (failure != null) {
+        p.fail(failure);
+      } else if (o == null) {
+        p.fail(new TokenbusException(ErrorCode.INTERNAL, "checkpoint answered too few outcomes"));
+      } else if (o.result() != null) {
+        p.complete(o.result());
+      } else {
+        p.fail(o.failure());
+      }
     }
   }
 }

@@ -49,6 +49,8 @@ public final class JobRun implements StepRunner {
   private final String model;
   private final Consumer<JobRun> onDone;
   private final CheckpointWriter checkpoint;
+  private final OutboxBudget budget;
+  private final Runnable resumeWhenRoom = this::maybeResume;
 
   private final StringBuilder output = new StringBuilder();
   private final StringBuilder batchText = new StringBuilder();
@@ -67,8 +69,9 @@ public final class JobRun implements StepRunner {
   private boolean done;
 
   public JobRun(Vertx vertx, WorkerConfig config, JobAssignment assignment, ModelBackend backend, String model,
-                CheckpointWriter checkpoint, Consumer<JobRun> onDone) {
+                CheckpointWriter checkpoint, OutboxBudget budget, Consumer<JobRun> onDone) {
     this.checkpoint = checkpoint;
+    this.budget = budget;
     this.vertx = vertx;
     this.eb = vertx.eventBus();
     this.config = config;
@@ -201,9 +204,11 @@ public final class JobRun implements StepRunner {
       new ChunkMetadata(batchStep, model, tokensPerSecond(), batchTokens)));
     batchText.setLength(0);
     batchTokens = 0;
-    if (!paused && outbox.size() >= config.maxBufferedChunks() && current != null) {
+    budget.take(1);
+    if (!paused && current != null && (outbox.size() >= config.maxBufferedChunks() || budget.exhausted())) {
       paused = true;
       current.pause();
+      budget.whenRoom(resumeWhenRoom);
     }
     pump();
   }
@@ -250,6 +255,7 @@ public final class JobRun implements StepRunner {
     appendInFlight = true;
     append(new AppendRequest(jobId, chunks, closing), config.appendRetries()).onComplete(ar -> {
       appendInFlight = false;
+      budget.give(chunks.size());
       if (ar.failed()) {
         // The store is gone for good: say so live (cannot be persisted) and stop.
         TokenbusException e = TokenbusException.from(ar.cause());
@@ -279,14 +285,24 @@ public final class JobRun implements StepRunner {
         finish();
         return;
       }
-      if (paused && outbox.size() <= config.maxBufferedChunks() / 2) {
-        paused = false;
-        if (current != null) {
-          current.resume();
-        }
-      }
+      maybeResume();
       pump();
     });
+  }
+
+  private void maybeResume() {
+    if (!paused) {
+      return;
+    }
+    if (outbox.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted()) {
+      paused = false;
+      budget.forget(resumeWhenRoom);
+      if (current != null) {
+        current.resume();
+      }
+    } else {
+      budget.whenRoom(resumeWhenRoom);
+    }
   }
 
   private Future<AppendResult> append(AppendRequest req, int retriesLeft) {
@@ -313,6 +329,8 @@ public final class JobRun implements StepRunner {
   private void finish() {
     if (!done) {
       done = true;
+      budget.forget(resumeWhenRoom);
+      budget.give(outbox.stream().filter(e -> e instanceof ChunkEvent).count());
       if (flushTimer >= 0) {
         vertx.cancelTimer(flushTimer);
       }

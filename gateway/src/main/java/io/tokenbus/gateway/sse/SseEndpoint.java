@@ -24,7 +24,7 @@ import java.util.function.IntSupplier;
  * store, then live, through a {@link Follower}; ends after the terminal event.
  */
 public final class SseEndpoint {
-  private static final int WRITE_QUEUE_BYTES = 1 << 20;
+  private static final int WRITE_QUEUE_BYTES = 256 * 1024;
 
   private final Vertx vertx;
   private final GatewayConfig config;
