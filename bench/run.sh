@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 
 TOKENBUS_HTTP_PORT=$PORT TOKENBUS_LOCAL_TOKENS_PER_SECOND=$RATE TOKENBUS_LOCAL_MAX_TOKENS=$((RATE * (SECS + 60))) \
 TOKENBUS_SUBMITS_PER_MINUTE=10000000 TOKENBUS_WORKER_MAX_JOBS=1000000 TOKENBUS_MAX_STREAMS=1000000 \
-  java ${SERVER_JAVA_OPTS:--Xms1g -Xmx1g} -jar launcher/target/tokenbus.jar > "$OUT/server.log" 2>&1 &
+  java ${SERVER_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC} -jar launcher/target/tokenbus.jar > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do grep -q "tokenbus is running" "$OUT/server.log" && break; sleep 0.5; done
