@@ -1,0 +1,204 @@
+package io.tokenbus.gateway.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.tokenbus.checkpoint.CheckpointConfig;
+import io.tokenbus.checkpoint.CheckpointVerticle;
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.gateway.jobs.JobService;
+import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.TestRedis;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.EventBus;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replay/live merge on its own: chunks are stored in a real checkpoint store, live events are published by hand
+ * with some "lost", duplicated or early, and the follower must deliver every chunk exactly once, in order.
+ */
+class FollowerTest {
+  private static TestRedis redis;
+  private static Node node;
+  private static EventBus eb;
+  private static Context context;
+  private static JobStreamHub hub;
+
+  @BeforeAll
+  static void start() {
+    redis = TestRedis.start();
+    node = Node.local();
+    eb = node.vertx().eventBus();
+    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
+    context = node.vertx().getOrCreateContext();
+    GatewayConfig config = GatewayConfig.defaults();
+    // A short idle period so the test of lost terminal events does not wait long.
+    GatewayConfig fastPoll = new GatewayConfig(config.host(), 0, config.tokenSecret(), config.tokenTtl(), config.maxBodyBytes(),
+      config.submitsPerMinute(), config.maxStreams(), config.maxSubscriptionsPerSocket(), config.maxPendingPerStream(),
+      config.replayPageSize(), config.cancelGraceMs(), 200, config.pingTimeoutMs(), config.sseHeartbeatMs());
+    hub = on(() -> new JobStreamHub(node.vertx(), fastPoll,
+      new JobService(node.vertx(), fastPoll, new StreamTokens(fastPoll.tokenSecret(), fastPoll.tokenTtl(), Clock.systemUTC()))));
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close().await();
+    redis.close();
+  }
+
+  /** Runs on the hub's context and waits for the result (the hub is event-loop confined). */
+  private static <T> T on(Supplier<T> action) {
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> p.complete(action.get()));
+    return p.future().await();
+  }
+
+  private static final class Collecting implements StreamSink {
+    final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+
+    @Override
+    public void chunk(FeedEvent e) {
+      events.add(((ChunkEvent) e.event()).sequence());
+    }
+
+    @Override
+    public void progress(FeedEvent e) {
+    }
+
+    @Override
+    public void status(FeedEvent e) {
+      events.add(((StatusEvent) e.event()).state());
+    }
+
+    @Override
+    public void abort(String reason) {
+      events.add("abort: " + reason);
+    }
+
+    List<Object> take(int n) throws InterruptedException {
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Object o = events.poll(5, TimeUnit.SECONDS);
+        if (o == null) {
+          throw new AssertionError("only got " + out);
+        }
+        out.add(o);
+      }
+      return out;
+    }
+  }
+
+  private static String jobWithStoredChunks(long n, boolean terminal) {
+    String id = JobIds.newId(new SecureRandom());
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("p"), 1)).await();
+    eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, chunks(id, 1, n),
+      terminal ? new StatusEvent(JobState.COMPLETED, id, n, null, null) : null)).await();
+    return id;
+  }
+
+  private static List<ChunkEvent> chunks(String id, long from, long to) {
+    return LongStream.rangeClosed(from, to).mapToObj(s -> new ChunkEvent(id, "c" + s, s, s, null)).toList();
+  }
+
+  private static void live(String id, long seq) {
+    eb.publish(Addresses.chunk(id), new ChunkEvent(id, "c" + seq, seq, seq, null));
+  }
+
+  private static Follower follow(String id, Collecting sink) {
+    Follower f = on(() -> {
+      Follower x = hub.follow(id, sink);
+      x.want(true, true, true);
+      return x;
+    });
+    f.ready().await();
+    return f;
+  }
+
+  @Test
+  void lostLiveChunksAreReadBackFromTheStoreBeforeLaterOnes() throws Exception {
+    String id = jobWithStoredChunks(6, false);
+    Collecting sink = new Collecting();
+    follow(id, sink);
+    live(id, 1);
+    live(id, 2);
+    live(id, 5); // 3 and 4 never arrive live
+    live(id, 2); // a duplicate
+    live(id, 6);
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), sink.take(6));
+    eb.publish(Addresses.status(id), new StatusEvent(JobState.COMPLETED, id, 6, null, null));
+    assertEquals(List.of(JobState.COMPLETED), sink.take(1));
+    assertEquals(null, sink.events.poll(300, TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void replayLeavesOutWhatWasDeliveredLiveAndLiveSkipsWhatTheReplayHeld() throws Exception {
+    String id = jobWithStoredChunks(8, false);
+    Collecting sink = new Collecting();
+    Follower f = follow(id, sink);
+    live(id, 4);
+    live(id, 5);
+    assertEquals(List.of(4L, 5L), sink.take(2));
+    JobSnapshot reply = on(() -> f.replay(0)).await();
+    assertEquals(List.of(1L, 2L, 3L, 6L, 7L, 8L), reply.chunks().stream().map(ChunkEvent::sequence).toList());
+    on(() -> {
+      f.replayWritten(reply);
+      return null;
+    });
+    live(id, 6); // already in the reply
+    live(id, 9);
+    assertEquals(List.of(9L), sink.take(1), "9 only: 6 was in the reply");
+    assertEquals(null, sink.events.poll(300, TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void aTerminalEventTheBusLostIsFoundByTheIdleCheck() throws Exception {
+    String id = jobWithStoredChunks(3, true); // stored, never published live
+    Collecting sink = new Collecting();
+    Follower f = follow(id, sink);
+    on(() -> {
+      f.holdUntilReplay();
+      return null;
+    });
+    JobSnapshot reply = on(() -> f.replay(1)).await();
+    assertEquals(List.of(2L, 3L), reply.chunks().stream().map(ChunkEvent::sequence).toList());
+    on(() -> {
+      f.replayWritten(reply);
+      return null;
+    });
+    assertEquals(List.of(JobState.COMPLETED), sink.take(1));
+
+    String running = jobWithStoredChunks(2, false);
+    Collecting other = new Collecting();
+    Follower g = follow(running, other);
+    live(running, 1);
+    assertEquals(List.of(1L), other.take(1));
+    // The job ends while the bus drops everything: chunk 2 and the terminal event arrive through the idle check.
+    eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(running, List.of(),
+      new StatusEvent(JobState.COMPLETED, running, 2, null, null))).await();
+    assertEquals(List.of(2L, JobState.COMPLETED), other.take(2));
+    on(() -> {
+      g.close();
+      return null;
+    });
+  }
+}
