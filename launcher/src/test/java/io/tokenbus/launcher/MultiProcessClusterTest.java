@@ -1,0 +1,144 @@
+package io.tokenbus.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.testing.TestRedis;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The services as separate JVM processes joined by Hazelcast on 127.0.0.1: checkpoint store and worker in one, the
+ * gateway in another. Then the gateway process is killed mid-stream and a new one takes over: the client resumes with
+ * Last-Event-ID and gets every remaining chunk exactly once.
+ */
+class MultiProcessClusterTest {
+  private static TestRedis redis;
+  private static final List<Process> processes = new ArrayList<>();
+  private static Map<String, String> env;
+  private static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    redis = TestRedis.start();
+    env = new HashMap<>();
+    env.put("REDIS_URL", redis.url());
+    env.put("TOKENBUS_CLUSTER_NAME", "tokenbus-mp-" + UUID.randomUUID());
+    env.put("TOKENBUS_TOKEN_SECRET", Base64.getEncoder().encodeToString(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8)));
+    env.put("TOKENBUS_LOCAL_TOKENS_PER_SECOND", "40");
+    env.put("TOKENBUS_LOCAL_MAX_TOKENS", "120");
+    launch(Map.of(), "--cluster", "--role", "checkpoint,worker");
+  }
+
+  @AfterAll
+  static void stop() {
+    processes.forEach(Process::destroyForcibly);
+    redis.close();
+  }
+
+  /** Starts a launcher JVM and waits until it says it is running. */
+  private static Process launch(Map<String, String> extraEnv, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+      "-cp", System.getProperty("java.class.path"), TokenbusLauncher.class.getName()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    pb.environment().putAll(extraEnv);
+    Process p = pb.start();
+    processes.add(p);
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try {
+        for (String line; (line = out.readLine()) != null; ) {
+          if (line.startsWith("tokenbus") && line.contains("is running")) {
+            ready.complete(null);
+          }
+        }
+      } catch (IOException ignored) {
+        // process gone
+      }
+      ready.completeExceptionally(new IllegalStateException("process exited before it was running"));
+    });
+    reader.setDaemon(true);
+    reader.start();
+    ready.orTimeout(90, TimeUnit.SECONDS).join();
+    return p;
+  }
+
+  private static JsonObject submit(int port, String prompt) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs"))
+      .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("prompt", prompt).encode()))
+      .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, r.statusCode(), r.body());
+    return new JsonObject(r.body());
+  }
+
+  /** Opens an SSE stream and returns its data lines as they arrive. */
+  private static Iterator<String> events(int port, JsonObject job, String lastEventId) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs/" + job.getString("jobId")
+      + "/events?token=" + job.getString("streamToken")));
+    if (lastEventId != null) {
+      b.header("Last-Event-ID", lastEventId);
+    }
+    HttpResponse<java.util.stream.Stream<String>> r = http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, r.statusCode());
+    return r.body().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).iterator();
+  }
+
+  @Test
+  void gatewayProcessStreamsJobsOfAWorkerProcessAndAnotherGatewayTakesOverAfterAKill() throws Exception {
+    int port1 = TestRedis.freePort();
+    Process gateway1 = launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port1)), "--cluster", "--role", "gateway");
+    JsonObject job = submit(port1, "two processes");
+    Map<Long, String> chunks = new java.util.TreeMap<>();
+    Iterator<String> first = events(port1, job, null);
+    while (chunks.size() < 10) {
+      JsonObject e = new JsonObject(first.next());
+      if ("model:chunk".equals(e.getString("type"))) {
+        assertEquals(null, chunks.put(e.getLong("sequence"), e.getString("chunk")), "no duplicate");
+      }
+    }
+    gateway1.destroyForcibly().waitFor();
+
+    int port2 = TestRedis.freePort();
+    launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port2)), "--cluster", "--role", "gateway");
+    long have = ((java.util.TreeMap<Long, String>) chunks).lastKey();
+    Iterator<String> rest = events(port2, job, String.valueOf(have));
+    JsonObject terminal = null;
+    while (terminal == null) {
+      JsonObject e = new JsonObject(rest.next());
+      if ("model:chunk".equals(e.getString("type"))) {
+        assertEquals(null, chunks.put(e.getLong("sequence"), e.getString("chunk")), "no duplicate after resume");
+      } else if (e.getString("type").startsWith("job:") && !"job:progress".equals(e.getString("type"))) {
+        terminal = e;
+      }
+    }
+    assertEquals("job:completed", terminal.getString("type"));
+    long last = terminal.getLong("lastSequence");
+    assertEquals(last, chunks.size());
+    assertEquals(1L, ((java.util.TreeMap<Long, String>) chunks).firstKey());
+    assertEquals(terminal.getString("result"), String.join("", chunks.values()));
+    assertTrue(last >= 100, "the local generator was set to 120 tokens");
+  }
+}
