@@ -123,7 +123,7 @@ public final class CheckpointVerticle extends VerticleBase {
     args.add(t == null ? "" : t.state().wire());
     args.add(t == null ? "" : t.toJson().encode());
     for (ChunkEvent c : req.chunks()) {
-      args.add(c.toJson().encode());
+      args.add(c.encoded());
     }
     return script(Scripts.APPEND, List.of(k.meta(), k.log()), args).compose(r -> {
       String outcome = r.get(0).toString();
@@ -176,7 +176,7 @@ public final class CheckpointVerticle extends VerticleBase {
         long last = r.get(1).toLong();
         List<ChunkEvent> chunks = new ArrayList<>(r.size() - 6);
         for (int i = 6; i < r.size(); i++) {
-          chunks.add(ChunkEvent.fromJson(new JsonObject(r.get(i).toString())));
+          chunks.add(ChunkEvent.decode(r.get(i).toString()));
         }
         String terminal = r.get(5).toString();
         String model = r.get(4).toString();

@@ -20,7 +20,7 @@ public final class FeedEvent {
   public String json() {
     if (json == null) {
       if (event instanceof ChunkEvent c) {
-        json = c.toJson().encode();
+        json = c.encoded();
       } else if (event instanceof ProgressEvent p) {
         json = p.toJson().encode();
       } else {

@@ -18,7 +18,11 @@ public final class EventCodecs {
   private EventCodecs() {}
 
   public static void register(EventBus eb) {
-    add(eb, ChunkEvent.class, "tb.chunk", ChunkEvent::toJson, ChunkEvent::fromJson);
+    try {
+      eb.registerDefaultCodec(ChunkEvent.class, new ChunkCodec());
+    } catch (IllegalStateException alreadyRegistered) {
+      // another verticle of this Vert.x instance registered it first
+    }
     add(eb, ProgressEvent.class, "tb.progress", ProgressEvent::toJson, ProgressEvent::fromJson);
     add(eb, StatusEvent.class, "tb.status", StatusEvent::toJson, StatusEvent::fromJson);
     add(eb, JobAssignment.class, "tb.assignment", JobAssignment::toJson, JobAssignment::fromJson);
