@@ -6,9 +6,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -24,7 +22,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
   private final double tokensPerSecond;
   private final int maxTokens;
   private final List<String> sentences;
-  private final Set<Paced> active = new LinkedHashSet<>();
+  private final List<Paced> active = new ArrayList<>();
   private long ticker = -1;
   private long lastTick;
 
@@ -101,9 +99,11 @@ public final class LocalGeneratorBackend implements ModelBackend {
     long now = System.nanoTime();
     double credit = tokensPerSecond * (now - lastTick) / 1e9;
     lastTick = now;
-    for (Paced p : active.toArray(new Paced[0])) {
-      p.advance(credit);
+    // By index: a generation that ends may start the next step's generation, which is appended and served too.
+    for (int i = 0; i < active.size(); i++) {
+      active.get(i).advance(credit);
     }
+    active.removeIf(p -> p.done);
     if (active.isEmpty()) {
       vertx.cancelTimer(ticker);
       ticker = -1;
@@ -152,8 +152,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
 
     @Override
     public void cancel() {
-      done = true;
-      active.remove(this);
+      done = true; // removed from the active list at the end of the tick
     }
   }
 }
