@@ -16,7 +16,8 @@ import java.util.Map;
  * @param maxBufferedChunksPerWorker the same bound summed over all jobs of the worker
  * @param maxChunksPerAppend  chunks per checkpoint write
  * @param appendRetries       attempts of a checkpoint write before the job fails with checkpoint_failed
- * @param maxResultChars      {@code result} on job:completed is omitted for longer outputs (they stay replayable)
+ * @param maxResultChars      {@code result} on job:completed is omitted for longer outputs (they stay replayable);
+ *                            bounds the memory a job holds for it
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, int appendRetries,
@@ -30,7 +31,7 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 1_000_000);
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 100_000);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
@@ -57,7 +58,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Long.parseLong(env.getOrDefault("TOKENBUS_FLUSH_DELAY_MS", String.valueOf(d.flushDelayMs))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS", String.valueOf(d.maxBufferedChunks))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(d.maxBufferedChunksPerWorker))),
-      d.maxChunksPerAppend, d.appendRetries, d.maxResultChars);
+      d.maxChunksPerAppend, d.appendRetries,
+      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))));
   }
 
   public JsonObject toJson() {

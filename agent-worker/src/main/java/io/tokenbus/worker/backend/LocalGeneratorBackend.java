@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
 /**
@@ -52,29 +55,57 @@ public final class LocalGeneratorBackend implements ModelBackend {
 
   /** The whole text a seed produces, as the tokens {@link #generate} streams. */
   public List<String> tokens(long seed, String prompt) {
-    SplittableRandom random = new SplittableRandom(seed);
     List<String> out = new ArrayList<>(maxTokens);
-    String topic = prompt.strip().replaceAll("\\s+", " ");
-    if (topic.length() > 60) {
-      topic = topic.substring(0, 60) + "…";
-    }
-    splitWords("On \"" + topic + "\": here is what I can say.", out, true);
-    int sentencesInParagraph = 0;
-    while (out.size() < maxTokens) {
-      if (sentencesInParagraph == 3) {
-        out.add("\n\n");
-        sentencesInParagraph = 0;
-      }
-      splitWords(sentences.get(random.nextInt(sentences.size())), out, out.isEmpty() || out.get(out.size() - 1).endsWith("\n"));
-      sentencesInParagraph++;
-    }
-    return out.subList(0, maxTokens);
+    new Words(seed, prompt).forEachRemaining(out::add);
+    return out;
   }
 
-  private static void splitWords(String sentence, List<String> out, boolean first) {
-    String[] words = sentence.split(" ");
-    for (int i = 0; i < words.length; i++) {
-      out.add((i == 0 && first) ? words[i] : " " + words[i]);
+  /** Tokens made on demand (memory per generation stays constant however long the answer). */
+  private final class Words implements Iterator<String> {
+    private final SplittableRandom random;
+    private final ArrayDeque<String> sentence = new ArrayDeque<>();
+    private int emitted;
+    private int sentencesInParagraph;
+    private boolean lineStart = true;
+
+    Words(long seed, String prompt) {
+      random = new SplittableRandom(seed);
+      String topic = prompt.strip().replaceAll("\\s+", " ");
+      if (topic.length() > 60) {
+        topic = topic.substring(0, 60) + "…";
+      }
+      split("On \"" + topic + "\": here is what I can say.");
+    }
+
+    private void split(String text) {
+      String[] words = text.split(" ");
+      for (int i = 0; i < words.length; i++) {
+        sentence.add(i == 0 && lineStart ? words[i] : " " + words[i]);
+      }
+      lineStart = false;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return emitted < maxTokens;
+    }
+
+    @Override
+    public String next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      if (sentence.isEmpty()) {
+        if (sentencesInParagraph == 3) {
+          sentencesInParagraph = 0;
+          lineStart = true;
+          sentence.add("\n\n");
+        }
+        split(sentences.get(random.nextInt(sentences.size())));
+        sentencesInParagraph++;
+      }
+      emitted++;
+      return sentence.poll();
     }
   }
 
@@ -82,7 +113,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
   public Generation generate(GenerationRequest request, TokenSink sink) {
     String prompt = request.messages().isEmpty() ? "" : request.messages().get(request.messages().size() - 1).content();
     // A phase from the seed keeps concurrent generations from emitting in lockstep, as real streams would not.
-    Paced p = new Paced(tokens(request.seed(), prompt), sink, 1 + new SplittableRandom(request.seed()).nextDouble());
+    Paced p = new Paced(new Words(request.seed(), prompt), sink, 1 + new SplittableRandom(request.seed()).nextDouble());
     active.add(p);
     if (ticker < 0) {
       lastTick = System.nanoTime();
@@ -111,15 +142,14 @@ public final class LocalGeneratorBackend implements ModelBackend {
   }
 
   private final class Paced implements Generation {
-    private final List<String> tokens;
+    private final Iterator<String> tokens;
     private final TokenSink sink;
     private double credit;
-    private int next;
     private boolean paused;
     private boolean done;
 
     /** @param credit start credit >= 1, so the first token comes on the first tick */
-    Paced(List<String> tokens, TokenSink sink, double credit) {
+    Paced(Iterator<String> tokens, TokenSink sink, double credit) {
       this.tokens = tokens;
       this.sink = sink;
       this.credit = credit;
@@ -132,8 +162,8 @@ public final class LocalGeneratorBackend implements ModelBackend {
       credit += more;
       while (credit >= 1 && !paused && !done) {
         credit -= 1;
-        sink.onToken(tokens.get(next++));
-        if (next >= tokens.size() && !done) {
+        sink.onToken(tokens.next());
+        if (!tokens.hasNext() && !done) {
           cancel();
           sink.onEnd();
         }

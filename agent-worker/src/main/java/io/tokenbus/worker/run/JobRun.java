@@ -52,7 +52,7 @@ public final class JobRun implements StepRunner {
   private final OutboxBudget budget;
   private final Runnable resumeWhenRoom = this::maybeResume;
 
-  private final StringBuilder output = new StringBuilder();
+  private StringBuilder output = new StringBuilder();
   private final StringBuilder batchText = new StringBuilder();
   private final ArrayDeque<Object> outbox = new ArrayDeque<>();
   private int batchTokens;
@@ -176,7 +176,13 @@ public final class JobRun implements StepRunner {
     if (tokenCount++ == 0) {
       firstTokenAt = System.nanoTime();
     }
-    output.append(text);
+    if (output != null) {
+      // Kept for `result` only up to the cap: beyond it the chunks (replayable) are the output, not a copy in memory.
+      output.append(text);
+      if (output.length() > config.maxResultChars()) {
+        output = null;
+      }
+    }
     if (batchTokens > 0 && batchStep != step) {
       flushBatch();
     }
@@ -227,7 +233,7 @@ public final class JobRun implements StepRunner {
       current = null;
     }
     flushBatch();
-    String result = state == JobState.COMPLETED && output.length() <= config.maxResultChars() ? output.toString() : null;
+    String result = state == JobState.COMPLETED && output != null ? output.toString() : null;
     terminal = new StatusEvent(state, jobId, nextSequence - 1, result, error);
     pump();
   }
@@ -257,16 +263,13 @@ public final class JobRun implements StepRunner {
       appendInFlight = false;
       budget.give(chunks.size());
       if (ar.failed()) {
-        // The store is gone for good: say so live (cannot be persisted) and stop.
-        TokenbusException e = TokenbusException.from(ar.cause());
+        // Never publish what is not stored: clients would see chunks no replay can give back. End the job instead.
         if (current != null) {
           current.cancel();
+          current = null;
         }
-        publish.forEach(this::publish);
-        StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, chunks.isEmpty() ? nextSequence - 1 : chunks.get(0).sequence() - 1,
-          null, new JobError(JobError.CHECKPOINT_FAILED, e.getMessage()));
-        eb.publish(Addresses.status(jobId), failed);
-        finish();
+        long stored = chunks.isEmpty() ? nextSequence - 1 : chunks.get(0).sequence() - 1;
+        failOnStoreError(stored, TokenbusException.from(ar.cause()));
         return;
       }
       AppendResult r = ar.result();
@@ -287,6 +290,24 @@ public final class JobRun implements StepRunner {
       }
       maybeResume();
       pump();
+    });
+  }
+
+  /**
+   * The store refused or lost a write: try once more to store job:failed (the store stamps the true last sequence),
+   * and publish it either way so followers are not left waiting.
+   */
+  private void failOnStoreError(long stored, TokenbusException cause) {
+    StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, stored, null,
+      new JobError(JobError.CHECKPOINT_FAILED, cause.getMessage()));
+    terminal = failed;
+    checkpoint.append(new AppendRequest(jobId, List.of(), failed)).onComplete(ar -> {
+      if (ar.succeeded() && !ar.result().accepted()) {
+        finish(); // someone else closed it and published
+        return;
+      }
+      eb.publish(Addresses.status(jobId), ar.succeeded() && ar.result().terminal() != null ? ar.result().terminal() : failed);
+      finish();
     });
   }
 
