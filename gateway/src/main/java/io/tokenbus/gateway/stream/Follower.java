@@ -146,6 +146,10 @@ public final class Follower {
         sink.abort("could not repair a gap: " + ar.cause().getMessage());
         return;
       }
+      if (replaying) {
+        pending.addFirst(then); // a replay started meanwhile: it decides what is still missing
+        return;
+      }
       busy = false;
       handle(then);
       drain();
