@@ -11,6 +11,8 @@ import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.codec.EventCodecs;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.worker.backend.BackendException;
+import io.tokenbus.worker.backend.BackendFactory;
+import io.tokenbus.worker.workflow.LocalDocsSearch;
 import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.ModelBackend;
 import io.tokenbus.worker.run.CheckpointWriter;
@@ -38,9 +40,9 @@ public final class AgentWorkerVerticle extends VerticleBase {
 
   private final WorkerConfig config;
   private final MeterRegistry registry;
-  private final Function<io.vertx.core.Vertx, Backends> backendsFactory;
+  private final Function<io.vertx.core.Vertx, Future<Backends>> backendsFactory;
   private final Map<String, JobRun> running = new HashMap<>();
-  private final Workflows workflows = new Workflows();
+  private Workflows workflows;
   private Backends backends;
   private CheckpointWriter checkpoint;
   private OutboxBudget budget;
@@ -49,8 +51,13 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private Counter accepted;
   private Counter refused;
 
-  /** @param backendsFactory builds the model backends on this verticle's Vert.x (so they run on its context) */
-  public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry, Function<io.vertx.core.Vertx, Backends> backendsFactory) {
+  /** Backends as configured ({@link BackendFactory}). */
+  public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry) {
+    this(config, registry, v -> BackendFactory.create(v, config));
+  }
+
+  /** @param backendsFactory builds the model backends on this verticle's context */
+  public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry, Function<io.vertx.core.Vertx, Future<Backends>> backendsFactory) {
     this.config = config;
     this.registry = registry;
     this.backendsFactory = backendsFactory;
@@ -59,17 +66,19 @@ public final class AgentWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
-    backends = backendsFactory.apply(vertx);
+    workflows = new Workflows(new LocalDocsSearch(vertx, config.docsDir()));
     checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000);
     budget = new OutboxBudget(config.maxBufferedChunksPerWorker());
     Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
-    backends.all().forEach((name, b) -> log.info("backend '" + name + "' serves model " + b.defaultModel() + " by default"));
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
     refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
     Gauge.builder("tokenbus_worker_jobs_running", running, Map::size).register(registry);
-    runConsumer = vertx.eventBus().consumer(Addresses.WORKER_RUN, this::run);
-    cancelConsumer = vertx.eventBus().consumer(Addresses.WORKER_CANCEL, this::cancel);
-    return Future.all(runConsumer.completion(), cancelConsumer.completion())
+    return backendsFactory.apply(vertx).compose(b -> {
+      backends = b;
+      runConsumer = vertx.eventBus().consumer(Addresses.WORKER_RUN, this::run);
+      cancelConsumer = vertx.eventBus().consumer(Addresses.WORKER_CANCEL, this::cancel);
+      return Future.all(runConsumer.completion(), cancelConsumer.completion());
+    })
       .onSuccess(v -> log.info("agent worker ready " + config.toJson().encode()));
   }
 

@@ -1,6 +1,10 @@
 package io.tokenbus.worker;
 
+import io.tokenbus.worker.backend.BackendConfig;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,12 +22,18 @@ import java.util.Map;
  * @param appendRetries       attempts of a checkpoint write before the job fails with checkpoint_failed
  * @param maxResultChars      {@code result} on job:completed is omitted for longer outputs (they stay replayable);
  *                            bounds the memory a job holds for it
+ * @param backends            model backends besides the built-in {@code local} one
+ * @param defaultBackend      backend of jobs that name none (null: the first configured, else {@code local})
+ * @param probeOllama         with no backend configured, use an Ollama answering on localhost:11434
+ * @param docsDir             folder the research workflow's search reads ({@code .md}, {@code .txt}); null: none
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, int appendRetries,
-                           int maxResultChars) {
+                           int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
+                           String docsDir) {
 
   public WorkerConfig {
+    backends = List.copyOf(backends);
     if (maxConcurrentJobs < 1 || localTokensPerSecond <= 0 || localMaxTokens < 1 || flushDelayMs < 1
       || maxBufferedChunks < 2 || maxBufferedChunksPerWorker < 2 || maxChunksPerAppend < 1 || appendRetries < 0 || maxResultChars < 0) {
       throw new IllegalArgumentException("invalid worker configuration");
@@ -31,22 +41,53 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 100_000);
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 100_000, List.of(), null, false, null);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir);
+  }
+
+  public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
+    return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, b, dflt, probeOllama, docsDir);
+  }
+
+  public WorkerConfig withDocsDir(String dir) {
+    return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, dir);
+  }
+
+  /**
+   * Backends from {@code TOKENBUS_BACKENDS} (JSON array of {@link BackendConfig}) and the shortcuts
+   * {@code TOKENBUS_OLLAMA_URL}/{@code _MODEL} and {@code TOKENBUS_OPENAI_URL}/{@code _MODEL}/{@code _API_KEY}.
+   */
+  static List<BackendConfig> backendsFromEnv(Map<String, String> env) {
+    List<BackendConfig> out = new ArrayList<>();
+    String json = env.get("TOKENBUS_BACKENDS");
+    if (json != null && !json.isBlank()) {
+      new JsonArray(json).forEach(o -> out.add(BackendConfig.fromJson((JsonObject) o)));
+    }
+    if (env.get("TOKENBUS_OLLAMA_URL") != null) {
+      out.add(new BackendConfig("ollama", BackendConfig.OLLAMA, env.get("TOKENBUS_OLLAMA_URL"),
+        env.getOrDefault("TOKENBUS_OLLAMA_MODEL", "llama3.2"), null, 0, 0, 2));
+    }
+    if (env.get("TOKENBUS_OPENAI_URL") != null) {
+      out.add(new BackendConfig("openai", BackendConfig.OPENAI, env.get("TOKENBUS_OPENAI_URL"),
+        env.getOrDefault("TOKENBUS_OPENAI_MODEL", "gpt-4o-mini"), env.get("TOKENBUS_OPENAI_API_KEY"), 0, 0, 2));
+    }
+    return out;
   }
 
   public static WorkerConfig fromEnv(Map<String, String> env) {
@@ -59,12 +100,16 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS", String.valueOf(d.maxBufferedChunks))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(d.maxBufferedChunksPerWorker))),
       d.maxChunksPerAppend, d.appendRetries,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))));
+      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))),
+      backendsFromEnv(env), env.get("TOKENBUS_DEFAULT_BACKEND"),
+      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"));
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("maxConcurrentJobs", maxConcurrentJobs).put("localTokensPerSecond", localTokensPerSecond)
       .put("localMaxTokens", localMaxTokens).put("flushDelayMs", flushDelayMs).put("maxBufferedChunks", maxBufferedChunks)
-      .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker);
+      .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker)
+      .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
+      .put("defaultBackend", defaultBackend).put("docsDir", docsDir);
   }
 }

@@ -48,7 +48,7 @@ class AgentWorkerVerticleTest {
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
     WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(200, 60).withMaxConcurrentJobs(3);
     node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(),
-      v -> new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME))).await();
+      v -> io.vertx.core.Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)))).await();
   }
 
   @AfterAll

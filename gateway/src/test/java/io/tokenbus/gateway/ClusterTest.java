@@ -40,7 +40,7 @@ class ClusterTest {
     gatewayNode = Nodes.start(o).await();
     WorkerConfig w = Fixture.fastWorker();
     workerNode.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), workerNode.registry())).await();
-    workerNode.vertx().deployVerticle(new AgentWorkerVerticle(w, workerNode.registry(), v -> Fixture.localBackends(v, w))).await();
+    workerNode.vertx().deployVerticle(new AgentWorkerVerticle(w, workerNode.registry(), v -> io.vertx.core.Future.succeededFuture(Fixture.localBackends(v, w)))).await();
     GatewayVerticle g = new GatewayVerticle(Fixture.gateway(), gatewayNode.registry());
     gatewayNode.vertx().deployVerticle(g).await();
     port = g.actualPort();

@@ -51,7 +51,7 @@ final class Fixture implements AutoCloseable {
     TestRedis redis = TestRedis.start();
     Node node = Node.local();
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    node.vertx().deployVerticle(new AgentWorkerVerticle(worker, node.registry(), v -> localBackends(v, worker))).await();
+    node.vertx().deployVerticle(new AgentWorkerVerticle(worker, node.registry(), v -> io.vertx.core.Future.succeededFuture(localBackends(v, worker)))).await();
     GatewayVerticle g = new GatewayVerticle(gateway, node.registry());
     node.vertx().deployVerticle(g).await();
     return new Fixture(redis, node, gateway, g.actualPort());

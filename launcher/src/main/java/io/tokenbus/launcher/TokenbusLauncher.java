@@ -9,8 +9,6 @@ import io.tokenbus.runtime.NodeOptions;
 import io.tokenbus.runtime.Nodes;
 import io.tokenbus.worker.AgentWorkerVerticle;
 import io.tokenbus.worker.WorkerConfig;
-import io.tokenbus.worker.backend.Backends;
-import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import java.util.EnumSet;
@@ -60,8 +58,7 @@ public final class TokenbusLauncher implements Callable<Integer> {
     }
     if (here.contains(Role.worker)) {
       WorkerConfig w = WorkerConfig.fromEnv(env);
-      node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(), v -> new Backends(
-        List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME))).await();
+      node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry())).await();
     }
     if (here.contains(Role.gateway)) {
       GatewayConfig g = GatewayConfig.fromEnv(env);

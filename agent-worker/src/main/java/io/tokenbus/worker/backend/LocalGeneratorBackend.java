@@ -56,7 +56,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
   /** The whole text a seed produces, as the tokens {@link #generate} streams. */
   public List<String> tokens(long seed, String prompt) {
     List<String> out = new ArrayList<>(maxTokens);
-    new Words(seed, prompt).forEachRemaining(out::add);
+    new Words(seed, prompt, maxTokens).forEachRemaining(out::add);
     return out;
   }
 
@@ -64,11 +64,13 @@ public final class LocalGeneratorBackend implements ModelBackend {
   private final class Words implements Iterator<String> {
     private final SplittableRandom random;
     private final ArrayDeque<String> sentence = new ArrayDeque<>();
+    private final int limit;
     private int emitted;
     private int sentencesInParagraph;
     private boolean lineStart = true;
 
-    Words(long seed, String prompt) {
+    Words(long seed, String prompt, int limit) {
+      this.limit = limit;
       random = new SplittableRandom(seed);
       String topic = prompt.strip().replaceAll("\\s+", " ");
       if (topic.length() > 60) {
@@ -87,7 +89,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
 
     @Override
     public boolean hasNext() {
-      return emitted < maxTokens;
+      return emitted < limit;
     }
 
     @Override
@@ -113,7 +115,8 @@ public final class LocalGeneratorBackend implements ModelBackend {
   public Generation generate(GenerationRequest request, TokenSink sink) {
     String prompt = request.messages().isEmpty() ? "" : request.messages().get(request.messages().size() - 1).content();
     // A phase from the seed keeps concurrent generations from emitting in lockstep, as real streams would not.
-    Paced p = new Paced(new Words(request.seed(), prompt), sink, 1 + new SplittableRandom(request.seed()).nextDouble());
+    int n = request.maxTokens() > 0 ? Math.min(request.maxTokens(), maxTokens) : maxTokens;
+    Paced p = new Paced(new Words(request.seed(), prompt, n), sink, 1 + new SplittableRandom(request.seed()).nextDouble());
     active.add(p);
     if (ticker < 0) {
       lastTick = System.nanoTime();

@@ -119,13 +119,13 @@ public final class JobRun implements StepRunner {
   }
 
   @Override
-  public Future<String> generate(Step step, List<ChatMessage> messages) {
+  public Future<String> generate(Step step, List<ChatMessage> messages, int maxTokens) {
     if (terminal != null) {
       return Future.failedFuture(new BackendException(JobError.INTERNAL, "job is closing"));
     }
     Promise<String> promise = Promise.promise();
     StringBuilder stepText = new StringBuilder();
-    current = backend.generate(new GenerationRequest(model, messages, seed()), new TokenSink() {
+    current = backend.generate(new GenerationRequest(model, messages, seed(), maxTokens), new TokenSink() {
       @Override
       public void onToken(String text) {
         stepText.append(text);

@@ -10,8 +10,11 @@ public interface StepRunner {
   /** The model serving this job. */
   String model();
 
-  /** Streams one completion; every token goes out as part of {@code step}. Completes with the step's full text. */
-  Future<String> generate(Step step, List<ChatMessage> messages);
+  /**
+   * Streams one completion; every token goes out as part of {@code step}. Completes with the step's full text.
+   * {@code maxTokens} caps the step ({@code 0}: the backend's default).
+   */
+  Future<String> generate(Step step, List<ChatMessage> messages, int maxTokens);
 
   /** Streams text that is not model output (for example search results) as part of {@code step}. */
   void text(Step step, String text);

@@ -1,0 +1,49 @@
+package io.tokenbus.worker.backend;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One configured model backend.
+ *
+ * @param name           what jobs pick it by ({@code backend} field)
+ * @param kind           {@code ollama} (native /api/chat NDJSON) or {@code openai} (/v1/chat/completions SSE)
+ * @param baseUrl        e.g. {@code http://localhost:11434} or {@code https://api.openai.com} (without /v1)
+ * @param model          default model when a job names none
+ * @param apiKey         sent as {@code Authorization: Bearer} (openai kind); may be null
+ * @param connectTimeoutMs connect timeout
+ * @param idleTimeoutMs  a stream silent this long fails with backend_idle_timeout (also the wait for the first byte)
+ * @param retries        attempts after the first, only before any token arrived (connection failure, 429, 5xx)
+ */
+public record BackendConfig(String name, String kind, String baseUrl, String model, String apiKey, int connectTimeoutMs,
+                            long idleTimeoutMs, int retries) {
+  public static final String OLLAMA = "ollama";
+  public static final String OPENAI = "openai";
+
+  public BackendConfig {
+    if (name == null || name.isBlank() || !(OLLAMA.equals(kind) || OPENAI.equals(kind))) {
+      throw new IllegalArgumentException("backend needs a name and kind ollama|openai: " + name + "/" + kind);
+    }
+    if (baseUrl == null || !(baseUrl.startsWith("http://") || baseUrl.startsWith("https://"))) {
+      throw new IllegalArgumentException("backend " + name + " needs an http(s) baseUrl");
+    }
+    if (model == null || model.isBlank()) {
+      throw new IllegalArgumentException("backend " + name + " needs a default model");
+    }
+    baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    connectTimeoutMs = connectTimeoutMs <= 0 ? 5000 : connectTimeoutMs;
+    idleTimeoutMs = idleTimeoutMs <= 0 ? 60_000 : idleTimeoutMs;
+    retries = Math.max(0, retries);
+  }
+
+  public static BackendConfig fromJson(JsonObject j) {
+    return new BackendConfig(j.getString("name", j.getString("kind")), j.getString("kind"), j.getString("baseUrl"),
+      j.getString("model"), j.getString("apiKey"), j.getInteger("connectTimeoutMs", 0), j.getLong("idleTimeoutMs", 0L),
+      j.getInteger("retries", 2));
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("name", name).put("kind", kind).put("baseUrl", baseUrl).put("model", model)
+      .put("apiKey", apiKey == null ? null : "***").put("connectTimeoutMs", connectTimeoutMs)
+      .put("idleTimeoutMs", idleTimeoutMs).put("retries", retries);
+  }
+}

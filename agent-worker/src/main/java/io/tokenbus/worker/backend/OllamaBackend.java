@@ -1,0 +1,69 @@
+package io.tokenbus.worker.backend;
+
+import io.tokenbus.events.JobError;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Ollama's native streaming chat: {@code POST /api/chat}, one JSON object per line; {@code message.content} carries
+ * text, {@code done: true} ends (it may still carry text), a line with {@code error} is a failure even after 200.
+ */
+public final class OllamaBackend extends HttpChatBackend {
+  public OllamaBackend(Vertx vertx, BackendConfig config, int maxConnections) {
+    super(vertx, config, maxConnections);
+  }
+
+  @Override
+  String path() {
+    return "/api/chat";
+  }
+
+  @Override
+  JsonObject body(GenerationRequest r) {
+    JsonArray messages = new JsonArray();
+    r.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
+    JsonObject body = new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true);
+    if (r.maxTokens() > 0) {
+      body.put("options", new JsonObject().put("num_predict", r.maxTokens()));
+    }
+    return body;
+  }
+
+  @Override
+  Parser parser(Call call) {
+    boolean[] finished = {false};
+    SseDecoder.LineSplitter lines = new SseDecoder.LineSplitter(line -> {
+      if (line.isBlank() || finished[0]) {
+        return;
+      }
+      JsonObject j = new JsonObject(line);
+      if (j.getValue("error") != null) {
+        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(line));
+        return;
+      }
+      JsonObject message = j.getJsonObject("message");
+      if (message != null && message.getValue("content") instanceof String s) {
+        call.token(s);
+      }
+      if (Boolean.TRUE.equals(j.getBoolean("done"))) {
+        finished[0] = true;
+        call.end();
+      }
+    }, MAX_LINE_BYTES);
+    return new Parser() {
+      @Override
+      public void feed(Buffer bytes) {
+        lines.feed(bytes);
+      }
+
+      @Override
+      public void end() {
+        if (!finished[0]) {
+          call.fail(JobError.BACKEND_STREAM_CUT, config.name() + " stream ended before done:true");
+        }
+      }
+    };
+  }
+}

@@ -1,0 +1,81 @@
+package io.tokenbus.worker.backend;
+
+import io.tokenbus.events.JobError;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * OpenAI-compatible streaming chat (OpenAI, vLLM, llama.cpp server, LM Studio, Ollama's /v1): {@code POST
+ * /v1/chat/completions} with {@code stream: true}, SSE {@code data:} events of chat.completion.chunk, ended by
+ * {@code data: [DONE]}. Role-only, empty and null deltas carry no text; a usage chunk has {@code choices: []}; an event
+ * with {@code error} is a failure. EOF without {@code [DONE]} or a {@code finish_reason} is a cut stream.
+ */
+public final class OpenAiCompatibleBackend extends HttpChatBackend {
+  public OpenAiCompatibleBackend(Vertx vertx, BackendConfig config, int maxConnections) {
+    super(vertx, config, maxConnections);
+  }
+
+  @Override
+  String path() {
+    return "/v1/chat/completions";
+  }
+
+  @Override
+  JsonObject body(GenerationRequest r) {
+    JsonArray messages = new JsonArray();
+    r.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
+    JsonObject body = new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true)
+      .put("stream_options", new JsonObject().put("include_usage", true));
+    if (r.maxTokens() > 0) {
+      body.put("max_tokens", r.maxTokens());
+    }
+    return body;
+  }
+
+  @Override
+  Parser parser(Call call) {
+    boolean[] finished = {false};
+    SseDecoder sse = new SseDecoder(data -> {
+      if (data.startsWith("[DONE]")) {
+        finished[0] = true;
+        call.end();
+        return;
+      }
+      JsonObject j = new JsonObject(data);
+      Object error = j.getValue("error");
+      if (error != null && !Boolean.FALSE.equals(error)) {
+        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
+        return;
+      }
+      JsonArray choices = j.getJsonArray("choices");
+      if (choices == null || choices.isEmpty()) {
+        return; // usage chunk
+      }
+      JsonObject choice = choices.getJsonObject(0);
+      JsonObject delta = choice.getJsonObject("delta");
+      if (delta != null && delta.getValue("content") instanceof String s) {
+        call.token(s);
+      }
+      if (choice.getValue("finish_reason") != null) {
+        finished[0] = true;
+      }
+    }, MAX_LINE_BYTES);
+    return new Parser() {
+      @Override
+      public void feed(Buffer bytes) {
+        sse.feed(bytes);
+      }
+
+      @Override
+      public void end() {
+        if (finished[0]) {
+          call.end();
+        } else {
+          call.fail(JobError.BACKEND_STREAM_CUT, config.name() + " stream ended without [DONE] or finish_reason");
+        }
+      }
+    };
+  }
+}
