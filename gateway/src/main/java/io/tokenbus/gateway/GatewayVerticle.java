@@ -92,6 +92,9 @@ public final class GatewayVerticle extends VerticleBase {
         boolean up = ar.failed() && io.tokenbus.events.TokenbusException.from(ar.cause()).code() == ErrorCode.NOT_FOUND;
         p.complete(up ? Status.OK() : Status.KO());
       }))));
+    // Third-party browser code, served from its WebJar (versioned Maven dependency) under /vendor.
+    router.route("/vendor/sockjs-client/*").handler(StaticHandler.create("META-INF/resources/webjars/sockjs-client/1.6.1/dist"));
+    router.route("/vendor/marked/*").handler(StaticHandler.create("META-INF/resources/webjars/marked/15.0.7/lib"));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::routerFailure);

@@ -1,0 +1,154 @@
+// The tokenbus web UI: submit prompts, follow jobs (timeline, steps, answer), survive reloads. Uses the client library.
+import { TokenbusClient, streamingTracker, perf } from '/client/tokenbus.js';
+import { marked } from '/vendor/marked/marked.esm.js';
+
+const $ = (id) => document.getElementById(id);
+const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+// Model output is untrusted: raw HTML is shown as text, links only to http(s).
+marked.use({
+  renderer: {
+    html(token) { return escapeHtml(token.text ?? token.raw ?? ''); },
+    link(token) {
+      const href = /^https?:\/\//i.test(token.href) ? token.href : '#';
+      return `<a href="${escapeHtml(href)}" rel="noopener noreferrer">${escapeHtml(token.text)}</a>`;
+    },
+  },
+});
+
+const client = new TokenbusClient();
+window.__tokenbus = { client, perf, streamingTracker };
+window.__tokenbusPerf = perf.groups;
+const jobs = new Map(); // jobId -> view state
+let selected = null;
+let renderQueued = false;
+let arrivals = [];
+
+client.onState((s) => {
+  const el = $('conn-state');
+  el.textContent = s;
+  el.className = `pill ${s}`;
+});
+
+function jobView(jobId, request, state = 'queued') {
+  const v = { jobId, request: request || {}, state, steps: new Map(), text: '', progress: 0, step: null };
+  jobs.set(jobId, v);
+  const li = document.createElement('li');
+  li.dataset.job = jobId;
+  li.innerHTML = `<div class="row"><button class="select" type="button"></button>
+    <span class="state" data-testid="job-state"></span>
+    <button class="cancel" type="button" aria-label="Cancel job">Cancel</button></div>
+    <div class="stats"><span class="chunks"></span> chunks · <span class="tps"></span> tokens/s · TTFT <span class="ttft"></span></div>
+    <progress max="100" value="0" aria-label="Progress"></progress>`;
+  li.querySelector('.select').textContent = `${(request && request.type) || 'ask'}: ${((request && request.prompt) || jobId).slice(0, 40)}`;
+  li.querySelector('.select').addEventListener('click', () => select(jobId));
+  li.querySelector('.cancel').addEventListener('click', () => cancel(jobId));
+  $('timeline').prepend(li);
+  v.li = li;
+  updateRow(v);
+  return v;
+}
+
+function updateRow(v) {
+  const st = streamingTracker.get(v.jobId);
+  v.li.querySelector('.state').textContent = v.state;
+  v.li.querySelector('.chunks').textContent = st ? st.chunks : 0;
+  v.li.querySelector('.tps').textContent = st ? st.tokensPerSec.toFixed(1) : '0.0';
+  v.li.querySelector('.ttft').textContent = st && st.ttftMs != null ? `${Math.round(st.ttftMs)} ms` : '–';
+  v.li.querySelector('progress').value = v.progress;
+  v.li.querySelector('.cancel').disabled = ['completed', 'failed', 'cancelled'].includes(v.state);
+}
+
+function select(jobId) {
+  selected = jobId;
+  for (const li of $('timeline').children) li.classList.toggle('selected', li.dataset.job === jobId);
+  $('output-job').textContent = jobId;
+  $('answer').dataset.job = jobId;
+  queueRender();
+}
+
+function follow(v) {
+  client.follow(v.jobId, {
+    onReplay(text) { v.text = text; v.steps.set('writing', text); queueRender(); },
+    onChunk(c, arrivedAt) {
+      if (v.state === 'queued') v.state = 'running';
+      const step = c.metadata && c.metadata.step ? c.metadata.step : 'writing';
+      v.step = step;
+      v.steps.set(step, (v.steps.get(step) || '') + c.chunk);
+      v.text += c.chunk;
+      arrivals.push(arrivedAt);
+      queueRender();
+    },
+    onProgress(p) { v.progress = p.progress; if (p.step) v.step = p.step; queueRender(); },
+    onStatus(s) { v.state = s.type.slice(4); if (s.type === 'job:completed') v.progress = 100; v.error = s.error; queueRender(); },
+    onError(e) { console.warn('job', v.jobId, e); },
+  });
+}
+
+function queueRender() {
+  if (!renderQueued) { renderQueued = true; requestAnimationFrame(render); }
+}
+
+// One DOM update per frame however many chunks arrived: no flicker, bounded work.
+function render() {
+  renderQueued = false;
+  let active = 0;
+  for (const v of jobs.values()) { updateRow(v); if (v.state === 'running' || v.state === 'queued') active += 1; }
+  $('active-streams').textContent = active;
+  $('agg-rate').textContent = streamingTracker.all().filter((s) => !s.complete).reduce((a, s) => a + s.tokensPerSec, 0).toFixed(0);
+  const v = selected && jobs.get(selected);
+  if (v) {
+    const steps = $('steps');
+    const names = [...v.steps.keys()].filter((n) => n !== 'writing' || v.steps.size > 1);
+    steps.replaceChildren(...names.map((n) => {
+      const li = document.createElement('li');
+      li.dataset.step = n;
+      li.className = n === v.step && v.state === 'running' ? 'active' : '';
+      li.innerHTML = `<span class="name">${escapeHtml(n)}</span>`;
+      if (n !== 'writing') li.append(v.steps.get(n));
+      return li;
+    }));
+    const answer = $('answer');
+    const text = v.steps.size > 1 ? (v.steps.get('writing') || '') : v.text;
+    answer.innerHTML = marked.parse(text);
+    answer.setAttribute('aria-busy', String(v.state === 'running'));
+    answer.dataset.state = v.state;
+    if (v.error) answer.insertAdjacentHTML('beforeend', `<p class="error">${escapeHtml(v.error.code)}: ${escapeHtml(v.error.message)}</p>`);
+  }
+  const painted = arrivals;
+  arrivals = [];
+  // The frame after this update is the one that shows it.
+  requestAnimationFrame(() => painted.forEach((t) => perf.painted(t)));
+}
+
+async function cancel(jobId) {
+  try { await client.cancel(jobId); } catch (e) { $('form-error').textContent = e.message; }
+}
+
+$('job-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('form-error').textContent = '';
+  const request = { prompt: $('prompt').value, type: $('type').value, batch: Number($('batch').value) || 1 };
+  try {
+    const reply = await client.submit(request);
+    const v = jobView(reply.jobId, request);
+    select(reply.jobId);
+    follow(v);
+  } catch (err) {
+    $('form-error').textContent = err.message || String(err);
+  }
+});
+
+// A reload: rebuild the timeline from this tab's session and resume every job where it stopped.
+await client.connect();
+const params = new URLSearchParams(location.search);
+// A link to a job (?job=&token=) lets a second tab follow it too.
+if (params.get('job') && params.get('token')) client.adopt(params.get('job'), params.get('token'));
+const known = client.storedJobs();
+for (const s of known) {
+  const v = jobView(s.jobId, s.request, s.state || 'running');
+  v.text = s.text || '';
+  if (!['completed', 'failed', 'cancelled'].includes(v.state)) follow(v);
+  else v.steps.set('writing', v.text);
+}
+if (params.get('job')) select(params.get('job'));
+else if (known.length) select(known[known.length - 1].jobId);

@@ -1,0 +1,402 @@
+// tokenbus browser client: streams jobs over the SockJS event-bus bridge (SSE as fallback), exactly once, resumable.
+// ES module, no build step. Needs window.SockJS and window.EventBus (served by the gateway under /vendor) for the
+// bridge transport; the SSE transport needs nothing. Types: tokenbus.d.ts.
+
+const TERMINAL = ['job:completed', 'job:failed', 'job:cancelled'];
+const STORE_PREFIX = 'tokenbus.job.';
+
+/** Per-job stats: tokens/s, chunks, time to first token. */
+export const streamingTracker = (() => {
+  const jobs = new Map();
+  const view = (s) => {
+    const end = s.completedAt ?? performance.now();
+    const secs = s.firstAt == null ? 0 : (end - s.firstAt) / 1000;
+    return { jobId: s.jobId, chunks: s.chunks, tokens: s.tokens, ttftMs: s.firstAt == null ? null : s.firstAt - s.startedAt,
+      tokensPerSec: secs > 0 ? s.tokens / secs : 0, durationMs: end - s.startedAt, complete: s.completedAt != null };
+  };
+  return {
+    start(jobId) {
+      const s = { jobId, startedAt: performance.now(), firstAt: null, completedAt: null, chunks: 0, tokens: 0 };
+      jobs.set(jobId, s);
+      return view(s);
+    },
+    addChunk(jobId, chunk) {
+      const s = jobs.get(jobId) ?? (this.start(jobId), jobs.get(jobId));
+      if (s.firstAt == null) s.firstAt = performance.now();
+      s.chunks += 1;
+      s.tokens += (chunk && chunk.metadata && chunk.metadata.tokens) || 1;
+      return view(s);
+    },
+    complete(jobId) {
+      const s = jobs.get(jobId);
+      if (!s) return null;
+      if (s.completedAt == null) s.completedAt = performance.now();
+      return view(s);
+    },
+    get(jobId) {
+      const s = jobs.get(jobId);
+      return s ? view(s) : null;
+    },
+    all() {
+      return [...jobs.values()].map(view);
+    },
+  };
+})();
+
+/** Accumulates one job's chunks by sequence: duplicates are ignored, text is the chunks in order. */
+export function createStreamingHandler(jobId) {
+  let parts = new Map();
+  let completeCbs = [];
+  let done = null;
+  const handler = {
+    jobId,
+    /** Adds a model:chunk; returns true if it was new. */
+    onChunk(chunk) {
+      if (!chunk || typeof chunk.sequence !== 'number' || parts.has(chunk.sequence)) return false;
+      parts.set(chunk.sequence, chunk.chunk);
+      return true;
+    },
+    /** With a function: registers a completion callback. With an event: marks the job complete. */
+    onComplete(arg) {
+      if (typeof arg === 'function') {
+        if (done) arg(done, handler.getText()); else completeCbs.push(arg);
+        return;
+      }
+      done = arg || { type: 'job:completed' };
+      completeCbs.forEach((cb) => cb(done, handler.getText()));
+      completeCbs = [];
+    },
+    getText() {
+      return [...parts.keys()].sort((a, b) => a - b).map((k) => parts.get(k)).join('');
+    },
+    lastSequence() {
+      let n = 0;
+      while (parts.has(n + 1)) n += 1;
+      return n;
+    },
+    reset() {
+      parts = new Map();
+      done = null;
+    },
+  };
+  return handler;
+}
+
+/** Parses a text/event-stream body into {event, id, data} records (WHATWG rules). */
+async function* sseEvents(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  let ev = { event: 'message', id: null, data: [] };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += decoder.decode(value, { stream: true });
+    let idx;
+    while ((idx = buf.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buf.slice(0, idx);
+      buf = buf.slice(idx + (buf[idx] === '\r' && buf[idx + 1] === '\n' ? 2 : 1));
+      if (line === '') {
+        if (ev.data.length) yield { event: ev.event, id: ev.id, data: ev.data.join('\n') };
+        ev = { event: 'message', id: null, data: [] };
+      } else if (!line.startsWith(':')) {
+        const c = line.indexOf(':');
+        const field = c < 0 ? line : line.slice(0, c);
+        let v = c < 0 ? '' : line.slice(c + 1);
+        if (v.startsWith(' ')) v = v.slice(1);
+        if (field === 'data') ev.data.push(v);
+        else if (field === 'event') ev.event = v;
+        else if (field === 'id') ev.id = v;
+      }
+    }
+  }
+}
+
+/** Reads a streamed fetch response (SSE from GET /api/jobs/{id}/events) and resolves with the job's full text. */
+export async function wrapFetchStream(fetchPromise, jobId, onChunk) {
+  const res = await fetchPromise;
+  if (!res.ok) throw new Error(`stream answered ${res.status}`);
+  const h = createStreamingHandler(jobId);
+  for await (const e of sseEvents(res.body)) {
+    if (e.event === 'model:chunk') {
+      const c = JSON.parse(e.data);
+      if (h.onChunk(c) && onChunk) onChunk(c);
+    } else if (TERMINAL.includes(e.event)) {
+      h.onComplete(JSON.parse(e.data));
+      break;
+    }
+  }
+  return h.getText();
+}
+
+/**
+ * Async iterator of {chunk, index, isComplete} over a job's stream. source: a fetch Response (SSE), a URL string of
+ * the events endpoint, or a TokenbusClient (then jobId and its stored token are used).
+ */
+export async function* streamText(source, { jobId } = {}) {
+  if (source instanceof TokenbusClient) {
+    const queue = [];
+    let wake = null;
+    const push = (x) => { queue.push(x); if (wake) { wake(); wake = null; } };
+    const stop = source.follow(jobId, {
+      onChunk: (c) => push({ chunk: c.chunk, index: c.sequence - 1, isComplete: false }),
+      onStatus: () => push({ chunk: '', index: -1, isComplete: true }),
+    });
+    try {
+      for (;;) {
+        while (!queue.length) await new Promise((r) => { wake = r; });
+        const item = queue.shift();
+        yield item;
+        if (item.isComplete) return;
+      }
+    } finally {
+      stop();
+    }
+  }
+  const res = typeof source === 'string' ? await fetch(source) : source;
+  let index = 0;
+  for await (const e of sseEvents(res.body)) {
+    if (e.event === 'model:chunk') yield { chunk: JSON.parse(e.data).chunk, index: index++, isComplete: false };
+    else if (TERMINAL.includes(e.event)) { yield { chunk: '', index, isComplete: true }; return; }
+  }
+}
+
+/** Browser-side UI overhead: per chunk, time from its arrival to the next paint, aggregated per 10 chunks. */
+export const perf = (() => {
+  const samples = [];
+  const groups = [];
+  return {
+    arrived() { return performance.now(); },
+    painted(arrivedAt) {
+      samples.push(performance.now() - arrivedAt);
+      if (samples.length === 10) {
+        const s = samples.splice(0).sort((a, b) => a - b);
+        groups.push({ chunks: 10, meanMs: s.reduce((a, b) => a + b, 0) / 10, maxMs: s[9], p50Ms: s[5] });
+      }
+    },
+    groups,
+  };
+})();
+
+/**
+ * Submits, follows and cancels jobs. Follows over the SockJS bridge (register job.<id>.*, then job.replay from the
+ * last sequence it has), reconnecting with backoff; falls back to SSE. Keeps each job's token, last sequence and text
+ * in sessionStorage so a reloaded page resumes.
+ */
+export class TokenbusClient {
+  constructor({ url = location.origin, transport = 'sockjs', storage = window.sessionStorage } = {}) {
+    this.url = url.replace(/\/$/, '');
+    this.transport = transport === 'sse' || typeof window.EventBus !== 'function' ? 'sse' : 'sockjs';
+    this.storage = storage;
+    this.state = 'offline';
+    this.jobs = new Map(); // jobId -> follow record
+    this.listeners = new Set();
+    this.eb = null;
+    this.retry = 0;
+  }
+
+  /** Connection state changes: connected | streaming | reconnecting | offline. */
+  onState(fn) { this.listeners.add(fn); fn(this.state); return () => this.listeners.delete(fn); }
+
+  setState(s) {
+    const active = [...this.jobs.values()].some((j) => !j.done);
+    const next = s === 'connected' && active ? 'streaming' : s;
+    if (next !== this.state) { this.state = next; this.listeners.forEach((fn) => fn(next)); }
+  }
+
+  connect() {
+    if (this.transport === 'sse') { this.setState(navigator.onLine === false ? 'offline' : 'connected'); return Promise.resolve(); }
+    if (this.eb) return this.opened;
+    this.opened = new Promise((resolve) => { this.resolveOpen = resolve; });
+    this.open();
+    return this.opened;
+  }
+
+  open() {
+    const eb = new window.EventBus(`${this.url}/eventbus`, { vertxbus_ping_interval: 5000 });
+    this.eb = eb;
+    eb.onopen = () => {
+      this.retry = 0;
+      this.setState('connected');
+      this.resolveOpen?.();
+      for (const j of this.jobs.values()) if (!j.done) this.subscribe(j);
+    };
+    eb.onclose = () => {
+      if (this.eb !== eb) return;
+      this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
+      // Our own backoff (rather than the client's) so every reconnect re-subscribes and replays.
+      const delay = Math.min(5000, 250 * 2 ** this.retry++) * (0.75 + Math.random() / 2);
+      setTimeout(() => { if (this.eb === eb) this.open(); }, delay);
+    };
+    eb.onerror = (e) => console.warn('tokenbus bridge error', e);
+  }
+
+  request(address, body) {
+    return new Promise((resolve, reject) => {
+      if (!this.eb || this.eb.state !== window.EventBus.OPEN) { reject(new Error('not connected')); return; }
+      const timer = setTimeout(() => reject(new Error(`${address}: no answer`)), 10000);
+      this.eb.send(address, body, {}, (err, msg) => {
+        clearTimeout(timer);
+        if (err) reject(Object.assign(new Error(err.message || String(err.failureCode)), err)); else resolve(msg.body);
+      });
+    });
+  }
+
+  async submit(request) {
+    let reply;
+    try {
+      reply = await this.request('jobs.submit', request);
+    } catch (e) {
+      if (e.failureCode) throw e;
+      const res = await fetch(`${this.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      reply = await res.json();
+      if (!res.ok) throw Object.assign(new Error(reply.message), { failureCode: res.status, error: reply.error });
+    }
+    this.save(reply.jobId, { token: reply.streamToken, lastSequence: 0, text: '', request, at: Date.now() });
+    return reply;
+  }
+
+  stored(jobId) {
+    try { return JSON.parse(this.storage.getItem(STORE_PREFIX + jobId)) || null; } catch { return null; }
+  }
+
+  save(jobId, patch) {
+    const cur = this.stored(jobId) || {};
+    this.storage.setItem(STORE_PREFIX + jobId, JSON.stringify({ ...cur, ...patch }));
+  }
+
+  /** Makes a job known to this tab (e.g. opened from a link carrying its token). */
+  adopt(jobId, token) {
+    if (!this.stored(jobId)) this.save(jobId, { token, lastSequence: 0, text: '', at: Date.now() });
+  }
+
+  /** Jobs this tab knows (from sessionStorage): [{jobId, token, lastSequence, text, request, state}]. */
+  storedJobs() {
+    const out = [];
+    for (let i = 0; i < this.storage.length; i++) {
+      const k = this.storage.key(i);
+      if (k.startsWith(STORE_PREFIX)) out.push({ jobId: k.slice(STORE_PREFIX.length), ...this.stored(k.slice(STORE_PREFIX.length)) });
+    }
+    return out.sort((a, b) => (a.at || 0) - (b.at || 0));
+  }
+
+  /**
+   * Follows a job from what this tab already has (sessionStorage) or from the start. handlers: onChunk(chunk),
+   * onProgress(event), onStatus(event), onReplay(text so far). Returns a function that stops following.
+   */
+  follow(jobId, handlers = {}) {
+    const s = this.stored(jobId) || {};
+    const j = { jobId, token: s.token, last: s.lastSequence || 0, text: s.text || '', handlers, done: false, pending: new Map(), sse: null };
+    this.jobs.set(jobId, j);
+    streamingTracker.start(jobId);
+    if (j.text) handlers.onReplay?.(j.text);
+    if (this.transport === 'sse') this.followSse(j);
+    else if (this.eb && this.eb.state === window.EventBus.OPEN) this.subscribe(j);
+    this.setState(this.state === 'offline' ? 'offline' : 'connected');
+    return () => this.unfollow(jobId);
+  }
+
+  unfollow(jobId) {
+    const j = this.jobs.get(jobId);
+    if (!j) return;
+    this.jobs.delete(jobId);
+    j.sse?.close();
+    if (this.eb && this.eb.state === window.EventBus.OPEN) {
+      for (const kind of ['chunk', 'progress', 'status']) {
+        try { this.eb.unregisterHandler(`job.${jobId}.${kind}`, j[`h_${kind}`]); } catch { /* not registered */ }
+      }
+    }
+  }
+
+  subscribe(j) {
+    const headers = { token: j.token };
+    const on = (kind, fn) => {
+      const address = `job.${j.jobId}.${kind}`;
+      if (j[`h_${kind}`]) { try { this.eb.unregisterHandler(address, j[`h_${kind}`]); } catch { /* gone with the socket */ } }
+      j[`h_${kind}`] = (err, msg) => { if (err) j.handlers.onError?.(err); else fn(msg.body); };
+      this.eb.registerHandler(address, headers, j[`h_${kind}`]);
+    };
+    on('chunk', (c) => this.accept(j, c, perf.arrived()));
+    on('progress', (p) => j.handlers.onProgress?.(p));
+    on('status', (s) => this.finish(j, s));
+    this.replay(j);
+  }
+
+  /** Asks for everything after the last contiguous sequence; fills gaps. */
+  async replay(j) {
+    try {
+      let more = true;
+      while (more && !j.done) {
+        const r = await this.request('job.replay', { jobId: j.jobId, token: j.token, afterSequence: j.last });
+        const t = perf.arrived();
+        r.chunks.forEach((c) => this.accept(j, c, t));
+        more = !!r.hasMore;
+        if (r.terminal && !more) this.finish(j, r.terminal);
+      }
+    } catch (e) {
+      j.handlers.onError?.(e);
+    } finally {
+      j.replaying = false;
+    }
+  }
+
+  accept(j, c, arrivedAt) {
+    if (j.done || c.sequence <= j.last) return; // duplicate
+    if (c.sequence > j.last + 1) {
+      // A gap: hold it and ask the store for what is missing.
+      j.pending.set(c.sequence, c);
+      if (!j.replaying) { j.replaying = true; this.replay(j); }
+      return;
+    }
+    this.deliver(j, c, arrivedAt);
+    while (j.pending.has(j.last + 1)) {
+      const next = j.pending.get(j.last + 1);
+      j.pending.delete(j.last + 1);
+      this.deliver(j, next, arrivedAt);
+    }
+  }
+
+  deliver(j, c, arrivedAt) {
+    j.last = c.sequence;
+    j.text += c.chunk;
+    this.save(j.jobId, { lastSequence: j.last, text: j.text });
+    streamingTracker.addChunk(j.jobId, c);
+    j.handlers.onChunk?.(c, arrivedAt);
+    if (this.state === 'connected') this.setState('connected');
+  }
+
+  finish(j, s) {
+    if (j.done) return;
+    if (s.lastSequence > j.last) { // the end is known but chunks are missing: fetch them first
+      if (!j.replaying) { j.replaying = true; this.replay(j); }
+      j.pendingStatus = s;
+      return;
+    }
+    j.done = true;
+    this.save(j.jobId, { state: s.type.slice(4) });
+    streamingTracker.complete(j.jobId);
+    j.handlers.onStatus?.(s);
+    this.setState(this.state === 'streaming' ? 'connected' : this.state);
+  }
+
+  followSse(j) {
+    const src = new EventSource(`${this.url}/api/jobs/${j.jobId}/events?token=${encodeURIComponent(j.token)}&after=${j.last}`);
+    j.sse = src;
+    src.addEventListener('open', () => this.setState('connected'));
+    src.addEventListener('error', () => { if (!j.done) this.setState('reconnecting'); });
+    src.addEventListener('model:chunk', (m) => this.accept(j, JSON.parse(m.data), perf.arrived()));
+    src.addEventListener('job:progress', (m) => j.handlers.onProgress?.(JSON.parse(m.data)));
+    for (const t of TERMINAL) src.addEventListener(t, (m) => { this.finish(j, JSON.parse(m.data)); src.close(); });
+  }
+
+  async cancel(jobId) {
+    const token = (this.stored(jobId) || {}).token;
+    try {
+      return await this.request('job.cancel', { jobId, token });
+    } catch (e) {
+      if (e.failureCode) throw e;
+      const res = await fetch(`${this.url}/api/jobs/${jobId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      return res.json();
+    }
+  }
+}

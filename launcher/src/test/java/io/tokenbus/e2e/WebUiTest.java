@@ -1,0 +1,222 @@
+package io.tokenbus.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.checkpoint.CheckpointConfig;
+import io.tokenbus.checkpoint.CheckpointVerticle;
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.GatewayVerticle;
+import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.TestRedis;
+import io.tokenbus.worker.AgentWorkerVerticle;
+import io.tokenbus.worker.WorkerConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web UI in a real headless Chromium (Debian chromium + chromedriver) against the whole system running in this
+ * JVM with a real Redis. Waits poll the DOM; nothing sleeps.
+ */
+class WebUiTest {
+  static final Path ARTIFACTS = Path.of("target", "test-artifacts");
+  private static TestRedis redis;
+  private static Node node;
+  private static int port;
+  private static String gatewayId;
+  private static GatewayConfig gatewayConfig;
+  private WebDriver driver;
+
+  @BeforeAll
+  static void start() throws Exception {
+    for (String exe : List.of("/usr/bin/chromium", "/usr/bin/chromedriver")) {
+      if (!Files.isExecutable(Path.of(exe))) {
+        throw new IllegalStateException(exe + " is missing: install Debian's chromium and chromium-driver (.ci/run does)");
+      }
+    }
+    Files.createDirectories(ARTIFACTS);
+    redis = TestRedis.start();
+    node = Node.local();
+    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
+    node.vertx().deployVerticle(new AgentWorkerVerticle(WorkerConfig.defaults().withLocalGenerator(25, 100), node.registry())).await();
+    gatewayConfig = GatewayConfig.defaults().withPort(TestRedis.freePort());
+    port = gatewayConfig.port();
+    gatewayId = node.vertx().deployVerticle(new GatewayVerticle(gatewayConfig, node.registry())).await();
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close().await();
+    redis.close();
+  }
+
+  @BeforeEach
+  void browser() throws Exception {
+    System.setProperty("webdriver.chrome.driver", "/usr/bin/chromedriver");
+    ChromeOptions o = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new", "--no-sandbox",
+      "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run", "--window-size=1200,900",
+      "--user-data-dir=" + Files.createTempDirectory("tokenbus-chromium"));
+    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).build(), o);
+    driver.get("http://127.0.0.1:" + port + "/");
+    waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+  }
+
+  @AfterEach
+  void closeBrowser() {
+    if (driver != null) {
+      driver.quit();
+    }
+  }
+
+  private <T> T waitFor(Duration timeout, java.util.function.Function<WebDriver, T> condition) {
+    return new WebDriverWait(driver, timeout, Duration.ofMillis(20)).until(condition::apply);
+  }
+
+  private String connState() {
+    return driver.findElement(By.id("conn-state")).getText();
+  }
+
+  private String answerText() {
+    return normalize(driver.findElement(By.id("answer")).getText());
+  }
+
+  private static String normalize(String s) {
+    return s.replaceAll("\\s+", " ").trim();
+  }
+
+  private String submit(String prompt, String type) {
+    WebElement p = driver.findElement(By.id("prompt"));
+    p.clear();
+    p.sendKeys(prompt);
+    new Select(driver.findElement(By.id("type"))).selectByValue(type);
+    driver.findElement(By.id("submit")).click();
+    return waitFor(Duration.ofSeconds(10), d -> {
+      List<WebElement> rows = d.findElements(By.cssSelector("#timeline li[data-job]"));
+      return rows.isEmpty() ? null : rows.get(0).getAttribute("data-job");
+    });
+  }
+
+  private String jobState(String jobId) {
+    return driver.findElement(By.cssSelector("#timeline li[data-job='" + jobId + "'] .state")).getText();
+  }
+
+  private String token(String jobId) {
+    Object stored = ((JavascriptExecutor) driver).executeScript("return sessionStorage.getItem('tokenbus.job.' + arguments[0])", jobId);
+    return new JsonObject((String) stored).getString("token");
+  }
+
+  /** The job's whole output as stored: what the page must show. */
+  private String storedText(String jobId) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+      + "/api/jobs/" + jobId + "/chunks?after=0")).header("authorization", "Bearer " + token(jobId)).build(), HttpResponse.BodyHandlers.ofString());
+    JsonArray chunks = new JsonObject(r.body()).getJsonArray("chunks");
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < chunks.size(); i++) {
+      sb.append(chunks.getJsonObject(i).getString("chunk"));
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void textAppearsInManyStepsAndEndsAsTheJobsOutput() throws Exception {
+    String jobId = submit("Explain token streaming", "ask");
+    List<Integer> lengths = new ArrayList<>();
+    waitFor(Duration.ofSeconds(30), d -> {
+      int len = answerText().length();
+      if (lengths.isEmpty() || lengths.get(lengths.size() - 1) != len) {
+        lengths.add(len);
+      }
+      if (lengths.size() == 4) {
+        Path shot = ((TakesScreenshot) d).getScreenshotAs(OutputType.FILE).toPath();
+        try {
+          Files.copy(shot, ARTIFACTS.resolve("ui-mid-stream.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      return "completed".equals(jobState(jobId));
+    });
+    assertTrue(lengths.size() >= 5, "the answer grew in several steps: " + lengths);
+    for (int i = 1; i < lengths.size(); i++) {
+      assertTrue(lengths.get(i) > lengths.get(i - 1), "the text only grows: " + lengths);
+    }
+    assertEquals(normalize(storedText(jobId)), answerText());
+    assertTrue(Files.size(ARTIFACTS.resolve("ui-mid-stream.png")) > 0);
+    Object groups = ((JavascriptExecutor) driver).executeScript("return JSON.stringify(window.__tokenbusPerf)");
+    JsonArray perf = new JsonArray((String) groups);
+    assertTrue(perf.size() >= 5, "arrival-to-paint was measured per 10 chunks: " + perf);
+    Files.writeString(ARTIFACTS.resolve("ui-perf.json"), perf.encodePrettily());
+    System.out.println("UI arrival-to-paint per 10 chunks: " + perf.encode());
+  }
+
+  @Test
+  void reloadMidStreamComesBackWithTheTextAndKeepsStreamingWithoutDuplicates() throws Exception {
+    String jobId = submit("Reload me while streaming", "ask");
+    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 40);
+    driver.navigate().refresh();
+    waitFor(Duration.ofSeconds(15), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+      && answerText().length() > 40);
+    assertTrue(!"completed".equals(jobState(jobId)), "the reload happened mid-stream");
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    assertEquals(normalize(storedText(jobId)), answerText(), "text so far + the rest, nothing twice");
+  }
+
+  @Test
+  void cancelStopsTheStreamAndTheTimelineSaysCancelled() throws Exception {
+    String jobId = submit("Cancel me", "ask");
+    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 20);
+    driver.findElement(By.cssSelector("#timeline li[data-job='" + jobId + "'] .cancel")).click();
+    waitFor(Duration.ofSeconds(5), d -> "cancelled".equals(jobState(jobId)));
+    String stored = storedText(jobId);
+    assertEquals(normalize(stored), answerText());
+    assertTrue(stored.split(" ").length < 100, "stopped before the end");
+  }
+
+  @Test
+  void statusBarShowsReconnectingWhileTheGatewayIsAwayAndRecovers() {
+    node.vertx().undeploy(gatewayId).await();
+    try {
+      waitFor(Duration.ofSeconds(20), d -> "reconnecting".equals(connState()));
+    } finally {
+      gatewayId = node.vertx().deployVerticle(new GatewayVerticle(gatewayConfig, node.registry())).await();
+    }
+    waitFor(Duration.ofSeconds(20), d -> List.of("connected", "streaming").contains(connState()));
+  }
+
+  @Test
+  void researchViewShowsItsSteps() {
+    String jobId = submit("How does streaming work?", "research");
+    waitFor(Duration.ofSeconds(30), d -> d.findElements(By.cssSelector("#steps li[data-step]")).size() >= 3
+      && "completed".equals(jobState(jobId)));
+    List<String> steps = driver.findElements(By.cssSelector("#steps li[data-step]")).stream()
+      .map(e -> e.getAttribute("data-step")).toList();
+    assertEquals(List.of("thinking", "searching", "writing"), steps);
+    assertTrue(driver.findElement(By.cssSelector("#steps li[data-step='searching']")).getText().contains("Searching"));
+  }
+}
