@@ -219,4 +219,59 @@ class WebUiTest {
     assertEquals(List.of("thinking", "searching", "writing"), steps);
     assertTrue(driver.findElement(By.cssSelector("#steps li[data-step='searching']")).getText().contains("Searching"));
   }
+
+  @Test
+  void twoTabsOnTheSameJobBothStreamIt() throws Exception {
+    String jobId = submit("Two tabs", "ask");
+    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    String first = driver.getWindowHandle();
+    driver.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+    driver.get("http://127.0.0.1:" + port + "/?job=" + jobId + "&token=" + tokenFrom(first, jobId));
+    waitFor(Duration.ofSeconds(30), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+      && "completed".equals(jobState(jobId)));
+    String second = answerText();
+    driver.switchTo().window(first);
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    assertEquals(normalize(storedText(jobId)), answerText());
+    assertEquals(answerText(), second);
+  }
+
+  private String tokenFrom(String window, String jobId) {
+    String current = driver.getWindowHandle();
+    driver.switchTo().window(window);
+    String t = token(jobId);
+    driver.switchTo().window(current);
+    return t;
+  }
+
+  @Test
+  void libraryHelpersWorkAgainstTheRealStream() throws Exception {
+    String jobId = submit("Library helpers", "ask");
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    String expected = storedText(jobId);
+    Object result = ((JavascriptExecutor) driver).executeAsyncScript("""
+      const [jobId, token, done] = arguments;
+      const m = await import('/client/tokenbus.js');
+      const url = `/api/jobs/${jobId}/events?token=${encodeURIComponent(token)}`;
+      const seen = [];
+      const viaFetch = await m.wrapFetchStream(fetch(url), jobId, (c) => seen.push(c.sequence));
+      const items = [];
+      for await (const it of m.streamText(url, { jobId })) items.push(it);
+      const h = m.createStreamingHandler(jobId);
+      h.onChunk({ sequence: 2, chunk: 'b' }); h.onChunk({ sequence: 1, chunk: 'a' }); const dup = h.onChunk({ sequence: 2, chunk: 'X' });
+      m.streamingTracker.start('t'); m.streamingTracker.addChunk('t', { metadata: { tokens: 3 } });
+      const stats = m.streamingTracker.complete('t');
+      done(JSON.stringify({ viaFetch, dense: seen.every((s, i) => s === i + 1), iterText: items.filter((i) => !i.isComplete).map((i) => i.chunk).join(''),
+        lastComplete: items[items.length - 1].isComplete, handlerText: h.getText(), dup, tokens: stats.tokens, chunks: stats.chunks }));
+      """, jobId, token(jobId));
+    JsonObject r = new JsonObject((String) result);
+    assertEquals(expected, r.getString("viaFetch"));
+    assertTrue(r.getBoolean("dense"));
+    assertEquals(expected, r.getString("iterText"));
+    assertTrue(r.getBoolean("lastComplete"));
+    assertEquals("ab", r.getString("handlerText"));
+    assertEquals(false, r.getBoolean("dup"));
+    assertEquals(3, r.getInteger("tokens"));
+    assertEquals(1, r.getInteger("chunks"));
+  }
 }
