@@ -12,11 +12,6 @@ public enum JobState {
   }
 
   public static JobState fromWire(String s) {
-    for (JobState v : values()) {
-      if (v.wire().equals(s)) {
-        return v;
-      }
-    }
-    throw TokenbusException.invalid("unknown job state " + s);
+    return Json.enumValue(JobState.class, "state", s);
   }
 }

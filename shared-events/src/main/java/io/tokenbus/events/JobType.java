@@ -8,11 +8,6 @@ public enum JobType {
   }
 
   public static JobType fromWire(String s) {
-    for (JobType v : values()) {
-      if (v.wire().equals(s)) {
-        return v;
-      }
-    }
-    throw TokenbusException.invalid("type must be one of ask, research, code, analysis");
+    return Json.enumValue(JobType.class, "type", s);
   }
 }

@@ -46,4 +46,18 @@ public final class Json {
     }
     throw TokenbusException.invalid(field + " must be an integer");
   }
+
+  /** The constant whose lower-case name is {@code s}, or a validation failure naming the allowed values. */
+  public static <E extends Enum<E>> E enumValue(Class<E> type, String field, String s) {
+    for (E v : type.getEnumConstants()) {
+      if (v.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
+        return v;
+      }
+    }
+    StringBuilder allowed = new StringBuilder();
+    for (E v : type.getEnumConstants()) {
+      allowed.append(allowed.length() == 0 ? "" : ", ").append(v.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    throw TokenbusException.invalid(field + " must be one of " + allowed);
+  }
 }

@@ -8,11 +8,6 @@ public enum Priority {
   }
 
   public static Priority fromWire(String s) {
-    for (Priority v : values()) {
-      if (v.wire().equals(s)) {
-        return v;
-      }
-    }
-    throw TokenbusException.invalid("priority must be interactive or background");
+    return Json.enumValue(Priority.class, "priority", s);
   }
 }

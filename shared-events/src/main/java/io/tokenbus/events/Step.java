@@ -12,11 +12,6 @@ public enum Step {
     if (s == null) {
       return null;
     }
-    for (Step v : values()) {
-      if (v.wire().equals(s)) {
-        return v;
-      }
-    }
-    throw TokenbusException.invalid("step must be one of thinking, searching, writing");
+    return Json.enumValue(Step.class, "step", s);
   }
 }

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -69,6 +70,13 @@ abstract class HttpChatBackend implements ModelBackend {
     Call c = new Call(request, sink);
     c.send();
     return c;
+  }
+
+  /** {model, messages, stream: true}: what both wire formats start from. */
+  static JsonObject chatBody(GenerationRequest r) {
+    JsonArray messages = new JsonArray();
+    r.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
+    return new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true);
   }
 
   /** The provider's error text from a JSON error body ({"error": "..."} or {"error": {"message": ...}}) or raw text. */

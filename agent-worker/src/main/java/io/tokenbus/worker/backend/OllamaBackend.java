@@ -22,9 +22,7 @@ public final class OllamaBackend extends HttpChatBackend {
 
   @Override
   JsonObject body(GenerationRequest r) {
-    JsonArray messages = new JsonArray();
-    r.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
-    JsonObject body = new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true);
+    JsonObject body = chatBody(r);
     if (r.maxTokens() > 0) {
       body.put("options", new JsonObject().put("num_predict", r.maxTokens()));
     }

@@ -24,9 +24,7 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
 
   @Override
   JsonObject body(GenerationRequest r) {
-    JsonArray messages = new JsonArray();
-    r.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
-    JsonObject body = new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true)
+    JsonObject body = chatBody(r)
       .put("stream_options", new JsonObject().put("include_usage", true));
     if (r.maxTokens() > 0) {
       body.put("max_tokens", r.maxTokens());
