@@ -10,6 +10,7 @@ import io.tokenbus.events.Priority;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.codec.EventCodecs;
 import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.worker.backend.BackendException;
 import io.tokenbus.worker.backend.BackendFactory;
 import io.tokenbus.worker.workflow.LocalDocsSearch;
@@ -48,6 +49,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private OutboxBudget budget;
   private MessageConsumer<JobAssignment> runConsumer;
   private MessageConsumer<JsonObject> cancelConsumer;
+  private long leaseTimer = -1;
   private Counter accepted;
   private Counter refused;
 
@@ -77,6 +79,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
       backends = b;
       runConsumer = vertx.eventBus().consumer(Addresses.WORKER_RUN, this::run);
       cancelConsumer = vertx.eventBus().consumer(Addresses.WORKER_CANCEL, this::cancel);
+      leaseTimer = vertx.setPeriodic(Math.max(100, config.leaseMs() / 3), id -> renewLeases());
       return Future.all(runConsumer.completion(), cancelConsumer.completion());
     })
       .onSuccess(v -> log.info("agent worker ready " + config.toJson().encode()));
@@ -84,6 +87,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(leaseTimer);
     List.copyOf(running.values()).forEach(JobRun::cancel);
     return Future.all(runConsumer.unregister(), cancelConsumer.unregister()).eventually(() -> backends.close());
   }
@@ -110,6 +114,15 @@ public final class AgentWorkerVerticle extends VerticleBase {
     accepted.increment();
     m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));
     run.start(workflows.forType(a.request().type()));
+  }
+
+  /** Tells the store this worker still runs its jobs; if it dies, their leases run out and readers close them. */
+  private void renewLeases() {
+    if (!running.isEmpty()) {
+      vertx.eventBus().request(Addresses.CHECKPOINT_LEASE,
+          new LeaseRenewal(List.copyOf(running.keySet()), System.currentTimeMillis() + config.leaseMs()))
+        .onFailure(e -> log.warn("could not renew job leases: " + e.getMessage()));
+    }
   }
 
   private void cancel(Message<JsonObject> m) {

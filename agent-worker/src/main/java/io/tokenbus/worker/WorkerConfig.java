@@ -26,14 +26,19 @@ import java.util.Map;
  * @param defaultBackend      backend of jobs that name none (null: the first configured, else {@code local})
  * @param probeOllama         with no backend configured, use an Ollama answering on localhost:11434
  * @param docsDir             folder the research workflow's search reads ({@code .md}, {@code .txt}); null: none
+ * @param leaseMs             the worker renews its jobs' leases to now + this, every third of it; a job whose lease
+ *                            runs out is closed as worker_lost by whoever reads it ({@code TOKENBUS_WORKER_LEASE_SECONDS})
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, int appendRetries,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
-                           String docsDir) {
+                           String docsDir, long leaseMs) {
 
   public WorkerConfig {
     backends = List.copyOf(backends);
+    if (leaseMs < 300) {
+      throw new IllegalArgumentException("worker lease must be at least 300 ms");
+    }
     if (maxConcurrentJobs < 1 || localTokensPerSecond <= 0 || localMaxTokens < 1 || flushDelayMs < 1
       || maxBufferedChunks < 2 || maxBufferedChunksPerWorker < 2 || maxChunksPerAppend < 1 || appendRetries < 0 || maxResultChars < 0) {
       throw new IllegalArgumentException("invalid worker configuration");
@@ -41,32 +46,32 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 100_000, List.of(), null, false, null);
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 100_000, List.of(), null, false, null, 15_000);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, b, dflt, probeOllama, docsDir);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, b, dflt, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, dir);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, dir, leaseMs);
   }
 
   /**
@@ -102,7 +107,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       d.maxChunksPerAppend, d.appendRetries,
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))),
       backendsFromEnv(env), env.get("TOKENBUS_DEFAULT_BACKEND"),
-      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"));
+      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"),
+      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))));
   }
 
   public JsonObject toJson() {

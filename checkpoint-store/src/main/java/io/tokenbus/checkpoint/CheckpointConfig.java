@@ -15,9 +15,11 @@ import java.util.Map;
  * @param maxBatch          commands per pipelined round trip
  * @param maxInFlight       pipelined round trips in flight at once
  * @param poolSize          Redis connections
+ * @param initialLease      a new job's worker lease: if no worker renews it by then, readers close the job as
+ *                          {@code worker_lost} ({@code TOKENBUS_WORKER_LEASE_SECONDS})
  */
 public record CheckpointConfig(String redisUrl, Duration retention, int maxReplayChunks, int maxPending, int maxBatch,
-                               int maxInFlight, int poolSize) {
+                               int maxInFlight, int poolSize, Duration initialLease) {
 
   public CheckpointConfig {
     if (retention.isNegative() || retention.isZero()) {
@@ -29,19 +31,19 @@ public record CheckpointConfig(String redisUrl, Duration retention, int maxRepla
   }
 
   public static CheckpointConfig defaults(String redisUrl) {
-    return new CheckpointConfig(redisUrl, Duration.ofHours(24), 5000, 20_000, 128, 4, 8);
+    return new CheckpointConfig(redisUrl, Duration.ofHours(24), 5000, 20_000, 128, 4, 8, Duration.ofSeconds(15));
   }
 
   public CheckpointConfig withRetention(Duration d) {
-    return new CheckpointConfig(redisUrl, d, maxReplayChunks, maxPending, maxBatch, maxInFlight, poolSize);
+    return new CheckpointConfig(redisUrl, d, maxReplayChunks, maxPending, maxBatch, maxInFlight, poolSize, initialLease);
   }
 
   public CheckpointConfig withMaxReplayChunks(int n) {
-    return new CheckpointConfig(redisUrl, retention, n, maxPending, maxBatch, maxInFlight, poolSize);
+    return new CheckpointConfig(redisUrl, retention, n, maxPending, maxBatch, maxInFlight, poolSize, initialLease);
   }
 
   public CheckpointConfig withMaxPending(int n) {
-    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, n, maxBatch, maxInFlight, poolSize);
+    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, n, maxBatch, maxInFlight, poolSize, initialLease);
   }
 
   public static CheckpointConfig fromEnv(Map<String, String> env, String defaultRedisUrl) {
@@ -51,7 +53,8 @@ public record CheckpointConfig(String redisUrl, Duration retention, int maxRepla
       Integer.parseInt(env.getOrDefault("TOKENBUS_REPLAY_MAX_CHUNKS", String.valueOf(d.maxReplayChunks))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_CHECKPOINT_MAX_PENDING", String.valueOf(d.maxPending))),
       d.maxBatch, d.maxInFlight,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_REDIS_POOL", String.valueOf(d.poolSize))));
+      Integer.parseInt(env.getOrDefault("TOKENBUS_REDIS_POOL", String.valueOf(d.poolSize))),
+      Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.initialLease.toSeconds())))));
   }
 
   public JsonObject toJson() {

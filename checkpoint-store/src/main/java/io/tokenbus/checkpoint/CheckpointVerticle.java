@@ -16,6 +16,7 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -73,7 +74,8 @@ public final class CheckpointVerticle extends VerticleBase {
         consume(Addresses.CHECKPOINT_OPEN, this::open),
         consume(Addresses.CHECKPOINT_APPEND, this::append),
         consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
-        consume(Addresses.CHECKPOINT_REPLAY, this::replay)))
+        consume(Addresses.CHECKPOINT_REPLAY, this::replay),
+        consume(Addresses.CHECKPOINT_LEASE, this::lease)))
       .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()));
   }
 
@@ -110,7 +112,8 @@ public final class CheckpointVerticle extends VerticleBase {
   Future<Boolean> open(JobAssignment a) {
     JobKeys k = JobKeys.of(a.jobId());
     return script(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
-      String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model()))
+      String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
+      String.valueOf(System.currentTimeMillis() + config.initialLease().toMillis())))
       .map(r -> r.toInteger() == 1);
   }
 
@@ -174,8 +177,8 @@ public final class CheckpointVerticle extends VerticleBase {
           return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
         }
         long last = r.get(1).toLong();
-        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 6);
-        for (int i = 6; i < r.size(); i++) {
+        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 7);
+        for (int i = 7; i < r.size(); i++) {
           chunks.add(ChunkEvent.decode(r.get(i).toString()));
         }
         String terminal = r.get(5).toString();
@@ -183,8 +186,18 @@ public final class CheckpointVerticle extends VerticleBase {
         long lastReturned = chunks.isEmpty() ? req.afterSequence() : chunks.get(chunks.size() - 1).sequence();
         return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(0).toString()), last,
           r.get(2).toLong(), r.get(3).toString(), model.isEmpty() ? null : model, chunks,
-          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), lastReturned < last));
+          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), lastReturned < last,
+          Long.parseLong(r.get(6).toString())));
       });
+  }
+
+  /** Extends the lease of every job a worker still runs (one pipelined script call per job). */
+  Future<Integer> lease(LeaseRenewal renewal) {
+    List<Future<Response>> all = new ArrayList<>(renewal.jobIds().size());
+    for (String id : renewal.jobIds()) {
+      all.add(script(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(renewal.untilMs()))));
+    }
+    return Future.all(all).map(v -> all.size());
   }
 
   private Future<Response> script(Scripts s, List<String> keys, List<String> args) {

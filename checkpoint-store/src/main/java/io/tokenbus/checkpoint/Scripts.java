@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 
 /** The Lua scripts of the chunk log, loaded from resources and called by SHA. */
 enum Scripts {
-  OPEN("open.lua"), APPEND("append.lua"), READ("read.lua");
+  OPEN("open.lua"), APPEND("append.lua"), READ("read.lua"), LEASE("lease.lua");
 
   final String source;
 

@@ -1,8 +1,8 @@
--- KEYS[1] meta hash. ARGV: ttlMs, createdAt, type, model.
+-- KEYS[1] meta hash. ARGV: ttlMs, createdAt, type, model, leaseUntilMs (a worker must renew it while it runs the job).
 -- Creates the job in state queued; a second open of the same id is a no-op (returns 0).
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'state', 'queued', 'last', 0, 'createdAt', ARGV[2], 'type', ARGV[3], 'model', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'queued', 'last', 0, 'createdAt', ARGV[2], 'type', ARGV[3], 'model', ARGV[4], 'lease', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1

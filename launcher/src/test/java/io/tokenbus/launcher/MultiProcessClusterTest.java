@@ -25,18 +25,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The services as separate JVM processes joined by Hazelcast on 127.0.0.1: checkpoint store and worker in one, the
- * gateway in another. Then the gateway process is killed mid-stream and a new one takes over: the client resumes with
- * Last-Event-ID and gets every remaining chunk exactly once.
+ * The services as separate JVM processes joined by Hazelcast on 127.0.0.1: checkpoint store, worker and gateway each
+ * in its own. Processes are killed with {@code destroyForcibly} (SIGKILL) mid-stream: a killed gateway's client resumes
+ * on a new gateway with Last-Event-ID and gets every remaining chunk exactly once; a killed worker's job ends with
+ * job:failed {@code worker_lost} once its lease runs out, and what it streamed stays replayable.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultiProcessClusterTest {
   private static TestRedis redis;
   private static final List<Process> processes = new ArrayList<>();
   private static Map<String, String> env;
   private static final HttpClient http = HttpClient.newHttpClient();
+  private static Process worker;
 
   @BeforeAll
   static void start() throws Exception {
@@ -47,7 +53,10 @@ class MultiProcessClusterTest {
     env.put("TOKENBUS_TOKEN_SECRET", Base64.getEncoder().encodeToString(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8)));
     env.put("TOKENBUS_LOCAL_TOKENS_PER_SECOND", "40");
     env.put("TOKENBUS_LOCAL_MAX_TOKENS", "120");
-    launch(Map.of(), "--cluster", "--role", "checkpoint,worker");
+    env.put("TOKENBUS_WORKER_LEASE_SECONDS", "2");
+    env.put("TOKENBUS_IDLE_POLL_MS", "300");
+    launch(Map.of(), "--cluster", "--role", "checkpoint");
+    worker = launch(Map.of(), "--cluster", "--role", "worker");
   }
 
   @AfterAll
@@ -107,6 +116,7 @@ class MultiProcessClusterTest {
   }
 
   @Test
+  @Order(1)
   void gatewayProcessStreamsJobsOfAWorkerProcessAndAnotherGatewayTakesOverAfterAKill() throws Exception {
     int port1 = TestRedis.freePort();
     Process gateway1 = launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port1)), "--cluster", "--role", "gateway");
@@ -140,5 +150,38 @@ class MultiProcessClusterTest {
     assertEquals(1L, ((java.util.TreeMap<Long, String>) chunks).firstKey());
     assertEquals(terminal.getString("result"), String.join("", chunks.values()));
     assertTrue(last >= 100, "the local generator was set to 120 tokens");
+  }
+
+  @Test
+  @Order(2) // kills the only worker
+  void aKilledWorkersJobEndsAsWorkerLostAndKeepsWhatItStreamed() throws Exception {
+    int port = TestRedis.freePort();
+    launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port)), "--cluster", "--role", "gateway");
+    JsonObject job = submit(port, "the worker dies");
+    Iterator<String> stream = events(port, job, null);
+    Map<Long, String> chunks = new java.util.TreeMap<>();
+    while (chunks.size() < 5) {
+      JsonObject e = new JsonObject(stream.next());
+      if ("model:chunk".equals(e.getString("type"))) {
+        chunks.put(e.getLong("sequence"), e.getString("chunk"));
+      }
+    }
+    worker.destroyForcibly().waitFor();
+    JsonObject terminal = null;
+    while (terminal == null) {
+      JsonObject e = new JsonObject(stream.next());
+      if ("model:chunk".equals(e.getString("type"))) {
+        assertEquals(null, chunks.put(e.getLong("sequence"), e.getString("chunk")), "no duplicate");
+      } else if (!"job:progress".equals(e.getString("type"))) {
+        terminal = e;
+      }
+    }
+    assertEquals("job:failed", terminal.getString("type"));
+    assertEquals("worker_lost", terminal.getJsonObject("error").getString("code"));
+    assertEquals(chunks.size(), terminal.getLong("lastSequence"));
+    assertTrue(chunks.size() < 120, "the job did not finish");
+    HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs/"
+      + job.getString("jobId"))).header("authorization", "Bearer " + job.getString("streamToken")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals("failed", new JsonObject(status.body()).getString("state"));
   }
 }

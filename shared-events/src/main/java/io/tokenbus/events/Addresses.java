@@ -33,6 +33,8 @@ public final class Addresses {
   public static final String CHECKPOINT_REPLAY = "tokenbus.checkpoint.replay";
   /** Internal: the appends of many jobs in one message (a worker coalesces those issued in one event-loop turn). */
   public static final String CHECKPOINT_APPEND_BATCH = "tokenbus.checkpoint.append-batch";
+  /** Internal: a worker renews the leases of the jobs it runs; an expired lease means the worker is gone. */
+  public static final String CHECKPOINT_LEASE = "tokenbus.checkpoint.lease";
 
   public static String chunk(String jobId) {
     return "job." + jobId + "." + CHUNK_SUFFIX;

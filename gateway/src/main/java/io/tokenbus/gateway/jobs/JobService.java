@@ -65,8 +65,17 @@ public final class JobService {
       .recover(e -> Future.failedFuture(TokenbusException.from(e)));
   }
 
-  /** A snapshot with the chunks after {@code after} (one page). */
+  /**
+   * A snapshot with the chunks after {@code after} (one page). A job whose worker stopped renewing its lease is
+   * closed here as {@code worker_lost} (first terminal wins, so a late worker cannot reopen it) and read again.
+   */
   public Future<JobSnapshot> read(String jobId, long after, int limit) {
+    return readStore(jobId, after, limit).compose(s -> !s.orphaned(System.currentTimeMillis()) ? Future.succeededFuture(s)
+      : close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST, "the worker running this job stopped"))
+        .compose(v -> readStore(jobId, after, limit)));
+  }
+
+  private Future<JobSnapshot> readStore(String jobId, long after, int limit) {
     return eb.<JobSnapshot>request(Addresses.CHECKPOINT_REPLAY, new ReplayRequest(jobId, after, Math.min(limit, config.replayPageSize())))
       .map(m -> m.body())
       .recover(e -> Future.failedFuture(TokenbusException.from(e)));

@@ -215,8 +215,7 @@ public final class Follower {
       } else {
         prefix = last;
       }
-      p.complete(new JobSnapshot(s.jobId(), s.state(), s.lastSequence(), s.createdAt(), s.type(), s.model(), fresh,
-        s.terminal(), s.hasMore()));
+      p.complete(s.withChunks(fresh));
     });
     return p.future();
   }

@@ -9,6 +9,7 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.eventbus.EventBus;
 import java.util.function.Function;
@@ -30,6 +31,7 @@ public final class EventCodecs {
     add(eb, AppendResult.class, "tb.appended", AppendResult::toJson, AppendResult::fromJson);
     add(eb, AppendBatch.class, "tb.append-batch", AppendBatch::toJson, AppendBatch::fromJson);
     add(eb, AppendBatchResult.class, "tb.appended-batch", AppendBatchResult::toJson, AppendBatchResult::fromJson);
+    add(eb, LeaseRenewal.class, "tb.lease", LeaseRenewal::toJson, LeaseRenewal::fromJson);
     add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
     add(eb, JobSnapshot.class, "tb.snapshot", JobSnapshot::toJson, JobSnapshot::fromJson);
   }

@@ -11,12 +11,23 @@ import java.util.List;
 /**
  * One consistent read of a job from the checkpoint store: its state, last stored sequence, the requested chunks (in
  * order) and the terminal event once there is one. {@code hasMore} says the chunk list was cut at the limit.
+ * {@code leaseUntil} (epoch ms, 0 = none) is when the job's worker must have renewed its lease by.
  */
 public record JobSnapshot(String jobId, JobState state, long lastSequence, long createdAt, String type, String model,
-                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore) {
+                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, long leaseUntil) {
 
   public JobSnapshot {
     chunks = List.copyOf(chunks);
+  }
+
+  /** Running (or queued) while no worker renewed its lease in time: the worker is gone. */
+  public boolean orphaned(long nowMs) {
+    return !state.terminal() && leaseUntil > 0 && leaseUntil < nowMs;
+  }
+
+  /** The same snapshot holding other chunks. */
+  public JobSnapshot withChunks(List<ChunkEvent> other) {
+    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, leaseUntil);
   }
 
   /** The public reply shape of {@code job.replay} and {@code GET /api/jobs/{id}/chunks}. */
@@ -48,7 +59,7 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
   }
 
   public JsonObject toJson() {
-    JsonObject j = toReplayJson().put("createdAt", createdAt).put("type", type);
+    JsonObject j = toReplayJson().put("createdAt", createdAt).put("type", type).put("leaseUntil", leaseUntil);
     if (model != null) {
       j.put("model", model);
     }
@@ -64,6 +75,6 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
     JsonObject t = j.getJsonObject("terminal");
     return new JobSnapshot(j.getString("jobId"), JobState.fromWire(j.getString("state")), j.getLong("lastSequence"),
       j.getLong("createdAt", 0L), j.getString("type"), j.getString("model"), chunks,
-      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false));
+      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getLong("leaseUntil", 0L));
   }
 }
