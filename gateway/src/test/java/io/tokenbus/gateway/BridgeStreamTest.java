@@ -234,4 +234,34 @@ class BridgeStreamTest {
       assertTrue(r3 != null);
     }
   }
+
+  /** Nothing is left behind: once every socket and stream is closed, the node follows no job and counts no stream. */
+  @Test
+  void closedSocketsAndStreamsReleaseTheirSubscriptions() {
+    List<SockJsClient> sockets = new ArrayList<>();
+    List<SseClient> streams = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      JsonObject job = f.submit("release " + i);
+      SockJsClient c = f.sockJs();
+      c.register(Addresses.chunk(job.getString("jobId")), job.getString("streamToken"));
+      c.next(10_000);
+      sockets.add(c);
+      streams.add(f.sse("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"), null));
+    }
+    assertTrue(gauge("tokenbus_gateway_followed_jobs") >= 5);
+    sockets.forEach(SockJsClient::close);
+    streams.forEach(SseClient::close);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while ((gauge("tokenbus_gateway_followed_jobs") > 0 || gauge("tokenbus_gateway_open_streams") > 0) && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // polling a metric: there is no event to await
+    }
+    assertEquals(0.0, gauge("tokenbus_gateway_followed_jobs"));
+    assertEquals(0.0, gauge("tokenbus_gateway_open_streams"));
+  }
+
+  private static double gauge(String name) {
+    String body = f.web.get("/metrics").send().await().bodyAsString();
+    return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+      .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
 }
