@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts tokenbus (one JVM, bundled Redis, local generator paced at RATE tokens/s per stream), runs the load
 # generator against it and samples the server's resident memory. Results: bench/target/*.{log,json}.
-#   bench/run.sh [STREAMS=1000] [RATE=20] [SECONDS=30] [BATCH=1]
+#   bench/run.sh [STREAMS=1000] [RATE=20] [SECONDS=30] [BATCH=1]     (BENCH_TRANSPORT=sockjs for the bridge)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STREAMS=${1:-1000} RATE=${2:-20} SECS=${3:-30} BATCH=${4:-1}
@@ -23,6 +23,6 @@ grep -q "tokenbus is running" "$OUT/server.log" && kill -0 $SERVER || { echo "se
   done ) > "$OUT/server-rss-kb.log" &
 
 java ${BENCH_JAVA_OPTS:--Xmx1g} -jar bench/target/tokenbus-bench.jar --port "$PORT" --streams "$STREAMS" --batch "$BATCH" \
-  --seconds "$SECS" | tee "$OUT/bench.log"
+  --seconds "$SECS" --transport "${BENCH_TRANSPORT:-sse}" | tee "$OUT/bench.log"
 echo "server RSS (KiB) over time:"; awk '{print $2}' "$OUT/server-rss-kb.log" | tr '\n' ' '; echo
 grep '^RESULT' "$OUT/bench.log" | sed 's/^RESULT //' > "$OUT/result.json"

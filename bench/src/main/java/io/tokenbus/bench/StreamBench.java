@@ -9,6 +9,11 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
 import java.time.Instant;
@@ -40,15 +45,19 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "30") int seconds;
   @Option(names = "--submit-per-second", defaultValue = "250") int submitPerSecond;
   @Option(names = "--event-loops", defaultValue = "1") int eventLoops;
+  @Option(names = "--transport", defaultValue = "sse", description = "sse or sockjs (SockJS websocket, bridge frames)")
+  String transport;
 
   private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
   private final AtomicLong tokens = new AtomicLong();
   private final AtomicLong chunks = new AtomicLong();
-  private final AtomicLong gaps = new AtomicLong();
+  private static final int MAX_SEQUENCE = 1 << 16;
+  private final List<long[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicLong ended = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong opened = new AtomicLong();
+  private Vertx vertx;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new StreamBench()).execute(args));
@@ -56,16 +65,17 @@ public final class StreamBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
+    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
       .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(streams + 16));
+    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(streams + 16));
     long interval = Math.max(1, 1000 / submitPerSecond);
     int perTick = Math.max(1, submitPerSecond / 1000);
     int[] started = {0};
     vertx.setPeriodic(interval, id -> {
       for (int i = 0; i < perTick && started[0] < streams; i++) {
         int n = started[0]++;
-        open(http, n).onFailure(e -> {
+        (transport.equals("sockjs") ? openSockJs(http, ws, n) : open(http, n)).onFailure(e -> {
           failed.incrementAndGet();
           System.err.println("stream " + n + ": " + e.getMessage());
         });
@@ -105,14 +115,14 @@ public final class StreamBench implements Callable<Integer> {
         .put("p50", total.getValueAtPercentile(50) / 1000.0).put("p90", total.getValueAtPercentile(90) / 1000.0)
         .put("p99", total.getValueAtPercentile(99) / 1000.0).put("p999", total.getValueAtPercentile(99.9) / 1000.0)
         .put("max", total.getMaxValue() / 1000.0).put("samples", total.getTotalCount()))
-      .put("gaps", gaps.get()).put("duplicates", duplicates.get()).put("streamsEnded", ended.get())
+      .put("gaps", gaps()).put("duplicates", duplicates.get()).put("streamsEnded", ended.get())
       .put("streamsFailed", failed.get());
     System.out.println("RESULT " + report.encode());
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    return gaps.get() == 0 && duplicates.get() == 0 ? 0 : 1;
+    return gaps() == 0 && duplicates.get() == 0 ? 0 : 1;
   }
 
-  private Future<Void> open(HttpClient http, int n) {
+  private Future<JsonObject> submit(HttpClient http, int n) {
     JsonObject body = new JsonObject().put("prompt", "bench stream " + n).put("batch", batch);
     return http.request(HttpMethod.POST, "/api/jobs")
       .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
@@ -121,7 +131,64 @@ public final class StreamBench implements Callable<Integer> {
           throw new IllegalStateException("submit answered " + resp.statusCode() + " " + b);
         }
         return new JsonObject(b);
-      }))
+      }));
+  }
+
+  /**
+   * One SockJS websocket per stream speaking the bridge frames, as the browser client does: register
+   * job.&lt;id&gt;.chunk and .status with the token, then job.replay from 0.
+   */
+  private Future<Void> openSockJs(HttpClient http, WebSocketClient ws, int n) {
+    return submit(http, n).compose(job -> ws.connect(new WebSocketConnectOptions().setHost(host).setPort(port)
+        .setURI("/eventbus/" + (100 + n % 800) + "/" + java.util.UUID.randomUUID().toString().replace("-", "") + "/websocket"))
+      .map(socket -> {
+        String id = job.getString("jobId");
+        JsonObject headers = new JsonObject().put("token", job.getString("streamToken"));
+        long[] last = newStream();
+        socket.textMessageHandler(text -> {
+          if (!text.startsWith("a")) {
+            return;
+          }
+          for (Object f : new JsonArray(text.substring(1))) {
+            JsonObject frame = new JsonObject((String) f);
+            JsonObject b = frame.getJsonObject("body");
+            if (b == null) {
+              continue;
+            }
+            if (b.containsKey("chunks")) { // the replay reply
+              b.getJsonArray("chunks").forEach(c -> chunk((JsonObject) c, last));
+            } else if ("model:chunk".equals(b.getString("type"))) {
+              chunk(b, last);
+            }
+          }
+        });
+        send(socket, new JsonObject().put("type", "register").put("address", "job." + id + ".chunk").put("headers", headers));
+        send(socket, new JsonObject().put("type", "register").put("address", "job." + id + ".status").put("headers", headers));
+        send(socket, new JsonObject().put("type", "send").put("address", "job.replay").put("replyAddress", "r" + n)
+          .put("body", new JsonObject().put("jobId", id).put("token", job.getString("streamToken")).put("afterSequence", 0)));
+        vertx.setPeriodic(5000, t -> send(socket, new JsonObject().put("type", "ping")));
+        opened.incrementAndGet();
+        return null;
+      }));
+  }
+
+  private synchronized long[] newStream() {
+    long[] s = new long[2 + MAX_SEQUENCE / 64];
+    seen.add(s);
+    return s;
+  }
+
+  private void chunk(JsonObject c, long[] last) {
+    JsonObject meta = c.getJsonObject("metadata");
+    record(c.getLong("sequence"), c.getLong("timestamp"), meta == null ? 1 : meta.getInteger("tokens", 1), last);
+  }
+
+  private static void send(WebSocket socket, JsonObject frame) {
+    socket.writeTextMessage(new io.vertx.core.json.JsonArray().add(frame.encode()).encode());
+  }
+
+  private Future<Void> open(HttpClient http, int n) {
+    return submit(http, n)
       .compose(job -> http.request(new RequestOptions().setMethod(HttpMethod.GET)
         .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"))))
       .compose(req -> req.send())
@@ -129,7 +196,7 @@ public final class StreamBench implements Callable<Integer> {
         if (resp.statusCode() != 200) {
           return Future.failedFuture("events answered " + resp.statusCode());
         }
-        long[] last = {0};
+        long[] last = newStream();
         resp.handler(RecordParser.newDelimited("\n", line -> onLine(line, last)));
         resp.endHandler(v -> ended.incrementAndGet());
         opened.incrementAndGet();
@@ -146,19 +213,43 @@ public final class StreamBench implements Callable<Integer> {
     if (seq < 0) {
       return; // progress or terminal event
     }
+    long t = number(s, "\"tokens\":");
+    record(seq, number(s, "\"timestamp\":"), t > 0 ? t : 1, last);
+  }
+
+
+  private void record(long seq, long ts, long tokenCount, long[] last) {
     Instant now = Instant.now();
     long nowMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
-    long ts = number(s, "\"timestamp\":");
     latency.recordValue(Math.max(0, nowMicros - ts * 1000));
-    long t = number(s, "\"tokens\":");
-    tokens.addAndGet(t > 0 ? t : 1);
+    tokens.addAndGet(tokenCount);
     chunks.incrementAndGet();
-    if (seq <= last[0]) {
-      duplicates.incrementAndGet();
-    } else if (seq != last[0] + 1) {
-      gaps.incrementAndGet();
+    // last[0]: highest sequence seen; last[1..]: a bitset of the sequences seen (order may differ between a replay
+    // reply and live frames at the start of a bridge stream; each sequence must come exactly once).
+    int word = 1 + (int) (seq >>> 6);
+    if (word >= last.length) {
+      duplicates.incrementAndGet(); // beyond what the stream can hold: counted as an error, never silently
+      return;
     }
+    long bit = 1L << (seq & 63);
+    if ((last[word] & bit) != 0) {
+      duplicates.incrementAndGet();
+    }
+    last[word] |= bit;
     last[0] = Math.max(last[0], seq);
+  }
+
+  /** Sequences below the highest seen that never came, over all streams. */
+  private long gaps() {
+    long missing = 0;
+    for (long[] s : seen) {
+      for (long q = 1; q <= s[0]; q++) {
+        if ((s[1 + (int) (q >>> 6)] & (1L << (q & 63))) == 0) {
+          missing++;
+        }
+      }
+    }
+    return missing;
   }
 
   private static long number(String s, String key) {
