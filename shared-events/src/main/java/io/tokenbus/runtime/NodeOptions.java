@@ -10,22 +10,23 @@ import java.util.Map;
  * by TCP/IP {@code clusterMembers} or, on Kubernetes, by the DNS name of a headless service.
  */
 public record NodeOptions(boolean clustered, String clusterName, String clusterHost, List<String> clusterMembers,
-                          int hazelcastPort, String kubernetesServiceDns, boolean metrics) {
+                          int hazelcastPort, String kubernetesServiceDns, boolean metrics, int eventLoops) {
 
   public static NodeOptions local() {
-    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true);
+    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0);
   }
 
   public static NodeOptions clusteredLoopback() {
-    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true);
+    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0);
   }
 
   public NodeOptions withClusterName(String name) {
-    return new NodeOptions(clustered, name, clusterHost, clusterMembers, hazelcastPort, kubernetesServiceDns, metrics);
+    return new NodeOptions(clustered, name, clusterHost, clusterMembers, hazelcastPort, kubernetesServiceDns, metrics, eventLoops);
   }
 
   /** Reads {@code TOKENBUS_CLUSTER}, {@code TOKENBUS_CLUSTER_NAME}, {@code TOKENBUS_CLUSTER_HOST},
-   *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS}. */
+   *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS},
+   *  {@code TOKENBUS_EVENT_LOOPS} (default: half the cores, at least 1; 0: Vert.x's two per core). */
   public static NodeOptions fromEnv(Map<String, String> env, boolean clusteredByDefault) {
     NodeOptions d = local();
     String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");
@@ -36,7 +37,16 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
       Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
       Integer.parseInt(env.getOrDefault("TOKENBUS_HAZELCAST_PORT", "5701")),
       env.get("TOKENBUS_K8S_SERVICE_DNS"),
-      true);
+      true,
+      Integer.parseInt(env.getOrDefault("TOKENBUS_EVENT_LOOPS", String.valueOf(defaultEventLoops()))));
+  }
+
+  /**
+   * Half the cores: each service is one verticle, so more loops buy nothing, and on a 2-core box one loop shared by
+   * the services left the other core to Redis, GC and clients: p99 2.8 ms instead of 5 ms (docs/benchmarks.md).
+   */
+  static int defaultEventLoops() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   public JsonObject toJson() {

@@ -22,6 +22,9 @@ public final class Nodes {
   public static Future<Node> start(NodeOptions o) {
     PrometheusMeterRegistry registry = Node.newRegistry();
     VertxOptions vo = new VertxOptions();
+    if (o.eventLoops() > 0) {
+      vo.setEventLoopPoolSize(o.eventLoops());
+    }
     if (o.metrics()) {
       vo.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
