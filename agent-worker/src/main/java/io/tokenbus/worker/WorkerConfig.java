@@ -1,11 +1,15 @@
 package io.tokenbus.worker;
 
 import io.tokenbus.worker.backend.BackendConfig;
+import io.tokenbus.worker.backend.LocalGeneratorBackend;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Settings of an agent worker.
@@ -36,6 +40,15 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
 
   public WorkerConfig {
     backends = List.copyOf(backends);
+    Set<String> names = new HashSet<>(Set.of(LocalGeneratorBackend.NAME));
+    for (BackendConfig b : backends) {
+      if (!names.add(b.name())) {
+        throw new IllegalArgumentException("backend name '" + b.name() + "' is used twice (or is the built-in 'local')");
+      }
+    }
+    if (defaultBackend != null && !names.contains(defaultBackend)) {
+      throw new IllegalArgumentException("default backend '" + defaultBackend + "' is not configured; configured: " + names);
+    }
     if (leaseMs < 300) {
       throw new IllegalArgumentException("worker lease must be at least 300 ms");
     }
@@ -78,11 +91,15 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
    * Backends from {@code TOKENBUS_BACKENDS} (JSON array of {@link BackendConfig}) and the shortcuts
    * {@code TOKENBUS_OLLAMA_URL}/{@code _MODEL} and {@code TOKENBUS_OPENAI_URL}/{@code _MODEL}/{@code _API_KEY}.
    */
-  static List<BackendConfig> backendsFromEnv(Map<String, String> env) {
+  public static List<BackendConfig> backendsFromEnv(Map<String, String> env) {
     List<BackendConfig> out = new ArrayList<>();
     String json = env.get("TOKENBUS_BACKENDS");
     if (json != null && !json.isBlank()) {
-      new JsonArray(json).forEach(o -> out.add(BackendConfig.fromJson((JsonObject) o)));
+      try {
+        new JsonArray(json).forEach(o -> out.add(BackendConfig.fromJson((JsonObject) o)));
+      } catch (DecodeException | ClassCastException e) {
+        throw new IllegalArgumentException("TOKENBUS_BACKENDS must be a JSON array of backend objects: " + e.getMessage());
+      }
     }
     if (env.get("TOKENBUS_OLLAMA_URL") != null) {
       out.add(new BackendConfig("ollama", BackendConfig.OLLAMA, env.get("TOKENBUS_OLLAMA_URL"),
@@ -116,6 +133,6 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       .put("localMaxTokens", localMaxTokens).put("flushDelayMs", flushDelayMs).put("maxBufferedChunks", maxBufferedChunks)
       .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker)
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
-      .put("defaultBackend", defaultBackend).put("docsDir", docsDir);
+      .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir);
   }
 }

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import io.vertx.core.json.JsonArray;
@@ -15,15 +16,23 @@ import java.util.List;
 
 /**
  * Builds the worker's backends from its configuration. The local generator is always there (backend {@code local});
- * configured backends are added; with none configured, an Ollama answering on localhost:11434 becomes the default.
+ * configured backends are added; with none configured (and probing on), an Ollama answering on 127.0.0.1:11434
+ * becomes the default with its first model. Logs which backend serves which model.
  */
 public final class BackendFactory {
   private static final Logger log = LoggerFactory.getLogger(BackendFactory.class);
-  static final String PROBE_URL = "http://localhost:11434";
+  /** Where Ollama listens by default ({@code OLLAMA_HOST}). */
+  public static final String OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434";
+  static final int PROBE_CONNECT_MS = 300;
+  static final int PROBE_ANSWER_MS = 1000;
 
   private BackendFactory() {}
 
   public static Future<Backends> create(Vertx vertx, WorkerConfig config) {
+    return create(vertx, config, OLLAMA_DEFAULT_URL);
+  }
+
+  static Future<Backends> create(Vertx vertx, WorkerConfig config, String probeUrl) {
     List<ModelBackend> all = new ArrayList<>();
     all.add(new LocalGeneratorBackend(vertx, config.localTokensPerSecond(), config.localMaxTokens()));
     for (BackendConfig b : config.backends()) {
@@ -33,13 +42,13 @@ public final class BackendFactory {
     if (!config.backends().isEmpty()) {
       defaultName = Future.succeededFuture(config.defaultBackend() != null ? config.defaultBackend() : config.backends().get(0).name());
     } else if (config.probeOllama()) {
-      defaultName = probeOllama(vertx).map(model -> {
+      defaultName = probeOllama(vertx, probeUrl).map(model -> {
         if (model == null) {
           return LocalGeneratorBackend.NAME;
         }
-        BackendConfig found = new BackendConfig(BackendConfig.OLLAMA, BackendConfig.OLLAMA, PROBE_URL, model, null, 2000, 120_000, 1);
+        BackendConfig found = new BackendConfig(BackendConfig.OLLAMA, BackendConfig.OLLAMA, probeUrl, model, null, 2000, 120_000, 1);
         all.add(of(vertx, found, config.maxConcurrentJobs()));
-        log.info("found Ollama at " + PROBE_URL + " serving " + model + "; it is the default backend");
+        log.info("no backend configured; found Ollama at " + probeUrl + " with model " + model + ", using it by default");
         return found.name();
       });
     } else {
@@ -47,8 +56,8 @@ public final class BackendFactory {
     }
     return defaultName.map(name -> {
       Backends backends = new Backends(all, name);
-      backends.all().forEach((n, b) -> log.info("backend '" + n + "' serves model " + b.defaultModel()
-        + (n.equals(name) ? " (default)" : "")));
+      backends.all().values().forEach(b -> log.info("backend '" + b.name() + "' serves model " + b.defaultModel()
+        + (b instanceof HttpChatBackend h ? " at " + h.config.baseUrl() : "") + (b.name().equals(name) ? " (default)" : "")));
       return backends;
     });
   }
@@ -58,17 +67,28 @@ public final class BackendFactory {
       : new OpenAiCompatibleBackend(vertx, b, maxConnections);
   }
 
-  /** The first model of an Ollama on localhost, or null when none answers quickly. Never fails. */
-  static Future<String> probeOllama(Vertx vertx) {
-    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(300));
-    return client.request(HttpMethod.GET, 11434, "localhost", "/api/tags")
-      .compose(req -> req.idleTimeout(1000).send())
+  /**
+   * The first model of an Ollama at {@code baseUrl} ({@code GET /api/tags}), or null when none answers quickly or it
+   * has no model. Never fails, never blocks: a short connect timeout and a short answer timeout.
+   */
+  static Future<String> probeOllama(Vertx vertx, String baseUrl) {
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(PROBE_CONNECT_MS));
+    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(baseUrl + "/api/tags")
+        .setIdleTimeout(PROBE_ANSWER_MS))
+      .compose(req -> req.send())
       .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("HTTP " + resp.statusCode()))
       .map(body -> {
         JsonArray models = new JsonObject(body).getJsonArray("models", new JsonArray());
-        return models.isEmpty() ? null : models.getJsonObject(0).getString("name");
+        if (models.isEmpty()) {
+          log.warn("Ollama at " + baseUrl + " has no model (try `ollama pull llama3.2`); not using it");
+          return null;
+        }
+        return models.getJsonObject(0).getString("name");
       })
-      .otherwise((String) null)
+      .otherwise(e -> {
+        log.debug("no Ollama at " + baseUrl + ": " + e.getMessage());
+        return null;
+      })
       .eventually(client::close);
   }
 }

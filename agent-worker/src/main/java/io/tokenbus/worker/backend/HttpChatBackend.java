@@ -16,10 +16,15 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Streaming chat over HTTP with the Vert.x client (non-blocking): timeouts, retries before the first token, the
- * provider's error body on non-200 answers, idle timeout, pause/resume of the response (backpressure), and cancel by
- * resetting the request, which closes the connection so the provider stops generating. Subclasses speak one wire
- * format.
+ * Streaming chat over HTTP with the Vert.x core {@link HttpClient}: timeouts, retries before the first token, the
+ * provider's error body on non-200 answers, an idle timeout, pause/resume of the response (backpressure), and cancel
+ * by resetting the request, which closes the HTTP/1.1 connection so the provider stops generating. Subclasses speak
+ * one wire format.
+ *
+ * <p>Why the core client and not {@code WebClient}: we need the raw response as a stream we can pause, resume and
+ * abort mid-way, with bytes handed to our own decoder as they arrive. {@code WebClient} is built around bodies
+ * decoded once complete (streaming only through {@code BodyCodec.pipe} into a {@code WriteStream}); it would add a
+ * layer without removing any of the work here. Why not langchain4j: see {@code docs/backends.md}.
  */
 abstract class HttpChatBackend implements ModelBackend {
   static final int MAX_LINE_BYTES = 1 << 20;
@@ -58,6 +63,11 @@ abstract class HttpChatBackend implements ModelBackend {
   /** A parser for one response: gets raw bytes, reports tokens, the end, or failures through the call. */
   abstract Parser parser(Call call);
 
+  /** Whether a 200 answer of this content type is the stream; otherwise its body is read as an error. */
+  boolean isStream(String contentType) {
+    return true;
+  }
+
   interface Parser {
     void feed(Buffer bytes);
 
@@ -79,24 +89,32 @@ abstract class HttpChatBackend implements ModelBackend {
     return new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true);
   }
 
-  /** The provider's error text from a JSON error body ({"error": "..."} or {"error": {"message": ...}}) or raw text. */
+  /**
+   * The provider's error text from an error body: {"error": {"message", "code"|"type"}} (OpenAI, vLLM, llama.cpp),
+   * {"error": "..."} (Ollama, LM Studio), {"message": ...} (old vLLM), else the raw text, shortened.
+   */
   static String errorText(String body) {
     try {
       JsonObject j = new JsonObject(body);
       Object e = j.getValue("error");
       if (e instanceof JsonObject o && o.getValue("message") != null) {
-        return String.valueOf(o.getValue("message"));
+        Object code = o.getValue("code") != null ? o.getValue("code") : o.getValue("type");
+        return shorten(o.getValue("message") + (code == null ? "" : " (" + code + ")"));
       }
-      if (e != null) {
-        return String.valueOf(e);
+      if (e != null && !(e instanceof Boolean)) {
+        return shorten(String.valueOf(e));
       }
       if (j.getValue("message") != null) {
-        return String.valueOf(j.getValue("message"));
+        return shorten(String.valueOf(j.getValue("message")));
       }
     } catch (DecodeException | ClassCastException notJson) {
       // plain text answer
     }
-    return body.length() > 500 ? body.substring(0, 500) + "…" : body;
+    return shorten(body.strip());
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 1000 ? s.substring(0, 1000) + "…" : s;
   }
 
   /** One completion request, with its retries. Runs on the caller's context. */
@@ -105,7 +123,10 @@ abstract class HttpChatBackend implements ModelBackend {
     private final TokenSink sink;
     private HttpClientRequest http;
     private HttpClientResponse response;
+    private boolean responseEnded;
     private long idleTimer = -1;
+    private long retryTimer = -1;
+    private long lastActivity;
     private int attempt;
     private boolean gotToken;
     private boolean paused;
@@ -116,23 +137,31 @@ abstract class HttpChatBackend implements ModelBackend {
       this.sink = sink;
     }
 
+    boolean isDone() {
+      return done;
+    }
+
     void send() {
       RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(config.baseUrl() + path())
         .putHeader("content-type", "application/json").putHeader("accept", "application/x-ndjson, text/event-stream");
       if (config.apiKey() != null && !config.apiKey().isBlank()) {
         o.putHeader("authorization", "Bearer " + config.apiKey());
       }
-      armIdle();
+      http = null;
+      response = null;
+      responseEnded = false;
+      startIdle();
       client.request(o).compose(req -> {
         http = req;
         if (done) {
-          req.reset();
+          req.reset(); // cancelled while connecting
+          return Future.failedFuture("cancelled");
         }
         return req.send(body(request).toBuffer());
       }).onComplete(ar -> {
         if (done) {
           if (ar.succeeded()) {
-            ar.result().request().reset();
+            ar.result().request().reset(); // answered after a cancel: drop the connection
           }
           return;
         }
@@ -146,53 +175,78 @@ abstract class HttpChatBackend implements ModelBackend {
 
     private void onResponse(HttpClientResponse r) {
       response = r;
-      if (r.statusCode() != 200) {
-        Buffer body = Buffer.buffer();
+      lastActivity = System.nanoTime();
+      if (r.statusCode() != 200 || !isStream(r.getHeader("content-type"))) {
+        readError(r);
+      } else {
+        Parser parser = parser(this);
         r.handler(b -> {
-          if (body.length() < MAX_ERROR_BODY) {
-            body.appendBuffer(b.length() > MAX_ERROR_BODY ? b.getBuffer(0, MAX_ERROR_BODY) : b);
+          if (done) {
+            return;
+          }
+          lastActivity = System.nanoTime();
+          try {
+            parser.feed(b);
+          } catch (RuntimeException e) {
+            fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
           }
         });
         r.endHandler(v -> {
-          String msg = config.name() + " answered HTTP " + r.statusCode() + ": " + errorText(body.toString());
-          if (r.statusCode() == 429 || r.statusCode() >= 500) {
-            retryOr(JobError.BACKEND_HTTP_ERROR, msg);
-          } else {
-            fail(JobError.BACKEND_HTTP_ERROR, msg);
+          responseEnded = true;
+          if (!done) {
+            try {
+              parser.end();
+            } catch (RuntimeException e) {
+              fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
+            }
           }
         });
-        r.exceptionHandler(e -> fail(JobError.BACKEND_HTTP_ERROR, config.name() + " answered HTTP " + r.statusCode()));
-        return;
+        r.exceptionHandler(e -> fail(JobError.BACKEND_STREAM_CUT, config.name() + " stream broke: " + e.getMessage()));
       }
-      Parser parser = parser(this);
-      r.handler(b -> {
-        if (done) {
-          return;
-        }
-        armIdle();
-        try {
-          parser.feed(b);
-        } catch (RuntimeException e) {
-          fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
-        }
-      });
-      r.endHandler(v -> {
-        if (!done) {
-          parser.end();
-        }
-      });
-      r.exceptionHandler(e -> fail(JobError.BACKEND_STREAM_CUT, config.name() + " stream broke: " + e.getMessage()));
       if (paused) {
         r.pause();
       }
     }
 
+    /** A non-200 answer (or a 200 that is not a stream): read the bounded body for the provider's message. */
+    private void readError(HttpClientResponse r) {
+      Buffer body = Buffer.buffer();
+      r.handler(b -> {
+        lastActivity = System.nanoTime();
+        int room = MAX_ERROR_BODY - body.length();
+        if (room > 0) {
+          body.appendBuffer(b, 0, Math.min(room, b.length()));
+        }
+      });
+      r.endHandler(v -> {
+        responseEnded = true;
+        int status = r.statusCode();
+        if (status == 200) {
+          fail(body.toString().contains("\"error\"") ? JobError.BACKEND_HTTP_ERROR : JobError.BACKEND_PROTOCOL_ERROR,
+            config.name() + " answered " + r.getHeader("content-type") + " instead of a stream: " + errorText(body.toString()));
+          return;
+        }
+        String msg = config.name() + " answered HTTP " + status + ": " + errorText(body.toString());
+        if (status == 429 || status >= 500) {
+          retryOr(JobError.BACKEND_HTTP_ERROR, msg);
+        } else {
+          fail(JobError.BACKEND_HTTP_ERROR, msg);
+        }
+      });
+      r.exceptionHandler(e -> fail(JobError.BACKEND_HTTP_ERROR, config.name() + " answered HTTP " + r.statusCode()
+        + " and broke off: " + e.getMessage()));
+    }
+
     private void retryOr(String code, String message) {
+      if (done) {
+        return;
+      }
       if (!gotToken && attempt < config.retries()) {
         attempt++;
         cancelIdle();
         // Backoff 200 ms, 400 ms, 800 ms...: enough for a restarting server, short for a person waiting.
-        vertx.setTimer(200L << Math.min(5, attempt - 1), id -> {
+        retryTimer = vertx.setTimer(200L << Math.min(5, attempt - 1), id -> {
+          retryTimer = -1;
           if (!done) {
             send();
           }
@@ -212,30 +266,69 @@ abstract class HttpChatBackend implements ModelBackend {
     void end() {
       if (!done) {
         done = true;
-        cancelIdle();
+        releaseTimers();
+        if (response != null && !responseEnded) {
+          response.resume(); // drain what follows the end marker so the connection goes back to the pool
+        }
         sink.onEnd();
       }
     }
 
     void fail(String code, String message) {
       if (!done) {
-        done = true;
-        cancelIdle();
-        if (http != null) {
-          http.reset();
-        }
+        abort();
         sink.onError(new BackendException(code, message));
       }
     }
 
-    private void armIdle() {
-      cancelIdle();
-      if (!paused) {
-        idleTimer = vertx.setTimer(config.idleTimeoutMs(), id -> {
-          idleTimer = -1;
-          fail(JobError.BACKEND_IDLE_TIMEOUT, config.name() + " sent nothing for " + config.idleTimeoutMs() + " ms");
-        });
+    @Override
+    public void cancel() {
+      if (!done) {
+        abort();
       }
+    }
+
+    /** Ends the call without telling the sink: timers released, an unfinished exchange reset (connection closed). */
+    private void abort() {
+      done = true;
+      releaseTimers();
+      if (http != null && !responseEnded) {
+        http.reset();
+      }
+    }
+
+    private void releaseTimers() {
+      cancelIdle();
+      if (retryTimer >= 0) {
+        vertx.cancelTimer(retryTimer);
+        retryTimer = -1;
+      }
+    }
+
+    /**
+     * One timer per idle period, not one per chunk: data only stamps {@code lastActivity}; when the timer fires it
+     * either fails the call or re-arms for the rest of the period.
+     */
+    private void startIdle() {
+      cancelIdle();
+      lastActivity = System.nanoTime();
+      armIdle(config.idleTimeoutMs());
+    }
+
+    private void armIdle(long delayMs) {
+      idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+        idleTimer = -1;
+        if (done || paused) {
+          return;
+        }
+        long idleMs = (System.nanoTime() - lastActivity) / 1_000_000;
+        if (idleMs >= config.idleTimeoutMs()) {
+          fail(JobError.BACKEND_IDLE_TIMEOUT, config.name() + " sent nothing for " + idleMs + " ms (idle timeout "
+            + config.idleTimeoutMs() + " ms)");
+        } else {
+          armIdle(config.idleTimeoutMs() - idleMs);
+        }
+      });
     }
 
     private void cancelIdle() {
@@ -247,6 +340,9 @@ abstract class HttpChatBackend implements ModelBackend {
 
     @Override
     public void pause() {
+      if (paused) {
+        return;
+      }
       paused = true;
       cancelIdle(); // silence we asked for is not a stall
       if (response != null) {
@@ -256,23 +352,18 @@ abstract class HttpChatBackend implements ModelBackend {
 
     @Override
     public void resume() {
+      if (!paused) {
+        return;
+      }
       paused = false;
-      if (!done) {
-        armIdle();
+      if (done) {
+        return;
+      }
+      if (retryTimer < 0) {
+        startIdle();
       }
       if (response != null) {
         response.resume();
-      }
-    }
-
-    @Override
-    public void cancel() {
-      if (!done) {
-        done = true;
-        cancelIdle();
-        if (http != null) {
-          http.reset(); // closes the HTTP/1.1 connection: the provider stops generating
-        }
       }
     }
   }

@@ -3,12 +3,13 @@ package io.tokenbus.worker.backend;
 import io.tokenbus.events.JobError;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Ollama's native streaming chat: {@code POST /api/chat}, one JSON object per line; {@code message.content} carries
- * text, {@code done: true} ends (it may still carry text), a line with {@code error} is a failure even after 200.
+ * Ollama's native streaming chat: {@code POST /api/chat}, one JSON object per line (NDJSON); {@code message.content}
+ * carries text, {@code done: true} ends (that line may still carry text), a line with {@code error} is a failure even
+ * after HTTP 200 (Ollama then ends the stream without {@code done}). Reasoning in {@code message.thinking} is not
+ * part of the answer and is skipped.
  */
 public final class OllamaBackend extends HttpChatBackend {
   public OllamaBackend(Vertx vertx, BackendConfig config, int maxConnections) {
@@ -32,8 +33,8 @@ public final class OllamaBackend extends HttpChatBackend {
   @Override
   Parser parser(Call call) {
     boolean[] finished = {false};
-    SseDecoder.LineSplitter lines = new SseDecoder.LineSplitter(line -> {
-      if (line.isBlank() || finished[0]) {
+    LineDecoder lines = new LineDecoder(line -> {
+      if (line.isBlank() || finished[0] || call.isDone()) {
         return;
       }
       JsonObject j = new JsonObject(line);
@@ -58,6 +59,7 @@ public final class OllamaBackend extends HttpChatBackend {
 
       @Override
       public void end() {
+        lines.finish(); // the last line may lack its LF
         if (!finished[0]) {
           call.fail(JobError.BACKEND_STREAM_CUT, config.name() + " stream ended before done:true");
         }

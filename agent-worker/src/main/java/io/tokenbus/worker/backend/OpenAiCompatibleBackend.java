@@ -9,8 +9,9 @@ import io.vertx.core.json.JsonObject;
 /**
  * OpenAI-compatible streaming chat (OpenAI, vLLM, llama.cpp server, LM Studio, Ollama's /v1): {@code POST
  * /v1/chat/completions} with {@code stream: true}, SSE {@code data:} events of chat.completion.chunk, ended by
- * {@code data: [DONE]}. Role-only, empty and null deltas carry no text; a usage chunk has {@code choices: []}; an event
- * with {@code error} is a failure. EOF without {@code [DONE]} or a {@code finish_reason} is a cut stream.
+ * {@code data: [DONE]}. Role-only, empty and null deltas carry no text; the usage chunk has {@code choices: []} (or
+ * none); an event with a truthy {@code error} (or of type {@code error}) is a failure. EOF without {@code [DONE]} or
+ * a {@code finish_reason} is a cut stream. A 200 that is not {@code text/event-stream} is read as an error body.
  */
 public final class OpenAiCompatibleBackend extends HttpChatBackend {
   public OpenAiCompatibleBackend(Vertx vertx, BackendConfig config, int maxConnections) {
@@ -33,17 +34,30 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
   }
 
   @Override
+  boolean isStream(String contentType) {
+    return contentType == null || !contentType.startsWith("application/json");
+  }
+
+  @Override
   Parser parser(Call call) {
     boolean[] finished = {false};
-    SseDecoder sse = new SseDecoder(data -> {
+    SseDecoder sse = new SseDecoder(event -> {
+      String data = event.data();
+      if (call.isDone() || data.isEmpty()) {
+        return;
+      }
       if (data.startsWith("[DONE]")) {
         finished[0] = true;
         call.end();
         return;
       }
+      if ("error".equals(event.type())) {
+        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
+        return;
+      }
       JsonObject j = new JsonObject(data);
       Object error = j.getValue("error");
-      if (error != null && !Boolean.FALSE.equals(error)) {
+      if (error != null && !Boolean.FALSE.equals(error) && !"".equals(error)) {
         call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
         return;
       }

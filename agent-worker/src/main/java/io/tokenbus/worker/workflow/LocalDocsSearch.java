@@ -7,66 +7,82 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
- * Searches the text files ({@code .md}, {@code .txt}) of a folder the user configures ({@code TOKENBUS_DOCS_DIR}),
- * scoring paragraphs by how many query words they contain. Non-blocking (Vert.x file system); reads at most
- * {@link #MAX_FILES} files of at most {@link #MAX_BYTES} bytes each.
+ * Searches the text files ({@code .md}, {@code .txt}) directly in a folder the user configures
+ * ({@code TOKENBUS_DOCS_DIR}), scoring paragraphs by how many distinct query words they contain. Non-blocking (Vert.x
+ * file system). Bounded: at most {@link #MAX_FILES} files of at most {@link #MAX_BYTES} bytes, read one at a time,
+ * keeping only the best {@code limit} paragraphs.
  */
 public final class LocalDocsSearch implements SearchTool {
   static final int MAX_FILES = 200;
   static final long MAX_BYTES = 1 << 20;
+  static final int MAX_SNIPPET = 400;
 
   private final Vertx vertx;
   private final String dir;
 
   public LocalDocsSearch(Vertx vertx, String dir) {
     this.vertx = vertx;
-    this.dir = dir;
+    this.dir = dir == null || dir.isBlank() ? null : dir;
+  }
+
+  @Override
+  public String unavailable() {
+    return dir == null ? "No document folder is configured (set TOKENBUS_DOCS_DIR to a folder of .md/.txt files)." : null;
   }
 
   @Override
   public Future<List<Hit>> search(String query, int limit) {
-    if (dir == null || dir.isBlank()) {
+    if (dir == null) {
       return Future.succeededFuture(List.of());
     }
     Set<String> words = words(query);
+    // Lowest score on top, so the queue keeps the best `limit`.
+    PriorityQueue<Scored> best = new PriorityQueue<>(Comparator.comparingInt(Scored::score).thenComparing(Scored::order,
+      Comparator.reverseOrder()));
+    int[] order = {0};
     return vertx.fileSystem().readDir(dir, ".*\\.(md|txt)$").compose(files -> {
-      List<Future<List<Scored>>> reads = new ArrayList<>();
-      for (String f : files.stream().sorted().limit(MAX_FILES).toList()) {
-        reads.add(vertx.fileSystem().props(f).compose(p -> p.size() > MAX_BYTES ? Future.succeededFuture(List.<Scored>of()) :
-          vertx.fileSystem().readFile(f).map(b -> score(f.substring(f.lastIndexOf('/') + 1), b.toString(), words))));
+      List<String> sorted = files.stream().sorted().limit(MAX_FILES).toList();
+      Future<Void> chain = Future.succeededFuture();
+      for (String f : sorted) {
+        chain = chain.compose(v -> vertx.fileSystem().props(f)).compose(p -> {
+          if (!p.isRegularFile() || p.size() > MAX_BYTES) {
+            return Future.succeededFuture();
+          }
+          return vertx.fileSystem().readFile(f).map(b -> {
+            score(f.substring(f.lastIndexOf('/') + 1), b.toString(), words, best, limit, order);
+            return null;
+          });
+        });
       }
-      return Future.all(reads).map(all -> {
-        List<Scored> scored = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-          scored.addAll(all.<List<Scored>>resultAt(i));
-        }
-        return scored.stream().filter(s -> s.score > 0).sorted(Comparator.comparingInt((Scored s) -> -s.score))
-          .limit(limit).map(s -> new Hit(s.source, s.text)).toList();
-      });
-    });
+      return chain;
+    }).map(v -> best.stream().sorted(Comparator.comparingInt(Scored::score).reversed().thenComparingInt(Scored::order))
+      .map(s -> new Hit(s.source, s.text)).toList());
   }
 
-  private record Scored(String source, String text, int score) {}
+  private record Scored(String source, String text, int score, int order) {}
 
-  private static List<Scored> score(String source, String content, Set<String> query) {
-    List<Scored> out = new ArrayList<>();
+  private static void score(String source, String content, Set<String> query, PriorityQueue<Scored> best, int limit,
+                            int[] order) {
     for (String para : content.split("\\n\\s*\\n")) {
       String p = para.strip();
-      if (p.isEmpty()) {
-        continue;
-      }
       int score = 0;
       for (String w : words(p)) {
         if (query.contains(w)) {
           score++;
         }
       }
-      out.add(new Scored(source, p.length() > 400 ? p.substring(0, 400) + "…" : p, score));
+      if (score == 0) {
+        continue;
+      }
+      best.add(new Scored(source, p.length() > MAX_SNIPPET ? p.substring(0, MAX_SNIPPET) + "…" : p, score, order[0]++));
+      if (best.size() > limit) {
+        best.poll();
+      }
     }
-    return out;
   }
 
   static Set<String> words(String text) {

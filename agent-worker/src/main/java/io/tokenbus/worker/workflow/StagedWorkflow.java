@@ -9,10 +9,13 @@ import java.util.Map;
 
 /**
  * research, code and analysis: a {@code thinking} step (the plan), a {@code searching} step when a search tool is
- * given (research), and a {@code writing} step that produces the answer. Each step streams under its name; progress
- * goes 0 → 30 (plan done) → 60 (search done) → 100.
+ * given (research), and a {@code writing} step that produces the answer. Each step streams under its name. Progress:
+ * 0 at the start of thinking, then 30 (searching) and 60 (writing) with a search, or 40 (writing) without; 100 at
+ * the end. Prompts come from {@code prompts.properties} under {@code <type>.<step>.*}.
  */
 public final class StagedWorkflow implements Workflow {
+  static final int SEARCH_HITS = 3;
+
   private final String type;
   private final Prompts prompts;
   private final SearchTool search;
@@ -31,12 +34,14 @@ public final class StagedWorkflow implements Workflow {
         ChatMessage.system(prompts.text(type + ".thinking.system", vars)),
         ChatMessage.user(prompts.text(type + ".thinking.user", vars))), prompts.maxTokens(type + ".thinking"))
       .compose(plan -> {
-        runner.progress(30, search != null ? Step.SEARCHING : Step.WRITING);
-        return (search != null ? searching(request, runner) : Future.succeededFuture(""))
-          .map(sources -> Map.of("prompt", request.prompt(), "plan", plan, "sources", sources));
+        if (search == null) {
+          return Future.succeededFuture(Map.of("prompt", request.prompt(), "plan", plan, "sources", ""));
+        }
+        runner.progress(30, Step.SEARCHING);
+        return searching(request, runner).map(sources -> Map.of("prompt", request.prompt(), "plan", plan, "sources", sources));
       })
       .compose(all -> {
-        runner.progress(60, Step.WRITING);
+        runner.progress(search == null ? 40 : 60, Step.WRITING);
         return runner.generate(Step.WRITING, List.of(
           ChatMessage.system(prompts.text(type + ".writing.system", all)),
           ChatMessage.user(prompts.text(type + ".writing.user", all))), prompts.maxTokens(type + ".writing"));
@@ -45,16 +50,24 @@ public final class StagedWorkflow implements Workflow {
       .mapEmpty();
   }
 
-  /** Streams what the search found (as text of the searching step) and hands it to the writing step. */
+  /**
+   * Streams what the search found (as text of the searching step) and hands it to the writing step. A search that
+   * is not configured or fails is said so, and the writer is told; the job goes on.
+   */
   private Future<String> searching(JobRequest request, StepRunner runner) {
-    runner.text(Step.SEARCHING, "Searching the local documents…\n");
-    return search.search(request.prompt(), 3).map(hits -> {
-      StringBuilder sources = new StringBuilder();
+    String unavailable = search.unavailable();
+    if (unavailable != null) {
+      runner.text(Step.SEARCHING, unavailable + "\n");
+      return Future.succeededFuture(unavailable);
+    }
+    runner.text(Step.SEARCHING, "Searching the documents…\n");
+    return search.search(request.prompt(), SEARCH_HITS).map(hits -> {
       if (hits.isEmpty()) {
-        String none = "No local documents matched (set TOKENBUS_DOCS_DIR to a folder of .md/.txt files).\n";
+        String none = "No document matched.\n";
         runner.text(Step.SEARCHING, none);
-        sources.append(none);
+        return none;
       }
+      StringBuilder sources = new StringBuilder();
       for (SearchTool.Hit h : hits) {
         String line = "- " + h.source() + ": " + h.snippet().replace('\n', ' ') + "\n";
         // One event per word keeps the search visibly streaming like model output.
@@ -64,6 +77,10 @@ public final class StagedWorkflow implements Workflow {
         sources.append(line);
       }
       return sources.toString();
+    }).recover(e -> {
+      String failed = "The search failed: " + e.getMessage() + "\n";
+      runner.text(Step.SEARCHING, failed);
+      return Future.succeededFuture(failed);
     });
   }
 }
