@@ -54,9 +54,14 @@ public final class JobService {
     return eb.request(Addresses.CHECKPOINT_OPEN, a)
       .compose(v -> eb.<JsonObject>request(Addresses.WORKER_RUN, a, RUN_TIMEOUT)
         .recover(e -> {
-          // No worker took it: close the job so it never looks queued forever.
+          // No worker took it: close the job so it never looks queued forever, with the reason it was refused.
           TokenbusException te = TokenbusException.from(e);
-          close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST, te.getMessage()));
+          String code = switch (te.code()) {
+            case NO_WORKER, TIMEOUT -> JobError.WORKER_LOST;
+            case INVALID_REQUEST -> JobError.UNKNOWN_BACKEND;
+            default -> te.code().id;
+          };
+          close(jobId, JobState.FAILED, new JobError(code, te.getMessage()));
           return Future.failedFuture(te);
         }))
       .map(m -> new JsonObject().put("jobId", jobId).put("streamToken", tokens.issue(jobId))
