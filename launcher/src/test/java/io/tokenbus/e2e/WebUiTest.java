@@ -274,4 +274,22 @@ class WebUiTest {
     assertEquals(3, r.getInteger("tokens"));
     assertEquals(1, r.getInteger("chunks"));
   }
+
+  @Test
+  void theClientsSseTransportFollowsAJobToTheEnd() throws Exception {
+    String jobId = submit("Over SSE", "ask");
+    Object result = ((JavascriptExecutor) driver).executeAsyncScript("""
+      const [jobId, done] = arguments;
+      const m = await import('/client/tokenbus.js');
+      const client = new m.TokenbusClient({ transport: 'sse' });
+      await client.connect();
+      let text = '';
+      // This tab already follows the job over the bridge: the SSE client resumes from what the tab stored.
+      client.follow(jobId, { onReplay: (t) => { text = t; }, onChunk: (c) => { text += c.chunk; }, onStatus: (s) => done(JSON.stringify({ type: s.type, text, transport: client.transport })) });
+      """, jobId);
+    JsonObject r = new JsonObject((String) result);
+    assertEquals("sse", r.getString("transport"));
+    assertEquals("job:completed", r.getString("type"));
+    assertEquals(storedText(jobId), r.getString("text"));
+  }
 }
