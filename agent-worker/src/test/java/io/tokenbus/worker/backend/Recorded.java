@@ -2,7 +2,7 @@ package io.tokenbus.worker.backend;
 
 import io.vertx.core.json.Json;
 
-/** Wire shapes as real providers send them (see /work/shared/WIRE-FORMATS.md), for the fake providers. */
+/** Wire shapes as real providers send them (sources: the Ollama API docs and the OpenAI chat streaming schema, as summarised in docs/backends.md), for the fake providers. */
 public final class Recorded {
   public static final String NDJSON = "application/x-ndjson";
   public static final String SSE = "text/event-stream";
