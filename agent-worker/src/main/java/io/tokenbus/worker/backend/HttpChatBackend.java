@@ -263,6 +263,13 @@ abstract class HttpChatBackend implements ModelBackend {
       }
     }
 
+    void reasoning(String text) {
+      if (!done && !text.isEmpty()) {
+        gotToken = true; // streamed to the client too: never retried after it
+        sink.onReasoning(text);
+      }
+    }
+
     void end() {
       if (!done) {
         done = true;

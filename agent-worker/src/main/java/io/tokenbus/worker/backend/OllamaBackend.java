@@ -8,8 +8,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * Ollama's native streaming chat: {@code POST /api/chat}, one JSON object per line (NDJSON); {@code message.content}
  * carries text, {@code done: true} ends (that line may still carry text), a line with {@code error} is a failure even
- * after HTTP 200 (Ollama then ends the stream without {@code done}). Reasoning in {@code message.thinking} is not
- * part of the answer and is skipped.
+ * after HTTP 200 (Ollama then ends the stream without {@code done}). Reasoning in {@code message.thinking} streams
+ * as the job's {@code thinking} step.
  */
 public final class OllamaBackend extends HttpChatBackend {
   public OllamaBackend(Vertx vertx, BackendConfig config, int maxConnections) {
@@ -43,6 +43,9 @@ public final class OllamaBackend extends HttpChatBackend {
         return;
       }
       JsonObject message = j.getJsonObject("message");
+      if (message != null && message.getValue("thinking") instanceof String t) {
+        call.reasoning(t);
+      }
       if (message != null && message.getValue("content") instanceof String s) {
         call.token(s);
       }

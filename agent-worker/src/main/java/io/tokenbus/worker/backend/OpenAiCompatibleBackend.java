@@ -67,6 +67,11 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
       }
       JsonObject choice = choices.getJsonObject(0);
       JsonObject delta = choice.getJsonObject("delta");
+      // Reasoning models: vLLM and Ollama's /v1 send delta.reasoning, llama.cpp delta.reasoning_content.
+      Object reasoning = delta == null ? null : delta.getValue(delta.containsKey("reasoning") ? "reasoning" : "reasoning_content");
+      if (reasoning instanceof String r) {
+        call.reasoning(r);
+      }
       if (delta != null && delta.getValue("content") instanceof String s) {
         call.token(s);
       }

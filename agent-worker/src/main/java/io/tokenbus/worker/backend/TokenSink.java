@@ -7,6 +7,10 @@ package io.tokenbus.worker.backend;
 public interface TokenSink {
   void onToken(String text);
 
+  /** Text of the model's reasoning (Ollama {@code message.thinking}, OpenAI-compatible {@code delta.reasoning}). */
+  default void onReasoning(String text) {
+  }
+
   void onEnd();
 
   void onError(BackendException error);

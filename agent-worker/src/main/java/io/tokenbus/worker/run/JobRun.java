@@ -133,6 +133,11 @@ public final class JobRun implements StepRunner {
       }
 
       @Override
+      public void onReasoning(String text) {
+        token(Step.THINKING, text); // streamed and part of the output, not of this step's answer text
+      }
+
+      @Override
       public void onEnd() {
         current = null;
         promise.tryComplete(stepText.toString());
@@ -220,8 +225,12 @@ public final class JobRun implements StepRunner {
   }
 
   private Double tokensPerSecond() {
-    double secs = (System.nanoTime() - firstTokenAt) / 1e9;
-    return secs < 0.001 ? null : Math.round(tokenCount / secs * 10) / 10.0;
+    if (tokenCount < 2) {
+      return null; // one token is no rate
+    }
+    // Over the time since the first token, at least 1 ms (a burst of tokens read at once has no measurable span).
+    double secs = Math.max(0.001, (System.nanoTime() - firstTokenAt) / 1e9);
+    return Math.round(tokenCount / secs * 10) / 10.0;
   }
 
   private void close(JobState state, JobError error) {
