@@ -235,6 +235,23 @@ class BridgeStreamTest {
     }
   }
 
+  @Test
+  void aSocketMayFollowOnlySoManyJobs() {
+    int max = f.gatewayConfig.maxSubscriptionsPerSocket();
+    try (SockJsClient c = f.sockJs()) {
+      for (int i = 0; i < max; i++) {
+        String id = f.randomJobId();
+        c.register(Addresses.status(id), f.tokens.issue(id));
+      }
+      String one = f.randomJobId();
+      c.register(Addresses.status(one), f.tokens.issue(one));
+      JsonObject err = c.next(5000);
+      assertEquals(Addresses.status(one), err.getString("address"));
+      assertEquals(429, err.getInteger("failureCode"));
+      assertTrue(err.getString("message").startsWith("too_many_jobs: "));
+    }
+  }
+
   /** Nothing is left behind: once every socket and stream is closed, the node follows no job and counts no stream. */
   @Test
   void closedSocketsAndStreamsReleaseTheirSubscriptions() {
