@@ -120,7 +120,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private void renewLeases() {
     if (!running.isEmpty()) {
       vertx.eventBus().request(Addresses.CHECKPOINT_LEASE,
-          new LeaseRenewal(List.copyOf(running.keySet()), System.currentTimeMillis() + config.leaseMs()))
+          new LeaseRenewal(List.copyOf(running.keySet()), config.leaseMs()))
         .onFailure(e -> log.warn("could not renew job leases: " + e.getMessage()));
     }
   }

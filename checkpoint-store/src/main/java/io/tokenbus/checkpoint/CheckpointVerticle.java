@@ -187,15 +187,19 @@ public final class CheckpointVerticle extends VerticleBase {
         return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(0).toString()), last,
           r.get(2).toLong(), r.get(3).toString(), model.isEmpty() ? null : model, chunks,
           terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), lastReturned < last,
-          Long.parseLong(r.get(6).toString())));
+          orphaned(JobState.fromWire(r.get(0).toString()), Long.parseLong(r.get(6).toString()))));
       });
+  }
+
+  private static boolean orphaned(JobState state, long leaseUntil) {
+    return !state.terminal() && leaseUntil > 0 && leaseUntil < System.currentTimeMillis();
   }
 
   /** Extends the lease of every job a worker still runs (one pipelined script call per job). */
   Future<Integer> lease(LeaseRenewal renewal) {
     List<Future<Response>> all = new ArrayList<>(renewal.jobIds().size());
     for (String id : renewal.jobIds()) {
-      all.add(script(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(renewal.untilMs()))));
+      all.add(script(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(System.currentTimeMillis() + renewal.leaseMs()))));
     }
     return Future.all(all).map(v -> all.size());
   }

@@ -12,6 +12,8 @@ public enum ErrorCode {
   FORBIDDEN("forbidden", 403, false),
   NOT_FOUND("not_found", 404, false),
   CONFLICT("conflict", 409, false),
+  /** The store cannot return a contiguous range: chunks were lost (Redis restarted empty, evicted, failed over). */
+  HISTORY_LOST("history_lost", 410, false),
   PAYLOAD_TOO_LARGE("payload_too_large", 413, false),
   RATE_LIMITED("rate_limited", 429, true),
   TOO_MANY_JOBS("too_many_jobs", 429, true),

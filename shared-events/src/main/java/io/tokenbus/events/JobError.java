@@ -16,6 +16,8 @@ public record JobError(String code, String message) {
   public static final String UNKNOWN_BACKEND = "unknown_backend";
   public static final String WORKER_LOST = "worker_lost";
   public static final String CHECKPOINT_FAILED = "checkpoint_failed";
+  /** The store lost chunks it had acknowledged (restarted empty, evicted keys, failed over to a lagging replica). */
+  public static final String HISTORY_LOST = "history_lost";
   public static final String INTERNAL = "internal";
 
   public JsonObject toJson() {

@@ -75,7 +75,7 @@ public final class JobService {
    * closed here as {@code worker_lost} (first terminal wins, so a late worker cannot reopen it) and read again.
    */
   public Future<JobSnapshot> read(String jobId, long after, int limit) {
-    return readStore(jobId, after, limit).compose(s -> !s.orphaned(System.currentTimeMillis()) ? Future.succeededFuture(s)
+    return readStore(jobId, after, limit).compose(s -> !s.orphaned() ? Future.succeededFuture(s)
       : close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST, "the worker running this job stopped"))
         .compose(v -> readStore(jobId, after, limit)));
   }

@@ -11,23 +11,20 @@ import java.util.List;
 /**
  * One consistent read of a job from the checkpoint store: its state, last stored sequence, the requested chunks (in
  * order) and the terminal event once there is one. {@code hasMore} says the chunk list was cut at the limit.
- * {@code leaseUntil} (epoch ms, 0 = none) is when the job's worker must have renewed its lease by.
+ * {@code orphaned} is the store's verdict that the job is running (or queued) while its worker stopped renewing the
+ * lease: judged on the store's clock, and only once the store has been reachable for a whole lease period (an outage
+ * is not a dead worker).
  */
 public record JobSnapshot(String jobId, JobState state, long lastSequence, long createdAt, String type, String model,
-                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, long leaseUntil) {
+                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, boolean orphaned) {
 
   public JobSnapshot {
     chunks = List.copyOf(chunks);
   }
 
-  /** Running (or queued) while no worker renewed its lease in time: the worker is gone. */
-  public boolean orphaned(long nowMs) {
-    return !state.terminal() && leaseUntil > 0 && leaseUntil < nowMs;
-  }
-
   /** The same snapshot holding other chunks. */
   public JobSnapshot withChunks(List<ChunkEvent> other) {
-    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, leaseUntil);
+    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, orphaned);
   }
 
   /** The public reply shape of {@code job.replay} and {@code GET /api/jobs/{id}/chunks}. */
@@ -59,7 +56,7 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
   }
 
   public JsonObject toJson() {
-    JsonObject j = toReplayJson().put("createdAt", createdAt).put("type", type).put("leaseUntil", leaseUntil);
+    JsonObject j = toReplayJson().put("createdAt", createdAt).put("type", type).put("orphaned", orphaned);
     if (model != null) {
       j.put("model", model);
     }
@@ -75,6 +72,6 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
     JsonObject t = j.getJsonObject("terminal");
     return new JobSnapshot(j.getString("jobId"), JobState.fromWire(j.getString("state")), j.getLong("lastSequence"),
       j.getLong("createdAt", 0L), j.getString("type"), j.getString("model"), chunks,
-      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getLong("leaseUntil", 0L));
+      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getBoolean("orphaned", false));
   }
 }
