@@ -22,6 +22,7 @@ import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.workflow.Workflows;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.logging.Logger;
@@ -50,6 +51,8 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private MessageConsumer<JobAssignment> runConsumer;
   private MessageConsumer<JsonObject> cancelConsumer;
   private long leaseTimer = -1;
+  private boolean renewalInFlight;
+  private boolean renewalFailing;
   private Counter accepted;
   private Counter refused;
 
@@ -116,13 +119,31 @@ public final class AgentWorkerVerticle extends VerticleBase {
     run.start(workflows.forType(a.request().type()));
   }
 
-  /** Tells the store this worker still runs its jobs; if it dies, their leases run out and readers close them. */
+  /**
+   * Tells the store this worker still runs its jobs; if it dies, their leases run out and readers close them. A
+   * renewal the store could not take is retried soon (once per period, never stacked): an outage must not look like
+   * a dead worker.
+   */
   private void renewLeases() {
-    if (!running.isEmpty()) {
-      vertx.eventBus().request(Addresses.CHECKPOINT_LEASE,
-          new LeaseRenewal(List.copyOf(running.keySet()), config.leaseMs()))
-        .onFailure(e -> log.warn("could not renew job leases: " + e.getMessage()));
+    if (running.isEmpty() || renewalInFlight) {
+      return;
     }
+    renewalInFlight = true;
+    vertx.eventBus().request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.copyOf(running.keySet()), config.leaseMs()),
+        new DeliveryOptions().setSendTimeout(Math.max(100, config.leaseMs() / 3)))
+      .onComplete(ar -> {
+        renewalInFlight = false;
+        if (ar.failed()) {
+          if (!renewalFailing) {
+            log.warn("could not renew job leases (retrying): " + ar.cause().getMessage());
+          }
+          renewalFailing = true;
+          vertx.setTimer(Math.max(100, config.leaseMs() / 10), id -> renewLeases());
+        } else if (renewalFailing) {
+          renewalFailing = false;
+          log.info("job leases renewed again");
+        }
+      });
   }
 
   private void cancel(Message<JsonObject> m) {

@@ -23,7 +23,9 @@ import java.util.Set;
  *                            paused (never dropped)
  * @param maxBufferedChunksPerWorker the same bound summed over all jobs of the worker
  * @param maxChunksPerAppend  chunks per checkpoint write
- * @param appendRetries       attempts of a checkpoint write before the job fails with checkpoint_failed
+ * @param storeOutageMs       how long a job keeps retrying a checkpoint write the store cannot take (Redis restarting,
+ *                            failing over, paused) before it fails with checkpoint_failed; the model stays paused
+ *                            meanwhile ({@code TOKENBUS_STORE_OUTAGE_SECONDS})
  * @param maxResultChars      {@code result} on job:completed is omitted for longer outputs (they stay replayable);
  *                            bounds the memory a job holds for it
  * @param backends            model backends besides the built-in {@code local} one
@@ -34,7 +36,7 @@ import java.util.Set;
  *                            runs out is closed as worker_lost by whoever reads it ({@code TOKENBUS_WORKER_LEASE_SECONDS})
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
-                           int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, int appendRetries,
+                           int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, long storeOutageMs,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
                            String docsDir, long leaseMs) {
 
@@ -53,38 +55,38 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       throw new IllegalArgumentException("worker lease must be at least 300 ms");
     }
     if (maxConcurrentJobs < 1 || localTokensPerSecond <= 0 || localMaxTokens < 1 || flushDelayMs < 1
-      || maxBufferedChunks < 2 || maxBufferedChunksPerWorker < 2 || maxChunksPerAppend < 1 || appendRetries < 0 || maxResultChars < 0) {
+      || maxBufferedChunks < 2 || maxBufferedChunksPerWorker < 2 || maxChunksPerAppend < 1 || storeOutageMs < 0 || maxResultChars < 0) {
       throw new IllegalArgumentException("invalid worker configuration");
     }
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 5, 100_000, List.of(), null, false, null, 15_000);
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 15_000);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, b, dflt, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, b, dflt, probeOllama, docsDir, leaseMs);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, appendRetries, maxResultChars, backends, defaultBackend, probeOllama, dir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, dir, leaseMs);
   }
 
   /**
@@ -121,7 +123,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Long.parseLong(env.getOrDefault("TOKENBUS_FLUSH_DELAY_MS", String.valueOf(d.flushDelayMs))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS", String.valueOf(d.maxBufferedChunks))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(d.maxBufferedChunksPerWorker))),
-      d.maxChunksPerAppend, d.appendRetries,
+      d.maxChunksPerAppend,
+      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_STORE_OUTAGE_SECONDS", String.valueOf(d.storeOutageMs / 1000))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))),
       backendsFromEnv(env), env.get("TOKENBUS_DEFAULT_BACKEND"),
       Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"),
@@ -131,7 +134,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
   public JsonObject toJson() {
     return new JsonObject().put("maxConcurrentJobs", maxConcurrentJobs).put("localTokensPerSecond", localTokensPerSecond)
       .put("localMaxTokens", localMaxTokens).put("flushDelayMs", flushDelayMs).put("maxBufferedChunks", maxBufferedChunks)
-      .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker)
+      .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker).put("storeOutageSeconds", storeOutageMs / 1000)
+      .put("leaseSeconds", leaseMs / 1000)
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
       .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir);
   }

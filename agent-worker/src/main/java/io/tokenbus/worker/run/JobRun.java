@@ -268,25 +268,22 @@ public final class JobRun implements StepRunner {
       return;
     }
     appendInFlight = true;
-    append(new AppendRequest(jobId, chunks, closing), config.appendRetries()).onComplete(ar -> {
+    append(new AppendRequest(jobId, chunks, closing), System.nanoTime(), 50).onComplete(ar -> {
       appendInFlight = false;
       budget.give(chunks.size());
       if (ar.failed()) {
         // Never publish what is not stored: clients would see chunks no replay can give back. End the job instead.
-        if (current != null) {
-          current.cancel();
-          current = null;
-        }
-        long stored = chunks.isEmpty() ? nextSequence - 1 : chunks.get(0).sequence() - 1;
-        failOnStoreError(stored, TokenbusException.from(ar.cause()));
+        stopGeneration();
+        failOnStoreError(TokenbusException.from(ar.cause()));
         return;
       }
       AppendResult r = ar.result();
       if (!r.accepted()) {
-        // Closed elsewhere (cancel fallback of a gateway): the closer published the terminal event.
-        if (current != null) {
-          current.cancel();
-          current = null;
+        // Closed by the store: a cancel fallback, a lost lease, or lost history (Redis restarted empty, a failover
+        // to a lagging replica). Publish the store's one terminal; followers ignore a second copy.
+        stopGeneration();
+        if (r.terminal() != null) {
+          eb.publish(Addresses.status(jobId), r.terminal());
         }
         finish();
         return;
@@ -302,20 +299,27 @@ public final class JobRun implements StepRunner {
     });
   }
 
+  private void stopGeneration() {
+    if (current != null) {
+      current.cancel();
+      current = null;
+    }
+  }
+
   /**
-   * The store refused or lost a write: try once more to store job:failed (the store stamps the true last sequence),
-   * and publish it either way so followers are not left waiting.
+   * The store could not take a write within the outage budget: store job:failed checkpoint_failed if it can (the
+   * store stamps the true last sequence and keeps the first terminal) and publish only what it stored. If the store
+   * cannot take that either, nothing is published: the lease runs out and readers close the job once the store is
+   * back, so no client ever sees a terminal the store does not hold.
    */
-  private void failOnStoreError(long stored, TokenbusException cause) {
-    StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, stored, null,
+  private void failOnStoreError(TokenbusException cause) {
+    StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, 0, null,
       new JobError(JobError.CHECKPOINT_FAILED, cause.getMessage()));
     terminal = failed;
     checkpoint.append(new AppendRequest(jobId, List.of(), failed)).onComplete(ar -> {
-      if (ar.succeeded() && !ar.result().accepted()) {
-        finish(); // someone else closed it and published
-        return;
+      if (ar.succeeded() && ar.result().terminal() != null) {
+        eb.publish(Addresses.status(jobId), ar.result().terminal());
       }
-      eb.publish(Addresses.status(jobId), ar.succeeded() && ar.result().terminal() != null ? ar.result().terminal() : failed);
       finish();
     });
   }
@@ -335,15 +339,20 @@ public final class JobRun implements StepRunner {
     }
   }
 
-  private Future<AppendResult> append(AppendRequest req, int retriesLeft) {
+  /**
+   * Retries a write the store could not take (retryable codes: Redis unreachable, timeouts, no checkpoint node) with
+   * backoff up to 1 s, until the outage budget since the first failure is spent. Meanwhile the outbox fills and the
+   * model is paused; the writes are idempotent, so a retry of a write that did land is harmless.
+   */
+  private Future<AppendResult> append(AppendRequest req, long firstAttemptNanos, long backoffMs) {
     return checkpoint.append(req).recover(e -> {
       TokenbusException te = TokenbusException.from(e);
-      if (retriesLeft <= 0 || !te.code().retryable) {
+      long spentMs = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
+      if (!te.code().retryable || spentMs + backoffMs > config.storeOutageMs()) {
         return Future.failedFuture(te);
       }
-      long backoff = 50L << Math.min(6, config.appendRetries() - retriesLeft);
       Promise<AppendResult> p = Promise.promise();
-      vertx.setTimer(backoff, id -> append(req, retriesLeft - 1).onComplete(p));
+      vertx.setTimer(backoffMs, id -> append(req, firstAttemptNanos, Math.min(1000, backoffMs * 2)).onComplete(p));
       return p.future();
     });
   }
