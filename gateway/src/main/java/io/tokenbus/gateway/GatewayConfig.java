@@ -24,11 +24,18 @@ import java.util.Map;
  * @param idlePollMs            a followed job that is silent this long is checked against the checkpoint store
  * @param pingTimeoutMs         a bridge socket without a ping for this long is closed
  * @param sseHeartbeatMs        comment line sent on idle SSE streams to keep proxies from closing them
+ * @param maxQueuedBytesPerStream bytes an SSE stream or bridge socket may hold unwritten; a client beyond it is not
+ *                              reading and is dropped (it resumes by replay); replayed history pauses at a quarter
+ *                              ({@code TOKENBUS_STREAM_MAX_QUEUED_BYTES})
+ * @param bridgeReplayGraceMs   a bridge registration holds live events until the socket's {@code job.replay} says
+ *                              where the client stands, at most this long ({@code TOKENBUS_BRIDGE_REPLAY_GRACE_MS})
+ * @param maxRequestsPerSocket  bridge requests (replay, submit, cancel) one socket may have in flight; 429 beyond
  */
 public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                            long sseHeartbeatMs) {
+                            long sseHeartbeatMs, int maxQueuedBytesPerStream, long bridgeReplayGraceMs,
+                            int maxRequestsPerSocket) {
 
   public GatewayConfig {
     if (tokenSecret == null || tokenSecret.length < 16) {
@@ -36,34 +43,38 @@ public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration 
     }
     if (port < 0 || maxBodyBytes < 1024 || submitsPerMinute < 1 || maxStreams < 1 || maxSubscriptionsPerSocket < 1
       || maxPendingPerStream < 1 || replayPageSize < 1 || cancelGraceMs < 1 || idlePollMs < 10 || pingTimeoutMs < 100
-      || sseHeartbeatMs < 100) {
+      || sseHeartbeatMs < 100 || maxQueuedBytesPerStream < 16 * 1024 || bridgeReplayGraceMs < 0 || maxRequestsPerSocket < 1) {
       throw new IllegalArgumentException("invalid gateway configuration");
     }
   }
 
   public static GatewayConfig defaults() {
-    return new GatewayConfig("0.0.0.0", 8080, randomSecret(), Duration.ofHours(24), 65536, 120, 20_000, 32, 10_000,
-      2000, 500, 1000, 15_000, 15_000);
+    return new GatewayConfig("0.0.0.0", 8080, randomSecret(), Duration.ofHours(24), 65536, 120, 20_000, 128, 10_000,
+      2000, 500, 1000, 15_000, 15_000, 1024 * 1024, 2000, 16);
   }
 
   public GatewayConfig withPort(int p) {
     return new GatewayConfig(host, p, tokenSecret, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
+      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
   }
 
   public GatewayConfig withSecret(byte[] s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
+      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
     return new GatewayConfig(host, port, tokenSecret, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
+      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
     return new GatewayConfig(host, port, tokenSecret, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
+      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
   }
 
   public static byte[] randomSecret() {
@@ -87,12 +98,17 @@ public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration 
       d.maxPendingPerStream, d.replayPageSize,
       Long.parseLong(env.getOrDefault("TOKENBUS_CANCEL_GRACE_MS", String.valueOf(d.cancelGraceMs))),
       Long.parseLong(env.getOrDefault("TOKENBUS_IDLE_POLL_MS", String.valueOf(d.idlePollMs))),
-      d.pingTimeoutMs, d.sseHeartbeatMs);
+      d.pingTimeoutMs, d.sseHeartbeatMs,
+      Integer.parseInt(env.getOrDefault("TOKENBUS_STREAM_MAX_QUEUED_BYTES", String.valueOf(d.maxQueuedBytesPerStream))),
+      Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(d.bridgeReplayGraceMs))),
+      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(d.maxRequestsPerSocket))));
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
-      .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs);
+      .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
+      .put("maxQueuedBytesPerStream", maxQueuedBytesPerStream).put("bridgeReplayGraceMs", bridgeReplayGraceMs)
+      .put("maxRequestsPerSocket", maxRequestsPerSocket);
   }
 }

@@ -257,13 +257,20 @@ class BridgeStreamTest {
   void closedSocketsAndStreamsReleaseTheirSubscriptions() {
     List<SockJsClient> sockets = new ArrayList<>();
     List<SseClient> streams = new ArrayList<>();
+    // Followers of finished jobs are freed after their terminal event; these jobs never run, so only a close frees them.
+    io.tokenbus.gateway.auth.StreamTokens tokens = new io.tokenbus.gateway.auth.StreamTokens(f.gatewayConfig.tokenSecret(),
+      f.gatewayConfig.tokenTtl(), java.time.Clock.systemUTC());
     for (int i = 0; i < 5; i++) {
-      JsonObject job = f.submit("release " + i);
+      String idle = io.tokenbus.events.JobIds.newId(new java.security.SecureRandom());
       SockJsClient c = f.sockJs();
-      c.register(Addresses.chunk(job.getString("jobId")), job.getString("streamToken"));
-      c.next(10_000);
+      c.register(Addresses.chunk(idle), tokens.issue(idle));
       sockets.add(c);
+      JsonObject job = f.submit("release " + i);
       streams.add(f.sse("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"), null));
+    }
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (gauge("tokenbus_gateway_followed_jobs") < 5 && System.nanoTime() < until) {
+      Thread.onSpinWait(); // polling a metric: there is no event to await
     }
     assertTrue(gauge("tokenbus_gateway_followed_jobs") >= 5);
     sockets.forEach(SockJsClient::close);

@@ -13,6 +13,7 @@ import io.tokenbus.gateway.stream.FeedEvent;
 import io.tokenbus.gateway.stream.Follower;
 import io.tokenbus.gateway.stream.JobStreamHub;
 import io.tokenbus.gateway.stream.StreamSink;
+import io.tokenbus.gateway.stream.WriteBudget;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -33,7 +34,9 @@ final class BridgeSocket {
   private final RateLimiter submits;
   private final EventBusBridge bridge;
   private final Map<String, Follower> follows = new HashMap<>();
+  private final WriteBudget budget;
   private long lastPing = System.currentTimeMillis();
+  private int requestsInFlight;
   private boolean closed;
 
   BridgeSocket(SockJSSocket sock, GatewayConfig config, JobService jobs, JobStreamHub hub, RateLimiter submits,
@@ -44,6 +47,7 @@ final class BridgeSocket {
     this.hub = hub;
     this.submits = submits;
     this.bridge = bridge;
+    this.budget = new WriteBudget(config.maxQueuedBytesPerStream());
   }
 
   void start() {
@@ -121,7 +125,11 @@ final class BridgeSocket {
       write(Frames.err(address, e));
       return;
     }
-    Follower f = follows.computeIfAbsent(jobId, id -> hub.follow(id, new Sink(id)));
+    Follower f = follows.computeIfAbsent(jobId, id -> {
+      Follower nf = hub.follow(id, new Sink(id));
+      nf.holdUntilReplay(config.bridgeReplayGraceMs());
+      return nf;
+    });
     String kind = m.group(2);
     f.want(f.wantsChunks() || kind.equals(Addresses.CHUNK_SUFFIX), f.wantsProgress() || kind.equals(Addresses.PROGRESS_SUFFIX),
       f.wantsStatus() || kind.equals(Addresses.STATUS_SUFFIX));
@@ -148,6 +156,11 @@ final class BridgeSocket {
       write(Frames.err("access_denied"));
       return;
     }
+    if (requestsInFlight >= config.maxRequestsPerSocket()) {
+      write(Frames.err(replyAddress, new TokenbusException(ErrorCode.RATE_LIMITED,
+        "this socket has " + requestsInFlight + " requests waiting for an answer; wait for them")));
+      return;
+    }
     Future<?> result;
     try {
       JsonObject json = body instanceof JsonObject j ? j : null;
@@ -165,7 +178,9 @@ final class BridgeSocket {
       write(Frames.err(replyAddress, e));
       return;
     }
+    requestsInFlight++;
     result.onComplete(ar -> {
+      requestsInFlight--;
       if (ar.failed()) {
         write(Frames.err(replyAddress, TokenbusException.from(ar.cause())));
       } else if (ar.result() instanceof ReplayAnswer ra) {
@@ -204,20 +219,21 @@ final class BridgeSocket {
       return jobs.authorizedRead(jobId, token, after, config.replayPageSize()).map(s -> new ReplayAnswer(s, null));
     }
     jobs.tokens().verify(jobId, token);
-    return f.ready().compose(v -> f.replay(after)).map(s -> new ReplayAnswer(s, f));
+    // Straight from the store, not waiting for the feed's cluster registration (see SseEndpoint).
+    return f.replay(after).map(s -> new ReplayAnswer(s, f));
   }
 
   private void write(Buffer frame) {
     if (closed) {
       return;
     }
-    if (sock.writeQueueFull()) {
+    if (budget.exceeded()) {
       // A client that does not read would grow memory without bound: drop it; it resumes by replay.
       sock.close();
       cleanup();
       return;
     }
-    sock.write(frame);
+    budget.track(frame.length(), sock.write(frame));
   }
 
   /** Delivers one followed job's events to this socket under the job's addresses. */
@@ -225,8 +241,10 @@ final class BridgeSocket {
     private final String chunkAddress;
     private final String progressAddress;
     private final String statusAddress;
+    private final String jobId;
 
     Sink(String jobId) {
+      this.jobId = jobId;
       chunkAddress = Addresses.chunk(jobId);
       progressAddress = Addresses.progress(jobId);
       statusAddress = Addresses.status(jobId);
@@ -248,9 +266,32 @@ final class BridgeSocket {
     }
 
     @Override
+    public boolean writable() {
+      return budget.writable();
+    }
+
+    @Override
+    public void whenWritable(Runnable r) {
+      budget.whenWritable(r);
+    }
+
+    @Override
     public void abort(String reason) {
       sock.close();
       cleanup();
+    }
+
+    @Override
+    public void fail(TokenbusException e) {
+      // On the chunk address, so the stock client hands it to that registration's callback.
+      write(Frames.err(chunkAddress, e));
+      follows.remove(jobId);
+    }
+
+    @Override
+    public void finished() {
+      // The job is over and delivered: free the registration's follower (the socket may follow other jobs).
+      follows.remove(jobId);
     }
   }
 }

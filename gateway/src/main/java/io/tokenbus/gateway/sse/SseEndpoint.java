@@ -4,6 +4,7 @@ import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ErrorCode;
 import io.tokenbus.events.JobIds;
 import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.StreamError;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.api.HttpErrors;
@@ -13,6 +14,7 @@ import io.tokenbus.gateway.stream.FeedEvent;
 import io.tokenbus.gateway.stream.Follower;
 import io.tokenbus.gateway.stream.JobStreamHub;
 import io.tokenbus.gateway.stream.StreamSink;
+import io.tokenbus.gateway.stream.WriteBudget;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
@@ -24,8 +26,6 @@ import java.util.function.IntSupplier;
  * store, then live, through a {@link Follower}; ends after the terminal event.
  */
 public final class SseEndpoint {
-  private static final int WRITE_QUEUE_BYTES = 256 * 1024;
-
   private final Vertx vertx;
   private final GatewayConfig config;
   private final StreamTokens tokens;
@@ -66,9 +66,11 @@ public final class SseEndpoint {
     Follower f = hub.follow(jobId, s);
     s.follower = f;
     f.want(true, true, true);
-    f.holdUntilReplay();
+    f.holdUntilReplay(0);
     ctx.response().closeHandler(v -> s.closed());
-    f.ready().compose(v -> f.replay(after)).onComplete(ar -> {
+    // Straight from the store: the cluster registration of the job's feed may still be propagating (or held up by a
+    // frozen member); live events merge in when it lands, and the idle check covers what it missed.
+    f.replay(after).onComplete(ar -> {
       if (s.ended) {
         return;
       }
@@ -79,9 +81,8 @@ public final class SseEndpoint {
       }
       HttpServerResponse r = ctx.response();
       r.setChunked(true).putHeader("content-type", "text/event-stream; charset=utf-8")
-        .putHeader("cache-control", "no-cache").putHeader("x-accel-buffering", "no")
-        .setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
-      r.write("retry: 1000\n\n");
+        .putHeader("cache-control", "no-cache").putHeader("x-accel-buffering", "no");
+      s.write("retry: 1000\n\n");
       ar.result().chunks().forEach(c -> s.chunk(new FeedEvent(c)));
       s.heartbeat = vertx.setPeriodic(config.sseHeartbeatMs(), id -> s.write(": keep-alive\n\n"));
       f.replayWritten(ar.result());
@@ -98,6 +99,7 @@ public final class SseEndpoint {
   private final class Stream implements StreamSink {
     private final HttpServerResponse response;
     private Follower follower;
+    private final WriteBudget budget = new WriteBudget(config.maxQueuedBytesPerStream());
     private long heartbeat = -1;
     private boolean ended;
 
@@ -125,9 +127,28 @@ public final class SseEndpoint {
     }
 
     @Override
+    public boolean writable() {
+      return budget.writable();
+    }
+
+    @Override
+    public void whenWritable(Runnable r) {
+      budget.whenWritable(r);
+    }
+
+    @Override
     public void abort(String reason) {
       if (!ended) {
         response.reset();
+      }
+      closed();
+    }
+
+    @Override
+    public void fail(TokenbusException e) {
+      write("event: " + StreamError.TYPE + "\ndata: " + new StreamError(follower.jobId(), e.code(), e.getMessage()).toJson().encode() + "\n\n");
+      if (!ended) {
+        response.end();
       }
       closed();
     }
@@ -136,11 +157,11 @@ public final class SseEndpoint {
       if (ended) {
         return;
       }
-      if (response.writeQueueFull()) {
+      if (budget.exceeded()) {
         abort("client is not reading");
         return;
       }
-      response.write(frame);
+      budget.track(frame.length(), response.write(frame));
     }
 
     void closed() {

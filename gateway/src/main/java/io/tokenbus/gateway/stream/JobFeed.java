@@ -19,28 +19,33 @@ final class JobFeed {
   private final String jobId;
   private final List<Follower> followers = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
-  private final Future<Void> ready;
   private long lastEventAt = System.nanoTime();
   private long lastSequence;
   private boolean terminal;
   private boolean polling;
+  private final Future<Void> registered;
 
   JobFeed(JobStreamHub hub, String jobId) {
     this.hub = hub;
     this.jobId = jobId;
     var eb = hub.vertx().eventBus();
-    consumers.add(eb.<ChunkEvent>consumer(Addresses.chunk(jobId), m -> onChunk(m.body())));
+    consumers.add(eb.<ChunkEvent>consumer(Addresses.chunk(jobId), m -> onChunk(m.body(), false)));
     consumers.add(eb.<ProgressEvent>consumer(Addresses.progress(jobId), m -> dispatch(new FeedEvent(m.body()))));
     consumers.add(eb.<StatusEvent>consumer(Addresses.status(jobId), m -> onStatus(m.body())));
-    ready = Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+    registered = Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 
   String jobId() {
     return jobId;
   }
 
-  Future<Void> ready() {
-    return ready;
+  /** Completes once this node's subscription is registered cluster-wide; nothing waits for it but tests. */
+  Future<Void> registered() {
+    return registered;
+  }
+
+  io.vertx.core.Vertx vertx() {
+    return hub.vertx();
   }
 
   Future<JobSnapshot> read(long after) {
@@ -65,11 +70,11 @@ final class JobFeed {
     return followers.size();
   }
 
-  private void onChunk(ChunkEvent c) {
+  private void onChunk(ChunkEvent c, boolean repair) {
     if (c.sequence() > lastSequence) {
       lastSequence = c.sequence();
     }
-    dispatch(new FeedEvent(c));
+    dispatch(new FeedEvent(c, repair));
   }
 
   private void onStatus(StatusEvent s) {
@@ -89,23 +94,23 @@ final class JobFeed {
    * The bus is best-effort (a registration still propagating, a node that died): when a running job has been silent
    * for the idle period, ask the store and feed whatever the bus did not bring as if it were live.
    */
-  void pollIfIdle(long idleNanos) {
+  Future<Void> pollIfIdle(long idleNanos) {
     if (terminal || polling || System.nanoTime() - lastEventAt < idleNanos) {
-      return;
+      return Future.succeededFuture();
     }
     polling = true;
     long after = lastSequence;
-    read(after).onComplete(ar -> {
+    return read(after).onComplete(ar -> {
       polling = false;
       lastEventAt = System.nanoTime();
       if (ar.failed() || followers.isEmpty()) {
         return;
       }
       JobSnapshot s = ar.result();
-      s.chunks().forEach(this::onChunk);
+      s.chunks().forEach(c -> onChunk(c, true));
       if (s.terminal() != null && !s.hasMore() && !terminal) {
         onStatus(s.terminal());
       }
-    });
+    }).transform(ar -> Future.succeededFuture());
   }
 }
