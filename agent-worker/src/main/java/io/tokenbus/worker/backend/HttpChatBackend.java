@@ -228,7 +228,7 @@ abstract class HttpChatBackend implements ModelBackend {
         }
         String msg = config.name() + " answered HTTP " + status + ": " + errorText(body.toString());
         if (status == 429 || status >= 500) {
-          retryOr(JobError.BACKEND_HTTP_ERROR, msg);
+          retryOr(JobError.BACKEND_HTTP_ERROR, msg, RetryAfter.millis(r.getHeader("retry-after"), System.currentTimeMillis()));
         } else {
           fail(JobError.BACKEND_HTTP_ERROR, msg);
         }
@@ -238,14 +238,26 @@ abstract class HttpChatBackend implements ModelBackend {
     }
 
     private void retryOr(String code, String message) {
+      retryOr(code, message, -1);
+    }
+
+    /** @param retryAfterMs what the provider's Retry-After asks for; -1: it said nothing, use our backoff */
+    private void retryOr(String code, String message, long retryAfterMs) {
       if (done) {
         return;
       }
       if (!gotToken && attempt < config.retries()) {
+        if (retryAfterMs > config.maxRetryAfterSeconds() * 1000L) {
+          // Retrying sooner than asked only earns another refusal; waiting that long would stall the job: fail now.
+          fail(code, message + "; the provider asked to wait " + (retryAfterMs + 999) / 1000 + " s, more than the "
+            + config.maxRetryAfterSeconds() + " s budget (maxRetryAfterSeconds)");
+          return;
+        }
         attempt++;
         cancelIdle();
         // Backoff 200 ms, 400 ms, 800 ms...: enough for a restarting server, short for a person waiting.
-        retryTimer = vertx.setTimer(200L << Math.min(5, attempt - 1), id -> {
+        long delay = retryAfterMs >= 0 ? retryAfterMs : 200L << Math.min(5, attempt - 1);
+        retryTimer = vertx.setTimer(Math.max(1, delay), id -> {
           retryTimer = -1;
           if (!done) {
             send();
