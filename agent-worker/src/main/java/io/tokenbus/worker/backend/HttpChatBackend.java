@@ -188,7 +188,7 @@ abstract class HttpChatBackend implements ModelBackend {
           try {
             parser.feed(b);
           } catch (RuntimeException e) {
-            fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
+            unreadable(e);
           }
         });
         r.endHandler(v -> {
@@ -197,7 +197,7 @@ abstract class HttpChatBackend implements ModelBackend {
             try {
               parser.end();
             } catch (RuntimeException e) {
-              fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
+              unreadable(e);
             }
           }
         });
@@ -206,6 +206,12 @@ abstract class HttpChatBackend implements ModelBackend {
       if (paused) {
         r.pause();
       }
+    }
+
+    /** A stream the parser could not read: what was wrong and the start of it, on one line (never parser internals). */
+    private void unreadable(RuntimeException e) {
+      fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent " + (e instanceof UnreadableStream ? e.getMessage()
+        : "an unreadable stream: " + UnreadableStream.excerpt(String.valueOf(e.getMessage()))));
     }
 
     /** A non-200 answer (or a 200 that is not a stream): read the bounded body for the provider's message. */
@@ -222,8 +228,10 @@ abstract class HttpChatBackend implements ModelBackend {
         responseEnded = true;
         int status = r.statusCode();
         if (status == 200) {
-          fail(body.toString().contains("\"error\"") ? JobError.BACKEND_HTTP_ERROR : JobError.BACKEND_PROTOCOL_ERROR,
-            config.name() + " answered " + r.getHeader("content-type") + " instead of a stream: " + errorText(body.toString()));
+          String text = body.toString();
+          boolean error = text.contains("\"error\"");
+          fail(error ? JobError.BACKEND_HTTP_ERROR : JobError.BACKEND_PROTOCOL_ERROR, config.name() + " answered "
+            + r.getHeader("content-type") + " instead of a stream: " + (error ? errorText(text) : UnreadableStream.excerpt(text.strip())));
           return;
         }
         String msg = config.name() + " answered HTTP " + status + ": " + errorText(body.toString());
