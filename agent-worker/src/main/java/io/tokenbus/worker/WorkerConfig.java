@@ -32,6 +32,8 @@ import java.util.Set;
  * @param defaultBackend      backend of jobs that name none (null: the first configured, else {@code local})
  * @param probeOllama         with no backend configured, use an Ollama answering on localhost:11434
  * @param docsDir             folder the research workflow's search reads ({@code .md}, {@code .txt}); null: none
+ * @param docsSearchBudgetMs  how long one search of that folder may take; then it returns the best found so far
+ *                            ({@code TOKENBUS_DOCS_SEARCH_BUDGET_MS})
  * @param leaseMs             the worker renews its jobs' leases to now + this, every third of it; a job whose lease
  *                            runs out is closed as worker_lost by whoever reads it ({@code TOKENBUS_WORKER_LEASE_SECONDS})
  * @param maxRetryAfterSeconds the longest {@code Retry-After} a backend's retry waits, unless the backend sets its own
@@ -40,7 +42,7 @@ import java.util.Set;
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, long storeOutageMs,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
-                           String docsDir, long leaseMs, int maxRetryAfterSeconds) {
+                           String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds) {
 
   public WorkerConfig {
     backends = List.copyOf(backends);
@@ -52,6 +54,9 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
     }
     if (defaultBackend != null && !names.contains(defaultBackend)) {
       throw new IllegalArgumentException("default backend '" + defaultBackend + "' is not configured; configured: " + names);
+    }
+    if (docsSearchBudgetMs < 1) {
+      throw new IllegalArgumentException("the document search budget must be at least 1 ms");
     }
     if (maxRetryAfterSeconds < 0) {
       throw new IllegalArgumentException("the backends' Retry-After budget must be 0 or more seconds");
@@ -66,38 +71,38 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 15_000,
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 2000, 15_000,
       BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      b, dflt, probeOllama, docsDir, leaseMs, maxRetryAfterSeconds);
+      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, dir, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   /**
@@ -144,6 +149,7 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))),
       backendsFromEnv(env, maxRetryAfterSeconds), env.get("TOKENBUS_DEFAULT_BACKEND"),
       Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"),
+      Long.parseLong(env.getOrDefault("TOKENBUS_DOCS_SEARCH_BUDGET_MS", String.valueOf(d.docsSearchBudgetMs))),
       1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))),
       maxRetryAfterSeconds);
   }
@@ -155,6 +161,6 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       .put("leaseSeconds", leaseMs / 1000)
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
       .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir)
-      .put("maxRetryAfterSeconds", maxRetryAfterSeconds);
+      .put("docsSearchBudgetMs", docsSearchBudgetMs).put("maxRetryAfterSeconds", maxRetryAfterSeconds);
   }
 }
