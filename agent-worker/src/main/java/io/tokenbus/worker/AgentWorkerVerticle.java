@@ -44,6 +44,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final Function<io.vertx.core.Vertx, Future<Backends>> backendsFactory;
   private final Map<String, JobRun> running = new HashMap<>();
+  private LocalDocsSearch search;
   private Workflows workflows;
   private Backends backends;
   private CheckpointWriter checkpoint;
@@ -71,7 +72,8 @@ public final class AgentWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
-    workflows = new Workflows(new LocalDocsSearch(vertx, config.docsDir()));
+    search = new LocalDocsSearch(vertx, config.docsDir(), config.docsSearchBudgetMs());
+    workflows = new Workflows(search);
     checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000);
     budget = new OutboxBudget(config.maxBufferedChunksPerWorker());
     Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
@@ -92,7 +94,8 @@ public final class AgentWorkerVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(leaseTimer);
     List.copyOf(running.values()).forEach(JobRun::cancel);
-    return Future.all(runConsumer.unregister(), cancelConsumer.unregister()).eventually(() -> backends.close());
+    return Future.all(runConsumer.unregister(), cancelConsumer.unregister()).eventually(() -> backends.close())
+      .eventually(() -> search.close());
   }
 
   private void run(Message<JobAssignment> m) {

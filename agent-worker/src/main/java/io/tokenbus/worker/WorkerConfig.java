@@ -32,13 +32,17 @@ import java.util.Set;
  * @param defaultBackend      backend of jobs that name none (null: the first configured, else {@code local})
  * @param probeOllama         with no backend configured, use an Ollama answering on localhost:11434
  * @param docsDir             folder the research workflow's search reads ({@code .md}, {@code .txt}); null: none
+ * @param docsSearchBudgetMs  how long one search of that folder may take; then it returns the best found so far
+ *                            ({@code TOKENBUS_DOCS_SEARCH_BUDGET_MS})
  * @param leaseMs             the worker renews its jobs' leases to now + this, every third of it; a job whose lease
  *                            runs out is closed as worker_lost by whoever reads it ({@code TOKENBUS_WORKER_LEASE_SECONDS})
+ * @param maxRetryAfterSeconds the longest {@code Retry-After} a backend's retry waits, unless the backend sets its own
+ *                            ({@code TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS}); also for the Ollama found by the probe
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, long storeOutageMs,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
-                           String docsDir, long leaseMs) {
+                           String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds) {
 
   public WorkerConfig {
     backends = List.copyOf(backends);
@@ -51,6 +55,12 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
     if (defaultBackend != null && !names.contains(defaultBackend)) {
       throw new IllegalArgumentException("default backend '" + defaultBackend + "' is not configured; configured: " + names);
     }
+    if (docsSearchBudgetMs < 1) {
+      throw new IllegalArgumentException("the document search budget must be at least 1 ms");
+    }
+    if (maxRetryAfterSeconds < 0) {
+      throw new IllegalArgumentException("the backends' Retry-After budget must be 0 or more seconds");
+    }
     if (leaseMs < 300) {
       throw new IllegalArgumentException("worker lease must be at least 300 ms");
     }
@@ -61,61 +71,72 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
   }
 
   public static WorkerConfig defaults() {
-    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 15_000);
+    return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 2000, 15_000,
+      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, b, dflt, probeOllama, docsDir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
+      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
-      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars, backends, defaultBackend, probeOllama, dir, leaseMs);
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
+      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
   }
 
   /**
    * Backends from {@code TOKENBUS_BACKENDS} (JSON array of {@link BackendConfig}) and the shortcuts
    * {@code TOKENBUS_OLLAMA_URL}/{@code _MODEL} and {@code TOKENBUS_OPENAI_URL}/{@code _MODEL}/{@code _API_KEY}.
+   *
+   * @param maxRetryAfterSeconds the Retry-After budget of backends that do not set {@code maxRetryAfterSeconds}
    */
-  public static List<BackendConfig> backendsFromEnv(Map<String, String> env) {
+  public static List<BackendConfig> backendsFromEnv(Map<String, String> env, int maxRetryAfterSeconds) {
     List<BackendConfig> out = new ArrayList<>();
     String json = env.get("TOKENBUS_BACKENDS");
     if (json != null && !json.isBlank()) {
       try {
-        new JsonArray(json).forEach(o -> out.add(BackendConfig.fromJson((JsonObject) o)));
+        new JsonArray(json).forEach(o -> out.add(BackendConfig.fromJson((JsonObject) o, maxRetryAfterSeconds)));
       } catch (DecodeException | ClassCastException e) {
         throw new IllegalArgumentException("TOKENBUS_BACKENDS must be a JSON array of backend objects: " + e.getMessage());
       }
     }
     if (env.get("TOKENBUS_OLLAMA_URL") != null) {
       out.add(new BackendConfig("ollama", BackendConfig.OLLAMA, env.get("TOKENBUS_OLLAMA_URL"),
-        env.getOrDefault("TOKENBUS_OLLAMA_MODEL", "llama3.2"), null, 0, 0, 2));
+        env.getOrDefault("TOKENBUS_OLLAMA_MODEL", "llama3.2"), null, 0, 0, 2, maxRetryAfterSeconds));
     }
     if (env.get("TOKENBUS_OPENAI_URL") != null) {
       out.add(new BackendConfig("openai", BackendConfig.OPENAI, env.get("TOKENBUS_OPENAI_URL"),
-        env.getOrDefault("TOKENBUS_OPENAI_MODEL", "gpt-4o-mini"), env.get("TOKENBUS_OPENAI_API_KEY"), 0, 0, 2));
+        env.getOrDefault("TOKENBUS_OPENAI_MODEL", "gpt-4o-mini"), env.get("TOKENBUS_OPENAI_API_KEY"), 0, 0, 2,
+        maxRetryAfterSeconds));
     }
     return out;
   }
 
   public static WorkerConfig fromEnv(Map<String, String> env) {
     WorkerConfig d = defaults();
+    int maxRetryAfterSeconds = Integer.parseInt(env.getOrDefault("TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS",
+      String.valueOf(d.maxRetryAfterSeconds)));
     return new WorkerConfig(
       Integer.parseInt(env.getOrDefault("TOKENBUS_WORKER_MAX_JOBS", String.valueOf(d.maxConcurrentJobs))),
       Double.parseDouble(env.getOrDefault("TOKENBUS_LOCAL_TOKENS_PER_SECOND", String.valueOf(d.localTokensPerSecond))),
@@ -126,9 +147,11 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       d.maxChunksPerAppend,
       1000 * Long.parseLong(env.getOrDefault("TOKENBUS_STORE_OUTAGE_SECONDS", String.valueOf(d.storeOutageMs / 1000))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))),
-      backendsFromEnv(env), env.get("TOKENBUS_DEFAULT_BACKEND"),
+      backendsFromEnv(env, maxRetryAfterSeconds), env.get("TOKENBUS_DEFAULT_BACKEND"),
       Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"),
-      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))));
+      Long.parseLong(env.getOrDefault("TOKENBUS_DOCS_SEARCH_BUDGET_MS", String.valueOf(d.docsSearchBudgetMs))),
+      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))),
+      maxRetryAfterSeconds);
   }
 
   public JsonObject toJson() {
@@ -137,6 +160,7 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       .put("maxBufferedChunksPerWorker", maxBufferedChunksPerWorker).put("storeOutageSeconds", storeOutageMs / 1000)
       .put("leaseSeconds", leaseMs / 1000)
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
-      .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir);
+      .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir)
+      .put("docsSearchBudgetMs", docsSearchBudgetMs).put("maxRetryAfterSeconds", maxRetryAfterSeconds);
   }
 }

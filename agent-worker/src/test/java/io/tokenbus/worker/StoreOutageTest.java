@@ -17,6 +17,7 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
+import io.tokenbus.worker.backend.BackendConfig;
 import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.Future;
@@ -61,7 +62,8 @@ class StoreOutageTest {
   }
 
   private void deployWorker(long outageMs) {
-    WorkerConfig w = new WorkerConfig(10, 100, 100, 20, 256, 32_768, 128, outageMs, 100_000, List.of(), null, false, null, 15_000);
+    WorkerConfig w = new WorkerConfig(10, 100, 100, 20, 256, 32_768, 128, outageMs, 100_000, List.of(), null, false, null, 2000, 15_000,
+      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS);
     worker = new AgentWorkerVerticle(w, node.registry(),
       v -> Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)));
     node.vertx().deployVerticle(worker).await();

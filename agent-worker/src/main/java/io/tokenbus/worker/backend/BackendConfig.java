@@ -13,11 +13,14 @@ import io.vertx.core.json.JsonObject;
  * @param connectTimeoutMs connect timeout
  * @param idleTimeoutMs  a stream silent this long fails with backend_idle_timeout (also the wait for the first byte)
  * @param retries        attempts after the first, only before any token arrived (connection failure, 429, 5xx)
+ * @param maxRetryAfterSeconds the longest {@code Retry-After} a retry waits; a 429/5xx asking for more fails the job
+ *                       at once ({@code TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS}, default 30)
  */
 public record BackendConfig(String name, String kind, String baseUrl, String model, String apiKey, int connectTimeoutMs,
-                            long idleTimeoutMs, int retries) {
+                            long idleTimeoutMs, int retries, int maxRetryAfterSeconds) {
   public static final String OLLAMA = "ollama";
   public static final String OPENAI = "openai";
+  public static final int DEFAULT_MAX_RETRY_AFTER_SECONDS = 30;
 
   public BackendConfig {
     if (name == null || name.isBlank() || !(OLLAMA.equals(kind) || OPENAI.equals(kind))) {
@@ -33,17 +36,31 @@ public record BackendConfig(String name, String kind, String baseUrl, String mod
     connectTimeoutMs = connectTimeoutMs <= 0 ? 5000 : connectTimeoutMs;
     idleTimeoutMs = idleTimeoutMs <= 0 ? 60_000 : idleTimeoutMs;
     retries = Math.max(0, retries);
+    if (maxRetryAfterSeconds < 0) {
+      throw new IllegalArgumentException("backend " + name + ": maxRetryAfterSeconds must be 0 or more");
+    }
+  }
+
+  /** With the default {@code Retry-After} budget. */
+  public BackendConfig(String name, String kind, String baseUrl, String model, String apiKey, int connectTimeoutMs,
+                       long idleTimeoutMs, int retries) {
+    this(name, kind, baseUrl, model, apiKey, connectTimeoutMs, idleTimeoutMs, retries, DEFAULT_MAX_RETRY_AFTER_SECONDS);
   }
 
   public static BackendConfig fromJson(JsonObject j) {
+    return fromJson(j, DEFAULT_MAX_RETRY_AFTER_SECONDS);
+  }
+
+  /** @param maxRetryAfterSeconds the budget when the object has no {@code maxRetryAfterSeconds} */
+  public static BackendConfig fromJson(JsonObject j, int maxRetryAfterSeconds) {
     return new BackendConfig(j.getString("name", j.getString("kind")), j.getString("kind"), j.getString("baseUrl"),
       j.getString("model"), j.getString("apiKey"), j.getInteger("connectTimeoutMs", 0), j.getLong("idleTimeoutMs", 0L),
-      j.getInteger("retries", 2));
+      j.getInteger("retries", 2), j.getInteger("maxRetryAfterSeconds", maxRetryAfterSeconds));
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("name", name).put("kind", kind).put("baseUrl", baseUrl).put("model", model)
       .put("apiKey", apiKey == null ? null : "***").put("connectTimeoutMs", connectTimeoutMs)
-      .put("idleTimeoutMs", idleTimeoutMs).put("retries", retries);
+      .put("idleTimeoutMs", idleTimeoutMs).put("retries", retries).put("maxRetryAfterSeconds", maxRetryAfterSeconds);
   }
 }

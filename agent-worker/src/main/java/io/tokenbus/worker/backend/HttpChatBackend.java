@@ -188,7 +188,7 @@ abstract class HttpChatBackend implements ModelBackend {
           try {
             parser.feed(b);
           } catch (RuntimeException e) {
-            fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
+            unreadable(e);
           }
         });
         r.endHandler(v -> {
@@ -197,7 +197,7 @@ abstract class HttpChatBackend implements ModelBackend {
             try {
               parser.end();
             } catch (RuntimeException e) {
-              fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent an unreadable stream: " + e.getMessage());
+              unreadable(e);
             }
           }
         });
@@ -206,6 +206,12 @@ abstract class HttpChatBackend implements ModelBackend {
       if (paused) {
         r.pause();
       }
+    }
+
+    /** A stream the parser could not read: what was wrong and the start of it, on one line (never parser internals). */
+    private void unreadable(RuntimeException e) {
+      fail(JobError.BACKEND_PROTOCOL_ERROR, config.name() + " sent " + (e instanceof UnreadableStream ? e.getMessage()
+        : "an unreadable stream: " + UnreadableStream.excerpt(String.valueOf(e.getMessage()))));
     }
 
     /** A non-200 answer (or a 200 that is not a stream): read the bounded body for the provider's message. */
@@ -222,13 +228,15 @@ abstract class HttpChatBackend implements ModelBackend {
         responseEnded = true;
         int status = r.statusCode();
         if (status == 200) {
-          fail(body.toString().contains("\"error\"") ? JobError.BACKEND_HTTP_ERROR : JobError.BACKEND_PROTOCOL_ERROR,
-            config.name() + " answered " + r.getHeader("content-type") + " instead of a stream: " + errorText(body.toString()));
+          String text = body.toString();
+          boolean error = text.contains("\"error\"");
+          fail(error ? JobError.BACKEND_HTTP_ERROR : JobError.BACKEND_PROTOCOL_ERROR, config.name() + " answered "
+            + r.getHeader("content-type") + " instead of a stream: " + (error ? errorText(text) : UnreadableStream.excerpt(text.strip())));
           return;
         }
         String msg = config.name() + " answered HTTP " + status + ": " + errorText(body.toString());
         if (status == 429 || status >= 500) {
-          retryOr(JobError.BACKEND_HTTP_ERROR, msg);
+          retryOr(JobError.BACKEND_HTTP_ERROR, msg, RetryAfter.millis(r.getHeader("retry-after"), System.currentTimeMillis()));
         } else {
           fail(JobError.BACKEND_HTTP_ERROR, msg);
         }
@@ -238,14 +246,26 @@ abstract class HttpChatBackend implements ModelBackend {
     }
 
     private void retryOr(String code, String message) {
+      retryOr(code, message, -1);
+    }
+
+    /** @param retryAfterMs what the provider's Retry-After asks for; -1: it said nothing, use our backoff */
+    private void retryOr(String code, String message, long retryAfterMs) {
       if (done) {
         return;
       }
       if (!gotToken && attempt < config.retries()) {
+        if (retryAfterMs > config.maxRetryAfterSeconds() * 1000L) {
+          // Retrying sooner than asked only earns another refusal; waiting that long would stall the job: fail now.
+          fail(code, message + "; the provider asked to wait " + (retryAfterMs + 999) / 1000 + " s, more than the "
+            + config.maxRetryAfterSeconds() + " s budget (maxRetryAfterSeconds)");
+          return;
+        }
         attempt++;
         cancelIdle();
         // Backoff 200 ms, 400 ms, 800 ms...: enough for a restarting server, short for a person waiting.
-        retryTimer = vertx.setTimer(200L << Math.min(5, attempt - 1), id -> {
+        long delay = retryAfterMs >= 0 ? retryAfterMs : 200L << Math.min(5, attempt - 1);
+        retryTimer = vertx.setTimer(Math.max(1, delay), id -> {
           retryTimer = -1;
           if (!done) {
             send();

@@ -8,7 +8,8 @@ import java.util.function.Consumer;
 /**
  * Splits a byte stream into UTF-8 lines ending in CRLF, LF or CR (NDJSON and SSE framing). Reads may split anywhere,
  * even inside a UTF-8 character or between CR and LF, so bytes are buffered and only whole lines are decoded. A
- * leading BOM is dropped. A line longer than the limit fails with {@link IllegalStateException}: the buffer is bounded.
+ * leading BOM is dropped. A line longer than the limit fails with an {@link IllegalStateException} quoting its start:
+ * the buffer is bounded.
  */
 public final class LineDecoder {
   private final Consumer<String> onLine;
@@ -66,13 +67,20 @@ public final class LineDecoder {
       return;
     }
     if (length + add > maxLineBytes) {
-      throw new IllegalStateException("line longer than " + maxLineBytes + " bytes");
+      throw new UnreadableStream("a line longer than " + maxLineBytes + " bytes", lineStart(chunk, from, to));
     }
     if (length + add > line.length) {
       line = Arrays.copyOf(line, Math.min(maxLineBytes, Math.max(line.length * 2, length + add)));
     }
     chunk.getBytes(from, to, line, length);
     length += add;
+  }
+
+  /** Enough of the line's first bytes for an excerpt: the buffered part, then the chunk's. */
+  private String lineStart(Buffer chunk, int from, int to) {
+    int bytes = 4 * UnreadableStream.EXCERPT_CHARS + 4; // UTF-8: at least EXCERPT_CHARS + 1 characters
+    int buffered = Math.min(length, bytes);
+    return new String(line, 0, buffered, StandardCharsets.UTF_8) + chunk.getString(from, Math.min(to, from + bytes - buffered));
   }
 
   private void emit() {

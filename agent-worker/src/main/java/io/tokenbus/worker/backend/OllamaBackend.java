@@ -37,22 +37,24 @@ public final class OllamaBackend extends HttpChatBackend {
       if (line.isBlank() || finished[0] || call.isDone()) {
         return;
       }
-      JsonObject j = new JsonObject(line);
-      if (j.getValue("error") != null) {
-        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(line));
-        return;
-      }
-      JsonObject message = j.getJsonObject("message");
-      if (message != null && message.getValue("thinking") instanceof String t) {
-        call.reasoning(t);
-      }
-      if (message != null && message.getValue("content") instanceof String s) {
-        call.token(s);
-      }
-      if (Boolean.TRUE.equals(j.getBoolean("done"))) {
-        finished[0] = true;
-        call.end();
-      }
+      UnreadableStream.reading("a line", line, () -> {
+        JsonObject j = new JsonObject(line);
+        if (j.getValue("error") != null) {
+          call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(line));
+          return;
+        }
+        JsonObject message = j.getJsonObject("message");
+        if (message != null && message.getValue("thinking") instanceof String t) {
+          call.reasoning(t);
+        }
+        if (message != null && message.getValue("content") instanceof String s) {
+          call.token(s);
+        }
+        if (Boolean.TRUE.equals(j.getBoolean("done"))) {
+          finished[0] = true;
+          call.end();
+        }
+      });
     }, MAX_LINE_BYTES);
     return new Parser() {
       @Override

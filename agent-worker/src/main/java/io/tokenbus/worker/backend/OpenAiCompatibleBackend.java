@@ -55,29 +55,7 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
         call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
         return;
       }
-      JsonObject j = new JsonObject(data);
-      Object error = j.getValue("error");
-      if (error != null && !Boolean.FALSE.equals(error) && !"".equals(error)) {
-        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
-        return;
-      }
-      JsonArray choices = j.getJsonArray("choices");
-      if (choices == null || choices.isEmpty()) {
-        return; // usage chunk
-      }
-      JsonObject choice = choices.getJsonObject(0);
-      JsonObject delta = choice.getJsonObject("delta");
-      // Reasoning models: vLLM and Ollama's /v1 send delta.reasoning, llama.cpp delta.reasoning_content.
-      Object reasoning = delta == null ? null : delta.getValue(delta.containsKey("reasoning") ? "reasoning" : "reasoning_content");
-      if (reasoning instanceof String r) {
-        call.reasoning(r);
-      }
-      if (delta != null && delta.getValue("content") instanceof String s) {
-        call.token(s);
-      }
-      if (choice.getValue("finish_reason") != null) {
-        finished[0] = true;
-      }
+      UnreadableStream.reading("an event", data, () -> chunk(call, new JsonObject(data), data, finished));
     }, MAX_LINE_BYTES);
     return new Parser() {
       @Override
@@ -94,5 +72,34 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
         }
       }
     };
+  }
+
+  /** One chat.completion.chunk (or an error or usage event); marks {@code finished} on a finish_reason. */
+  private void chunk(Call call, JsonObject j, String data, boolean[] finished) {
+    Object error = j.getValue("error");
+    if (error != null && !Boolean.FALSE.equals(error) && !"".equals(error)) {
+      call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
+      return;
+    }
+    JsonArray choices = j.getJsonArray("choices");
+    if (choices == null || choices.isEmpty()) {
+      return; // usage chunk
+    }
+    JsonObject choice = choices.getJsonObject(0);
+    if (choice == null) {
+      throw new UnreadableStream("an event of an unexpected shape", data);
+    }
+    JsonObject delta = choice.getJsonObject("delta");
+    // Reasoning models: vLLM and Ollama's /v1 send delta.reasoning, llama.cpp delta.reasoning_content.
+    Object reasoning = delta == null ? null : delta.getValue(delta.containsKey("reasoning") ? "reasoning" : "reasoning_content");
+    if (reasoning instanceof String r) {
+      call.reasoning(r);
+    }
+    if (delta != null && delta.getValue("content") instanceof String s) {
+      call.token(s);
+    }
+    if (choice.getValue("finish_reason") != null) {
+      finished[0] = true;
+    }
   }
 }

@@ -46,7 +46,7 @@ public final class SseDecoder {
         }
         // Many data lines make one event: bound the event, not only each line.
         if (data.length() + value.length() > this.maxEventBytes) {
-          throw new IllegalStateException("event longer than " + this.maxEventBytes + " characters");
+          throw new UnreadableStream("an event longer than " + this.maxEventBytes + " characters", data.toString());
         }
         data.append(value);
         hasData = true;

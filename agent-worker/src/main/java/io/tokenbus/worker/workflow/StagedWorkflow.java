@@ -52,7 +52,7 @@ public final class StagedWorkflow implements Workflow {
 
   /**
    * Streams what the search found (as text of the searching step) and hands it to the writing step. A search that
-   * is not configured or fails is said so, and the writer is told; the job goes on.
+   * is not configured, fails, or stopped early is said so, and the writer is told; the job goes on.
    */
   private Future<String> searching(JobRequest request, StepRunner runner) {
     String unavailable = search.unavailable();
@@ -61,20 +61,25 @@ public final class StagedWorkflow implements Workflow {
       return Future.succeededFuture(unavailable);
     }
     runner.text(Step.SEARCHING, "Searching the documents…\n");
-    return search.search(request.prompt(), SEARCH_HITS).map(hits -> {
-      if (hits.isEmpty()) {
+    return search.search(request.prompt(), SEARCH_HITS).map(found -> {
+      StringBuilder sources = new StringBuilder();
+      if (found.hits().isEmpty()) {
         String none = "No document matched.\n";
         runner.text(Step.SEARCHING, none);
-        return none;
+        sources.append(none);
       }
-      StringBuilder sources = new StringBuilder();
-      for (SearchTool.Hit h : hits) {
+      for (SearchTool.Hit h : found.hits()) {
         String line = "- " + h.source() + ": " + h.snippet().replace('\n', ' ') + "\n";
         // One event per word keeps the search visibly streaming like model output.
         for (String word : line.split("(?<= )")) {
           runner.text(Step.SEARCHING, word);
         }
         sources.append(line);
+      }
+      if (found.incomplete() != null) {
+        String note = found.incomplete() + "\n";
+        runner.text(Step.SEARCHING, note);
+        sources.append(note);
       }
       return sources.toString();
     }).recover(e -> {

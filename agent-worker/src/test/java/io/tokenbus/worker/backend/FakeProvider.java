@@ -7,7 +7,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
@@ -40,12 +42,25 @@ public final class FakeProvider implements AutoCloseable {
    */
   public record Flood(String line, long maxBytes, Promise<Integer> full) implements Step {}
 
-  public record Answer(int status, String contentType, List<Step> steps) {}
+  /** One scripted response: status, content type, extra headers (e.g. {@code retry-after}) and the body's steps. */
+  public record Answer(int status, String contentType, Map<String, String> headers, List<Step> steps) {
+    public Answer(int status, String contentType, List<Step> steps) {
+      this(status, contentType, Map.of(), steps);
+    }
+
+    public Answer withHeader(String name, String value) {
+      Map<String, String> h = new LinkedHashMap<>(headers);
+      h.put(name, value);
+      return new Answer(status, contentType, h, steps);
+    }
+  }
 
   private final Vertx vertx;
   /** Request bodies in arrival order. */
   public final List<JsonObject> bodies = new CopyOnWriteArrayList<>();
   public final List<String> authorizations = new CopyOnWriteArrayList<>();
+  /** When each request arrived ({@link System#nanoTime()}), in arrival order. */
+  public final List<Long> arrivedAtNanos = new CopyOnWriteArrayList<>();
   /** When the first connection closed ({@link System#nanoTime()}). */
   public final CompletableFuture<Long> closedAtNanos = new CompletableFuture<>();
   private final HttpServer server;
@@ -64,6 +79,7 @@ public final class FakeProvider implements AutoCloseable {
   }
 
   private void handle(HttpServerRequest req) {
+    arrivedAtNanos.add(System.nanoTime());
     req.connection().closeHandler(v -> closedAtNanos.complete(System.nanoTime()));
     authorizations.add(String.valueOf(req.getHeader("authorization")));
     req.body().onSuccess(b -> {
@@ -71,6 +87,7 @@ public final class FakeProvider implements AutoCloseable {
       Answer a = answers.get(Math.min(served++, answers.size() - 1));
       HttpServerResponse resp = req.response().setStatusCode(a.status()).putHeader("content-type", a.contentType())
         .setChunked(true);
+      a.headers().forEach(resp::putHeader);
       play(resp, a.steps(), 0);
     });
   }

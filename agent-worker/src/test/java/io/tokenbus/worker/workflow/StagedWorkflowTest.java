@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** The workflows against a recording runner: steps, progress, prompts from resources, and the search tool. */
 class StagedWorkflowTest {
+  static final long BUDGET_MS = 10_000;
   private static Vertx vertx;
 
   @BeforeAll
@@ -97,7 +98,7 @@ class StagedWorkflowTest {
     Files.writeString(docs.resolve("a.md"), "# Tokens\n\nToken streaming sends tokens as they are made.\n\nGardening tips.\n");
     Files.writeString(docs.resolve("b.txt"), "How token streaming works: tokens go over SSE one by one.\n");
     Files.writeString(docs.resolve("ignored.bin"), "token streaming");
-    Workflows w = new Workflows(new LocalDocsSearch(vertx, docs.toString()));
+    Workflows w = new Workflows(new LocalDocsSearch(vertx, docs.toString(), BUDGET_MS));
     Recording r = run(w.forType(JobType.RESEARCH), JobType.RESEARCH, "how does token streaming work");
     assertEquals(List.of(Step.THINKING, Step.SEARCHING, Step.WRITING), new ArrayList<>(r.steps));
     assertEquals(List.of("progress:0:thinking", "progress:30:searching", "progress:60:writing", "progress:100:writing"),
@@ -112,7 +113,7 @@ class StagedWorkflowTest {
 
   @Test
   void researchWithoutADocumentFolderSaysSoAndStillAnswers() {
-    Recording r = run(new Workflows(new LocalDocsSearch(vertx, null)).forType(JobType.RESEARCH), JobType.RESEARCH, "q?");
+    Recording r = run(new Workflows(new LocalDocsSearch(vertx, null, BUDGET_MS)).forType(JobType.RESEARCH), JobType.RESEARCH, "q?");
     assertTrue(r.searching.toString().contains("No document folder is configured"), r.searching.toString());
     assertEquals("progress:100:writing", r.progress().get(r.progress().size() - 1));
   }
@@ -123,20 +124,31 @@ class StagedWorkflowTest {
     Recording r = run(new Workflows(broken).forType(JobType.RESEARCH), JobType.RESEARCH, "q?");
     assertTrue(r.searching.toString().contains("index offline"));
     assertTrue(r.steps.contains(Step.WRITING));
-    Recording missing = run(new Workflows(new LocalDocsSearch(vertx, "/nonexistent/tokenbus-docs")).forType(JobType.RESEARCH),
-      JobType.RESEARCH, "q?");
+    Recording missing = run(new Workflows(new LocalDocsSearch(vertx, "/nonexistent/tokenbus-docs", BUDGET_MS))
+      .forType(JobType.RESEARCH), JobType.RESEARCH, "q?");
     assertTrue(missing.searching.toString().contains("The search failed"), missing.searching.toString());
+  }
+
+  @Test
+  void aSearchThatStoppedEarlySaysSoAndTellsTheWriter() {
+    String stopped = "The search stopped at its 5 ms budget, having read 1 of 9 files; these are the best matches among them.";
+    SearchTool partial = (q, n) -> Future.succeededFuture(new SearchTool.Found(
+      List.of(new SearchTool.Hit("a.md", "token streaming")), stopped));
+    Recording r = run(new Workflows(partial).forType(JobType.RESEARCH), JobType.RESEARCH, "q?");
+    assertTrue(r.searching.toString().contains("a.md: token streaming") && r.searching.toString().contains(stopped),
+      r.searching.toString());
+    assertTrue(r.prompts.get(1).toString().contains(stopped), "the writer is told");
   }
 
   @Test
   void codeAndAnalysisThinkThenWriteAndAskJustWrites() {
     for (JobType t : List.of(JobType.CODE, JobType.ANALYSIS)) {
-      Recording r = run(new Workflows(new LocalDocsSearch(vertx, null)).forType(t), t, "sort a list");
+      Recording r = run(new Workflows(new LocalDocsSearch(vertx, null, BUDGET_MS)).forType(t), t, "sort a list");
       assertEquals(List.of(Step.THINKING, Step.WRITING), new ArrayList<>(r.steps), t.wire());
       assertEquals(List.of("progress:0:thinking", "progress:40:writing", "progress:100:writing"), r.progress());
       assertTrue(r.prompts.get(1).toString().contains("PLAN-TEXT"));
     }
-    Recording ask = run(new Workflows(new LocalDocsSearch(vertx, null)).forType(JobType.ASK), JobType.ASK, "hi");
+    Recording ask = run(new Workflows(new LocalDocsSearch(vertx, null, BUDGET_MS)).forType(JobType.ASK), JobType.ASK, "hi");
     assertEquals(List.of(Step.WRITING), new ArrayList<>(ask.steps));
     assertEquals(List.of("progress:0:writing", "progress:100:writing"), ask.progress());
   }
