@@ -3,15 +3,19 @@ package io.tokenbus.gateway;
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Settings of a gateway node. Every limit is explicit here.
  *
  * @param host, port            where the HTTP server listens ({@code TOKENBUS_HTTP_HOST}, {@code TOKENBUS_HTTP_PORT})
- * @param tokenSecret           HMAC key for stream tokens; all gateways of a deployment must share it
- *                              ({@code TOKENBUS_TOKEN_SECRET}, base64). Random when unset (single node only).
+ * @param tokenSecrets          HMAC keys for stream tokens ({@code TOKENBUS_TOKEN_SECRET}: base64 keys separated by
+ *                              commas). The first signs, every one verifies, so a key can be rotated without cutting
+ *                              live streams. All gateways of a deployment must share them. Random when unset (single
+ *                              node only).
  * @param tokenTtl              lifetime of a stream token
  * @param maxBodyBytes          largest HTTP body or bridge frame accepted (413 beyond)
  * @param submitsPerMinute      job submissions per client address per minute (429 beyond)
@@ -25,14 +29,20 @@ import java.util.Map;
  * @param pingTimeoutMs         a bridge socket without a ping for this long is closed
  * @param sseHeartbeatMs        comment line sent on idle SSE streams to keep proxies from closing them
  */
-public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration tokenTtl, int maxBodyBytes,
+public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
                             long sseHeartbeatMs) {
 
   public GatewayConfig {
-    if (tokenSecret == null || tokenSecret.length < 16) {
-      throw new IllegalArgumentException("token secret must be at least 16 bytes");
+    if (tokenSecrets == null || tokenSecrets.isEmpty()) {
+      throw new IllegalArgumentException("at least one token secret is required");
+    }
+    tokenSecrets = List.copyOf(tokenSecrets);
+    for (int i = 0; i < tokenSecrets.size(); i++) {
+      if (tokenSecrets.get(i).length < 16) {
+        throw new IllegalArgumentException("token secret " + (i + 1) + " must be at least 16 bytes");
+      }
     }
     if (port < 0 || maxBodyBytes < 1024 || submitsPerMinute < 1 || maxStreams < 1 || maxSubscriptionsPerSocket < 1
       || maxPendingPerStream < 1 || replayPageSize < 1 || cancelGraceMs < 1 || idlePollMs < 10 || pingTimeoutMs < 100
@@ -41,28 +51,45 @@ public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration 
     }
   }
 
+  /** The single-key form (kept for callers that predate key rotation). */
+  public GatewayConfig(String host, int port, byte[] tokenSecret, Duration tokenTtl, int maxBodyBytes, int submitsPerMinute,
+                       int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream, int replayPageSize,
+                       long cancelGraceMs, long idlePollMs, long pingTimeoutMs, long sseHeartbeatMs) {
+    this(host, port, List.of(tokenSecret), tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
+      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+  }
+
+  /** The key that signs new tokens. */
+  public byte[] tokenSecret() {
+    return tokenSecrets.get(0);
+  }
+
   public static GatewayConfig defaults() {
-    return new GatewayConfig("0.0.0.0", 8080, randomSecret(), Duration.ofHours(24), 65536, 120, 20_000, 32, 10_000,
+    return new GatewayConfig("0.0.0.0", 8080, List.of(randomSecret()), Duration.ofHours(24), 65536, 120, 20_000, 32, 10_000,
       2000, 500, 1000, 15_000, 15_000);
   }
 
   public GatewayConfig withPort(int p) {
-    return new GatewayConfig(host, p, tokenSecret, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+    return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
       maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
   }
 
   public GatewayConfig withSecret(byte[] s) {
+    return withSecrets(List.of(s));
+  }
+
+  public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
       maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
-    return new GatewayConfig(host, port, tokenSecret, tokenTtl, maxBodyBytes, n, maxStreams,
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
       maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
-    return new GatewayConfig(host, port, tokenSecret, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
       maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
   }
 
@@ -78,7 +105,7 @@ public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration 
     return new GatewayConfig(
       env.getOrDefault("TOKENBUS_HTTP_HOST", d.host),
       Integer.parseInt(env.getOrDefault("TOKENBUS_HTTP_PORT", String.valueOf(d.port))),
-      secret == null ? d.tokenSecret : Base64.getDecoder().decode(secret),
+      secret == null ? d.tokenSecrets : parseSecrets(secret),
       Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_TOKEN_TTL_SECONDS", String.valueOf(d.tokenTtl.toSeconds())))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BODY_BYTES", String.valueOf(d.maxBodyBytes))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_SUBMITS_PER_MINUTE", String.valueOf(d.submitsPerMinute))),
@@ -90,8 +117,28 @@ public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration 
       d.pingTimeoutMs, d.sseHeartbeatMs);
   }
 
+  /** {@code TOKENBUS_TOKEN_SECRET}: one base64 key, or several separated by commas (the first signs). */
+  static List<byte[]> parseSecrets(String value) {
+    List<byte[]> keys = new ArrayList<>();
+    String[] parts = value.split(",", -1);
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i].trim();
+      if (p.isEmpty()) {
+        throw new IllegalArgumentException("TOKENBUS_TOKEN_SECRET: key " + (i + 1) + " is empty");
+      }
+      try {
+        keys.add(Base64.getDecoder().decode(p));
+      } catch (IllegalArgumentException e) {
+        // The value itself is not echoed: it is a secret.
+        throw new IllegalArgumentException("TOKENBUS_TOKEN_SECRET: key " + (i + 1) + " is not valid base64");
+      }
+    }
+    return keys;
+  }
+
   public JsonObject toJson() {
-    return new JsonObject().put("host", host).put("port", port).put("tokenTtlSeconds", tokenTtl.toSeconds())
+    return new JsonObject().put("host", host).put("port", port).put("tokenKeys", tokenSecrets.size())
+      .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
       .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs);
   }

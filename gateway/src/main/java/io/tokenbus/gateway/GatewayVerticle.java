@@ -50,7 +50,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
-    StreamTokens tokens = new StreamTokens(config.tokenSecret(), config.tokenTtl(), Clock.systemUTC());
+    StreamTokens tokens = new StreamTokens(config.tokenSecrets(), config.tokenTtl(), Clock.systemUTC());
     JobService jobs = new JobService(vertx, config, tokens);
     hub = new JobStreamHub(vertx, config, jobs);
     RateLimiter submits = new RateLimiter(config.submitsPerMinute(), 100_000);
