@@ -27,12 +27,50 @@ import java.util.Map;
  * @param cancelGraceMs         how long a cancel waits for the worker before the gateway closes the job itself
  * @param idlePollMs            a followed job that is silent this long is checked against the checkpoint store
  * @param pingTimeoutMs         a bridge socket without a ping for this long is closed
- * @param sseHeartbeatMs        comment line sent on idle SSE streams to keep proxies from closing them
+ * @param sseHeartbeatMs        heartbeat on idle SSE streams (a comment line) and SockJS sockets (an {@code h} frame),
+ *                              so neither proxies nor the HTTP idle timeout close a stream that waits for tokens
+ * @param connections           per-connection limits and deadlines, see {@link Connections}
  */
 public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                            long sseHeartbeatMs) {
+                            long sseHeartbeatMs, Connections connections) {
+
+  /**
+   * What one client connection may hold and for how long (docs/protocol.md, "Connection limits").
+   *
+   * @param maxStreamsPerAddress SSE streams plus bridge sockets one client address may hold open on this node
+   *                             ({@code TOKENBUS_MAX_STREAMS_PER_ADDRESS}, 429 {@code too_many_jobs} beyond)
+   * @param maxAnonymousSockets  bridge sockets that have not registered for a job with a valid token yet
+   *                             ({@code TOKENBUS_MAX_ANONYMOUS_SOCKETS}, default a quarter of {@code maxStreams}); the
+   *                             rest of {@code maxStreams} stays available to token holders
+   * @param registerDeadlineMs   a bridge socket that has not registered for a job with a valid token within this time
+   *                             is closed ({@code TOKENBUS_REGISTER_DEADLINE_SECONDS})
+   * @param idleTimeoutMs        an HTTP connection on which nothing is read or written for this long is closed
+   *                             ({@code TOKENBUS_HTTP_IDLE_TIMEOUT_SECONDS}); at least twice the heartbeat, so streams
+   *                             are never cut by it
+   * @param headerTimeoutMs      a new connection must deliver a complete request head within this time
+   *                             ({@code TOKENBUS_HEADER_TIMEOUT_SECONDS}); closed otherwise
+   */
+  public record Connections(int maxStreamsPerAddress, int maxAnonymousSockets, long registerDeadlineMs, long idleTimeoutMs,
+                            long headerTimeoutMs) {
+    public Connections {
+      require(maxStreamsPerAddress >= 1, "maxStreamsPerAddress must be >= 1");
+      require(maxAnonymousSockets >= 1, "maxAnonymousSockets must be >= 1");
+      require(registerDeadlineMs >= 100, "registerDeadline must be >= 100 ms");
+      require(idleTimeoutMs >= 200, "HTTP idle timeout must be >= 200 ms");
+      require(headerTimeoutMs >= 100, "header timeout must be >= 100 ms");
+    }
+
+    public static Connections defaults(int maxStreams) {
+      return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("maxStreamsPerAddress", maxStreamsPerAddress).put("maxAnonymousSockets", maxAnonymousSockets)
+        .put("registerDeadlineMs", registerDeadlineMs).put("httpIdleTimeoutMs", idleTimeoutMs).put("headerTimeoutMs", headerTimeoutMs);
+    }
+  }
 
   public GatewayConfig {
     if (tokenSecrets == null || tokenSecrets.isEmpty()) {
@@ -49,6 +87,16 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       || sseHeartbeatMs < 100) {
       throw new IllegalArgumentException("invalid gateway configuration");
     }
+    require(connections != null, "connection limits are required");
+    require(connections.maxAnonymousSockets() <= maxStreams, "maxAnonymousSockets must not exceed maxStreams");
+    require(connections.idleTimeoutMs() >= 2 * sseHeartbeatMs,
+      "HTTP idle timeout must be at least twice the heartbeat (" + sseHeartbeatMs + " ms), or idle streams would be cut");
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException("gateway configuration: " + message);
+    }
   }
 
   /** The single-key form (kept for callers that predate key rotation). */
@@ -56,7 +104,8 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
                        int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream, int replayPageSize,
                        long cancelGraceMs, long idlePollMs, long pingTimeoutMs, long sseHeartbeatMs) {
     this(host, port, List.of(tokenSecret), tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
-      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
+      Connections.defaults(maxStreams));
   }
 
   /** The key that signs new tokens. */
@@ -66,12 +115,12 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public static GatewayConfig defaults() {
     return new GatewayConfig("0.0.0.0", 8080, List.of(randomSecret()), Duration.ofHours(24), 65536, 120, 20_000, 32, 10_000,
-      2000, 500, 1000, 15_000, 15_000);
+      2000, 500, 1000, 15_000, 15_000, Connections.defaults(20_000));
   }
 
   public GatewayConfig withPort(int p) {
     return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
   }
 
   public GatewayConfig withSecret(byte[] s) {
@@ -80,17 +129,27 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs);
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+  }
+
+  public GatewayConfig withConnections(Connections c) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c);
+  }
+
+  public GatewayConfig withSseHeartbeatMs(long ms) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections);
   }
 
   public static byte[] randomSecret() {
@@ -102,6 +161,8 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
   public static GatewayConfig fromEnv(Map<String, String> env) {
     GatewayConfig d = defaults();
     String secret = env.get("TOKENBUS_TOKEN_SECRET");
+    int maxStreams = Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS", String.valueOf(d.maxStreams)));
+    Connections c = Connections.defaults(maxStreams);
     return new GatewayConfig(
       env.getOrDefault("TOKENBUS_HTTP_HOST", d.host),
       Integer.parseInt(env.getOrDefault("TOKENBUS_HTTP_PORT", String.valueOf(d.port))),
@@ -109,12 +170,23 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_TOKEN_TTL_SECONDS", String.valueOf(d.tokenTtl.toSeconds())))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BODY_BYTES", String.valueOf(d.maxBodyBytes))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_SUBMITS_PER_MINUTE", String.valueOf(d.submitsPerMinute))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS", String.valueOf(d.maxStreams))),
+      maxStreams,
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_SUBSCRIPTIONS_PER_SOCKET", String.valueOf(d.maxSubscriptionsPerSocket))),
       d.maxPendingPerStream, d.replayPageSize,
       Long.parseLong(env.getOrDefault("TOKENBUS_CANCEL_GRACE_MS", String.valueOf(d.cancelGraceMs))),
       Long.parseLong(env.getOrDefault("TOKENBUS_IDLE_POLL_MS", String.valueOf(d.idlePollMs))),
-      d.pingTimeoutMs, d.sseHeartbeatMs);
+      d.pingTimeoutMs, d.sseHeartbeatMs,
+      new Connections(
+        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS_PER_ADDRESS", String.valueOf(c.maxStreamsPerAddress()))),
+        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_ANONYMOUS_SOCKETS", String.valueOf(c.maxAnonymousSockets()))),
+        seconds(env, "TOKENBUS_REGISTER_DEADLINE_SECONDS", c.registerDeadlineMs()),
+        seconds(env, "TOKENBUS_HTTP_IDLE_TIMEOUT_SECONDS", c.idleTimeoutMs()),
+        seconds(env, "TOKENBUS_HEADER_TIMEOUT_SECONDS", c.headerTimeoutMs())));
+  }
+
+  private static long seconds(Map<String, String> env, String name, long defaultMs) {
+    String v = env.get(name);
+    return v == null ? defaultMs : Math.round(Double.parseDouble(v) * 1000);
   }
 
   /** {@code TOKENBUS_TOKEN_SECRET}: one base64 key, or several separated by commas (the first signs). */
@@ -140,6 +212,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     return new JsonObject().put("host", host).put("port", port).put("tokenKeys", tokenSecrets.size())
       .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
-      .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs);
+      .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
+      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson());
   }
 }

@@ -122,6 +122,7 @@ final class BridgeSocket {
       return;
     }
     Follower f = follows.computeIfAbsent(jobId, id -> hub.follow(id, new Sink(id)));
+    bridge.registered(this);
     String kind = m.group(2);
     f.want(f.wantsChunks() || kind.equals(Addresses.CHUNK_SUFFIX), f.wantsProgress() || kind.equals(Addresses.PROGRESS_SUFFIX),
       f.wantsStatus() || kind.equals(Addresses.STATUS_SUFFIX));
