@@ -272,6 +272,26 @@ class WebUiTest {
   }
 
   @Test
+  void anIdleTabClosedAtTheRegisterDeadlineStaysReadyAndStillSubmitsAndStreams() throws Exception {
+    // A gateway with a 1 s register deadline: the page's socket, which follows no job yet, is closed after 1 s.
+    GatewayConfig quick = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
+      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000));
+    String quickId = node.vertx().deployVerticle(new GatewayVerticle(quick, node.registry())).await();
+    try {
+      driver.get("http://127.0.0.1:" + quick.port() + "/");
+      ((JavascriptExecutor) driver).executeScript("window.__states = []; window.__tokenbus.client.onState((s) => window.__states.push(s))");
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) ((JavascriptExecutor) d).executeScript("return window.__tokenbus.client.eb === null"));
+      String jobId = submit("After the dismissal", "ask");
+      waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+      assertEquals(normalize(storedText(jobId)), answerText());
+      Object states = ((JavascriptExecutor) driver).executeScript("return JSON.stringify(window.__states)");
+      assertTrue(!new JsonArray((String) states).contains("reconnecting"), "the dismissal was quiet: " + states);
+    } finally {
+      node.vertx().undeploy(quickId).await();
+    }
+  }
+
+  @Test
   void theClientsSseTransportFollowsAJobToTheEnd() throws Exception {
     String jobId = submit("Over SSE", "ask");
     Object result = ((JavascriptExecutor) driver).executeAsyncScript("""
