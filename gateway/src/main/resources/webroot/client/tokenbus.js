@@ -223,15 +223,26 @@ export class TokenbusClient {
     };
     eb.onclose = () => {
       if (this.eb !== eb) return;
+      if (this.dismissed) {
+        // The gateway closes a socket that follows no job within its register deadline (err 401 first). Nothing is
+        // lost: a new socket is opened when there is something to send or follow.
+        this.dismissed = false;
+        this.eb = null;
+        return;
+      }
       this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
       // Our own backoff (rather than the client's) so every reconnect re-subscribes and replays.
       const delay = Math.min(5000, 250 * 2 ** this.retry++) * (0.75 + Math.random() / 2);
       setTimeout(() => { if (this.eb === eb) this.open(); }, delay);
     };
-    eb.onerror = (e) => console.warn('tokenbus bridge error', e);
+    eb.onerror = (e) => {
+      if (e && e.failureCode === 401 && !e.address) this.dismissed = true;
+      else console.warn('tokenbus bridge error', e);
+    };
   }
 
   request(address, body) {
+    if (!this.eb && this.transport === 'sockjs') this.open(); // dismissed while idle: reopen for the next time
     return new Promise((resolve, reject) => {
       if (!this.eb || this.eb.state !== window.EventBus.OPEN) { reject(new Error('not connected')); return; }
       const timer = setTimeout(() => reject(new Error(`${address}: no answer`)), 10000);
@@ -292,6 +303,7 @@ export class TokenbusClient {
     if (j.text) handlers.onReplay?.(j.text);
     if (this.transport === 'sse') this.followSse(j);
     else if (this.eb && this.eb.state === window.EventBus.OPEN) this.subscribe(j);
+    else if (!this.eb) this.open(); // subscribes on open
     this.setState(this.state === 'offline' ? 'offline' : 'connected');
     return () => this.unfollow(jobId);
   }

@@ -3,15 +3,19 @@ package io.tokenbus.gateway;
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Settings of a gateway node. Every limit is explicit here.
  *
  * @param host, port            where the HTTP server listens ({@code TOKENBUS_HTTP_HOST}, {@code TOKENBUS_HTTP_PORT})
- * @param tokenSecret           HMAC key for stream tokens; all gateways of a deployment must share it
- *                              ({@code TOKENBUS_TOKEN_SECRET}, base64). Random when unset (single node only).
+ * @param tokenSecrets          HMAC keys for stream tokens ({@code TOKENBUS_TOKEN_SECRET}: base64 keys separated by
+ *                              commas). The first signs, every one verifies, so a key can be rotated without cutting
+ *                              live streams. All gateways of a deployment must share them. Random when unset (single
+ *                              node only).
  * @param tokenTtl              lifetime of a stream token
  * @param maxBodyBytes          largest HTTP body or bridge frame accepted (413 beyond)
  * @param submitsPerMinute      job submissions per client address per minute (429 beyond)
@@ -23,58 +27,142 @@ import java.util.Map;
  * @param cancelGraceMs         how long a cancel waits for the worker before the gateway closes the job itself
  * @param idlePollMs            a followed job that is silent this long is checked against the checkpoint store
  * @param pingTimeoutMs         a bridge socket without a ping for this long is closed
- * @param sseHeartbeatMs        comment line sent on idle SSE streams to keep proxies from closing them
- * @param maxQueuedBytesPerStream bytes an SSE stream or bridge socket may hold unwritten; a client beyond it is not
- *                              reading and is dropped (it resumes by replay); replayed history pauses at a quarter
- *                              ({@code TOKENBUS_STREAM_MAX_QUEUED_BYTES})
- * @param bridgeReplayGraceMs   a bridge registration holds live events until the socket's {@code job.replay} says
- *                              where the client stands, at most this long ({@code TOKENBUS_BRIDGE_REPLAY_GRACE_MS})
- * @param maxRequestsPerSocket  bridge requests (replay, submit, cancel) one socket may have in flight; 429 beyond
+ * @param sseHeartbeatMs        heartbeat on idle SSE streams (a comment line) and SockJS sockets (an {@code h} frame),
+ *                              so neither proxies nor the HTTP idle timeout close a stream that waits for tokens
+ * @param connections           per-connection limits and deadlines, see {@link Connections}
  */
-public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration tokenTtl, int maxBodyBytes,
+public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                            long sseHeartbeatMs, int maxQueuedBytesPerStream, long bridgeReplayGraceMs,
+                            long sseHeartbeatMs, Connections connections) {
+
+  /**
+   * What one client connection may hold and for how long (docs/protocol.md, "Connection limits").
+   *
+   * @param maxStreamsPerAddress SSE streams plus bridge sockets one client address may hold open on this node
+   *                             ({@code TOKENBUS_MAX_STREAMS_PER_ADDRESS}, 429 {@code too_many_jobs} beyond)
+   * @param maxAnonymousSockets  bridge sockets that have not registered for a job with a valid token yet
+   *                             ({@code TOKENBUS_MAX_ANONYMOUS_SOCKETS}, default a quarter of {@code maxStreams}); the
+   *                             rest of {@code maxStreams} stays available to token holders
+   * @param registerDeadlineMs   a bridge socket that has not registered for a job with a valid token within this time
+   *                             is closed ({@code TOKENBUS_REGISTER_DEADLINE_SECONDS})
+   * @param idleTimeoutMs        an HTTP connection on which nothing is read or written for this long is closed
+   *                             ({@code TOKENBUS_HTTP_IDLE_TIMEOUT_SECONDS}); at least twice the heartbeat, so streams
+   *                             are never cut by it
+   * @param headerTimeoutMs      a new connection must deliver a complete request head within this time
+   *                             ({@code TOKENBUS_HEADER_TIMEOUT_SECONDS}); closed otherwise
+   * @param maxQueuedBytesPerStream bytes an SSE stream or bridge socket may hold unwritten; a client beyond it is not
+   *                             reading and is dropped (it resumes by replay); replayed history pauses at a quarter
+   *                             ({@code TOKENBUS_STREAM_MAX_QUEUED_BYTES})
+   * @param bridgeReplayGraceMs  a bridge registration holds live events until the socket's {@code job.replay} says
+   *                             where the client stands, at most this long ({@code TOKENBUS_BRIDGE_REPLAY_GRACE_MS})
+   * @param maxRequestsPerSocket bridge requests (replay, submit, cancel) one socket may have in flight; 429 beyond
+   *                             ({@code TOKENBUS_MAX_REQUESTS_PER_SOCKET})
+   */
+  public record Connections(int maxStreamsPerAddress, int maxAnonymousSockets, long registerDeadlineMs, long idleTimeoutMs,
+                            long headerTimeoutMs, int maxQueuedBytesPerStream, long bridgeReplayGraceMs,
                             int maxRequestsPerSocket) {
+    public Connections {
+      require(maxStreamsPerAddress >= 1, "maxStreamsPerAddress must be >= 1");
+      require(maxAnonymousSockets >= 1, "maxAnonymousSockets must be >= 1");
+      require(registerDeadlineMs >= 100, "registerDeadline must be >= 100 ms");
+      require(idleTimeoutMs >= 200, "HTTP idle timeout must be >= 200 ms");
+      require(headerTimeoutMs >= 100, "header timeout must be >= 100 ms");
+      require(maxQueuedBytesPerStream >= 16 * 1024, "maxQueuedBytesPerStream must be >= 16 KiB");
+      require(bridgeReplayGraceMs >= 0, "bridgeReplayGraceMs must be >= 0");
+      require(maxRequestsPerSocket >= 1, "maxRequestsPerSocket must be >= 1");
+    }
+
+    public static Connections defaults(int maxStreams) {
+      return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("maxStreamsPerAddress", maxStreamsPerAddress).put("maxAnonymousSockets", maxAnonymousSockets)
+        .put("registerDeadlineMs", registerDeadlineMs).put("httpIdleTimeoutMs", idleTimeoutMs).put("headerTimeoutMs", headerTimeoutMs)
+        .put("maxQueuedBytesPerStream", maxQueuedBytesPerStream).put("bridgeReplayGraceMs", bridgeReplayGraceMs)
+        .put("maxRequestsPerSocket", maxRequestsPerSocket);
+    }
+  }
 
   public GatewayConfig {
-    if (tokenSecret == null || tokenSecret.length < 16) {
-      throw new IllegalArgumentException("token secret must be at least 16 bytes");
+    if (tokenSecrets == null || tokenSecrets.isEmpty()) {
+      throw new IllegalArgumentException("at least one token secret is required");
+    }
+    tokenSecrets = List.copyOf(tokenSecrets);
+    for (int i = 0; i < tokenSecrets.size(); i++) {
+      if (tokenSecrets.get(i).length < 16) {
+        throw new IllegalArgumentException("token secret " + (i + 1) + " must be at least 16 bytes");
+      }
     }
     if (port < 0 || maxBodyBytes < 1024 || submitsPerMinute < 1 || maxStreams < 1 || maxSubscriptionsPerSocket < 1
       || maxPendingPerStream < 1 || replayPageSize < 1 || cancelGraceMs < 1 || idlePollMs < 10 || pingTimeoutMs < 100
-      || sseHeartbeatMs < 100 || maxQueuedBytesPerStream < 16 * 1024 || bridgeReplayGraceMs < 0 || maxRequestsPerSocket < 1) {
+      || sseHeartbeatMs < 100) {
       throw new IllegalArgumentException("invalid gateway configuration");
+    }
+    require(connections != null, "connection limits are required");
+    require(connections.maxAnonymousSockets() <= maxStreams, "maxAnonymousSockets must not exceed maxStreams");
+    require(connections.idleTimeoutMs() >= 2 * sseHeartbeatMs,
+      "HTTP idle timeout must be at least twice the heartbeat (" + sseHeartbeatMs + " ms), or idle streams would be cut");
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException("gateway configuration: " + message);
     }
   }
 
+  /** The single-key form (kept for callers that predate key rotation). */
+  public GatewayConfig(String host, int port, byte[] tokenSecret, Duration tokenTtl, int maxBodyBytes, int submitsPerMinute,
+                       int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream, int replayPageSize,
+                       long cancelGraceMs, long idlePollMs, long pingTimeoutMs, long sseHeartbeatMs) {
+    this(host, port, List.of(tokenSecret), tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
+      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
+      Connections.defaults(maxStreams));
+  }
+
+  /** The key that signs new tokens. */
+  public byte[] tokenSecret() {
+    return tokenSecrets.get(0);
+  }
+
   public static GatewayConfig defaults() {
-    return new GatewayConfig("0.0.0.0", 8080, randomSecret(), Duration.ofHours(24), 65536, 120, 20_000, 128, 10_000,
-      2000, 500, 1000, 15_000, 15_000, 1024 * 1024, 2000, 16);
+    return new GatewayConfig("0.0.0.0", 8080, List.of(randomSecret()), Duration.ofHours(24), 65536, 120, 20_000, 128, 10_000,
+      2000, 500, 1000, 15_000, 15_000, Connections.defaults(20_000));
   }
 
   public GatewayConfig withPort(int p) {
-    return new GatewayConfig(host, p, tokenSecret, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
-      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
+    return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
   }
 
   public GatewayConfig withSecret(byte[] s) {
+    return withSecrets(List.of(s));
+  }
+
+  public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
-      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
-    return new GatewayConfig(host, port, tokenSecret, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
-      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
-    return new GatewayConfig(host, port, tokenSecret, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
-      maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket);
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+  }
+
+  public GatewayConfig withConnections(Connections c) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c);
+  }
+
+  public GatewayConfig withSseHeartbeatMs(long ms) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections);
   }
 
   public static byte[] randomSecret() {
@@ -86,29 +174,61 @@ public record GatewayConfig(String host, int port, byte[] tokenSecret, Duration 
   public static GatewayConfig fromEnv(Map<String, String> env) {
     GatewayConfig d = defaults();
     String secret = env.get("TOKENBUS_TOKEN_SECRET");
+    int maxStreams = Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS", String.valueOf(d.maxStreams)));
+    Connections c = Connections.defaults(maxStreams);
     return new GatewayConfig(
       env.getOrDefault("TOKENBUS_HTTP_HOST", d.host),
       Integer.parseInt(env.getOrDefault("TOKENBUS_HTTP_PORT", String.valueOf(d.port))),
-      secret == null ? d.tokenSecret : Base64.getDecoder().decode(secret),
+      secret == null ? d.tokenSecrets : parseSecrets(secret),
       Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_TOKEN_TTL_SECONDS", String.valueOf(d.tokenTtl.toSeconds())))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BODY_BYTES", String.valueOf(d.maxBodyBytes))),
       Integer.parseInt(env.getOrDefault("TOKENBUS_SUBMITS_PER_MINUTE", String.valueOf(d.submitsPerMinute))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS", String.valueOf(d.maxStreams))),
+      maxStreams,
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_SUBSCRIPTIONS_PER_SOCKET", String.valueOf(d.maxSubscriptionsPerSocket))),
       d.maxPendingPerStream, d.replayPageSize,
       Long.parseLong(env.getOrDefault("TOKENBUS_CANCEL_GRACE_MS", String.valueOf(d.cancelGraceMs))),
       Long.parseLong(env.getOrDefault("TOKENBUS_IDLE_POLL_MS", String.valueOf(d.idlePollMs))),
       d.pingTimeoutMs, d.sseHeartbeatMs,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_STREAM_MAX_QUEUED_BYTES", String.valueOf(d.maxQueuedBytesPerStream))),
-      Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(d.bridgeReplayGraceMs))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(d.maxRequestsPerSocket))));
+      new Connections(
+        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS_PER_ADDRESS", String.valueOf(c.maxStreamsPerAddress()))),
+        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_ANONYMOUS_SOCKETS", String.valueOf(c.maxAnonymousSockets()))),
+        seconds(env, "TOKENBUS_REGISTER_DEADLINE_SECONDS", c.registerDeadlineMs()),
+        seconds(env, "TOKENBUS_HTTP_IDLE_TIMEOUT_SECONDS", c.idleTimeoutMs()),
+        seconds(env, "TOKENBUS_HEADER_TIMEOUT_SECONDS", c.headerTimeoutMs()),
+        Integer.parseInt(env.getOrDefault("TOKENBUS_STREAM_MAX_QUEUED_BYTES", String.valueOf(c.maxQueuedBytesPerStream()))),
+        Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(c.bridgeReplayGraceMs()))),
+        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket())))));
+  }
+
+  private static long seconds(Map<String, String> env, String name, long defaultMs) {
+    String v = env.get(name);
+    return v == null ? defaultMs : Math.round(Double.parseDouble(v) * 1000);
+  }
+
+  /** {@code TOKENBUS_TOKEN_SECRET}: one base64 key, or several separated by commas (the first signs). */
+  static List<byte[]> parseSecrets(String value) {
+    List<byte[]> keys = new ArrayList<>();
+    String[] parts = value.split(",", -1);
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i].trim();
+      if (p.isEmpty()) {
+        throw new IllegalArgumentException("TOKENBUS_TOKEN_SECRET: key " + (i + 1) + " is empty");
+      }
+      try {
+        keys.add(Base64.getDecoder().decode(p));
+      } catch (IllegalArgumentException e) {
+        // The value itself is not echoed: it is a secret.
+        throw new IllegalArgumentException("TOKENBUS_TOKEN_SECRET: key " + (i + 1) + " is not valid base64");
+      }
+    }
+    return keys;
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("host", host).put("port", port).put("tokenTtlSeconds", tokenTtl.toSeconds())
+    return new JsonObject().put("host", host).put("port", port).put("tokenKeys", tokenSecrets.size())
+      .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
       .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
-      .put("maxQueuedBytesPerStream", maxQueuedBytesPerStream).put("bridgeReplayGraceMs", bridgeReplayGraceMs)
-      .put("maxRequestsPerSocket", maxRequestsPerSocket);
+      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson());
   }
 }

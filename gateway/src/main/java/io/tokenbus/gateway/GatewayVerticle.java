@@ -10,6 +10,8 @@ import io.tokenbus.gateway.api.RateLimiter;
 import io.tokenbus.gateway.auth.StreamTokens;
 import io.tokenbus.gateway.bridge.EventBusBridge;
 import io.tokenbus.gateway.jobs.JobService;
+import io.tokenbus.gateway.limits.HeaderDeadlines;
+import io.tokenbus.gateway.limits.StreamLimits;
 import io.tokenbus.gateway.sse.SseEndpoint;
 import io.tokenbus.gateway.stream.JobStreamHub;
 import io.vertx.core.Future;
@@ -26,6 +28,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.time.Clock;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Owns the browser-facing HTTP server: the job API, SSE, the SockJS event-bus bridge, the web UI, health and
@@ -40,7 +43,6 @@ public final class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private JobStreamHub hub;
   private EventBusBridge bridge;
-  private int openStreams;
 
   public GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry registry) {
     this.config = config;
@@ -50,36 +52,21 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
-    StreamTokens tokens = new StreamTokens(config.tokenSecret(), config.tokenTtl(), Clock.systemUTC());
+    StreamTokens tokens = new StreamTokens(config.tokenSecrets(), config.tokenTtl(), Clock.systemUTC());
     JobService jobs = new JobService(vertx, config, tokens);
     hub = new JobStreamHub(vertx, config, jobs);
     RateLimiter submits = new RateLimiter(config.submitsPerMinute(), 100_000);
-    SseEndpoint.StreamCounter streams = new SseEndpoint.StreamCounter() {
-      @Override
-      public boolean tryOpen() {
-        if (openStreams >= config.maxStreams()) {
-          return false;
-        }
-        openStreams++;
-        return true;
-      }
-
-      @Override
-      public void closed() {
-        openStreams--;
-      }
-
-      @Override
-      public int getAsInt() {
-        return openStreams;
-      }
-    };
+    StreamLimits streams = new StreamLimits(config);
+    HeaderDeadlines headers = new HeaderDeadlines(vertx, config.connections().headerTimeoutMs());
     Gauge.builder("tokenbus_gateway_open_streams", streams, s -> s.getAsInt()).register(registry);
+    Gauge.builder("tokenbus_gateway_anonymous_sockets", streams, StreamLimits::anonymous).register(registry);
     Gauge.builder("tokenbus_gateway_followed_jobs", hub, JobStreamHub::followedJobs).register(registry);
+    Gauge.builder("tokenbus_gateway_connections_awaiting_request", headers, HeaderDeadlines::waiting).register(registry);
 
     Router router = Router.router(vertx);
     router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()).setHandleFileUploads(false));
     new JobsApi(jobs, submits).mount(router);
+    streams.mountSse(router, "/api/jobs/:id/events"); // per-address slot, in front of the endpoint
     new SseEndpoint(vertx, config, tokens, hub, streams).mount(router);
     bridge = new EventBusBridge(vertx, config, jobs, hub, submits, streams);
     bridge.mount(router);
@@ -99,9 +86,17 @@ public final class GatewayVerticle extends VerticleBase {
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::routerFailure);
 
+    // Idle timeout: nothing read or written for this long (streams send heartbeats, so only dead ones are cut).
+    // No h2c: browsers never use it, and while Vert.x sniffs for its preface it calls the connection handler only
+    // after the first bytes, which would let a connection that sends nothing escape the header deadline.
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
-      .setMaxWebSocketFrameSize(config.maxBodyBytes()).setMaxWebSocketMessageSize(config.maxBodyBytes()));
-    return server.requestHandler(router).listen()
+      .setMaxWebSocketFrameSize(config.maxBodyBytes()).setMaxWebSocketMessageSize(config.maxBodyBytes())
+      .setIdleTimeout((int) config.connections().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+      .setHttp2ClearTextEnabled(false));
+    return server.connectionHandler(headers::opened).requestHandler(req -> {
+      headers.requestArrived(req.connection());
+      router.handle(req);
+    }).listen()
       .onSuccess(s -> log.info("gateway listening on http://" + ("0.0.0.0".equals(config.host()) ? "localhost" : config.host())
         + ":" + s.actualPort() + "/ " + config.toJson().encode()));
   }

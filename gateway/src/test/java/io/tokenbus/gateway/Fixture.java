@@ -87,6 +87,23 @@ final class Fixture implements AutoCloseable {
     return SseClient.connect(clientVertx, port, path, lastEventId);
   }
 
+  /** Connections from distinct loopback addresses count as distinct clients. */
+  SseClient sseFrom(String localAddress, String path) {
+    return SseClient.connect(clientVertx, port, path, null, localAddress);
+  }
+
+  SockJsClient sockJsFrom(String localAddress) {
+    return SockJsClient.connect(clientVertx, port, localAddress);
+  }
+
+  /** A job the checkpoint store knows but no worker runs: its streams stay open, silent, until it is cancelled. */
+  JsonObject silentJob() {
+    String jobId = randomJobId();
+    node.vertx().eventBus().request(io.tokenbus.events.Addresses.CHECKPOINT_OPEN,
+      new io.tokenbus.events.internal.JobAssignment(jobId, io.tokenbus.events.JobRequest.ask("silent"), 1)).await();
+    return new JsonObject().put("jobId", jobId).put("streamToken", tokens.issue(jobId));
+  }
+
   @Override
   public void close() {
     web.close();

@@ -3,6 +3,7 @@ package io.tokenbus.gateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +36,12 @@ final class SockJsClient implements AutoCloseable {
   }
 
   static SockJsClient connect(Vertx vertx, int port) {
-    WebSocketClient client = vertx.createWebSocketClient();
+    return connect(vertx, port, null);
+  }
+
+  /** @param localAddress the client address to connect from (another 127.x.y.z), or null for the default */
+  static SockJsClient connect(Vertx vertx, int port, String localAddress) {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress(localAddress));
     String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
     SockJsClient c = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
       .map(ws -> new SockJsClient(vertx, client, ws)).await();

@@ -2,6 +2,7 @@ package io.tokenbus.gateway;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -21,6 +22,7 @@ final class SseClient implements AutoCloseable {
   final String body;
   private final HttpClient client;
   private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<String> comments = new LinkedBlockingQueue<>();
 
   private SseClient(HttpClient client, HttpClientResponse response, String body) {
     this.client = client;
@@ -30,7 +32,12 @@ final class SseClient implements AutoCloseable {
   }
 
   static SseClient connect(Vertx vertx, int port, String path, String lastEventId) {
-    HttpClient client = vertx.createHttpClient();
+    return connect(vertx, port, path, lastEventId, null);
+  }
+
+  /** @param localAddress the client address to connect from (another 127.x.y.z), or null for the default */
+  static SseClient connect(Vertx vertx, int port, String path, String lastEventId, String localAddress) {
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setLocalAddress(localAddress));
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port).setURI(path)
       .addHeader("accept", "text/event-stream");
     if (lastEventId != null) {
@@ -56,6 +63,8 @@ final class SseClient implements AutoCloseable {
           fields[1] = l.substring(7);
         } else if (l.startsWith("data: ")) {
           fields[2] = l.substring(6);
+        } else if (l.startsWith(":")) {
+          c.comments.add(l);
         }
       });
       response.handler(parser);
@@ -73,6 +82,19 @@ final class SseClient implements AutoCloseable {
         throw new AssertionError("no SSE event within " + timeoutMs + " ms");
       }
       return e;
+    } catch (InterruptedException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  /** Next comment line (heartbeat), waiting up to the given time; fails the test if none comes. */
+  String comment(long timeoutMs) {
+    try {
+      String c = comments.poll(timeoutMs, TimeUnit.MILLISECONDS);
+      if (c == null) {
+        throw new AssertionError("no SSE comment within " + timeoutMs + " ms");
+      }
+      return c;
     } catch (InterruptedException ex) {
       throw new IllegalStateException(ex);
     }

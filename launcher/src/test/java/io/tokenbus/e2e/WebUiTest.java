@@ -41,8 +41,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web UI in a real headless Chromium (Debian chromium + chromedriver) against the whole system running in this
- * JVM with a real Redis. Waits poll the DOM; nothing sleeps.
+ * JVM with a real Redis. Waits poll the DOM; nothing sleeps. Skipped without Chromium, unless required (CI).
  */
+@RequiresBrowser
 class WebUiTest {
   static final Path ARTIFACTS = Path.of("target", "test-artifacts");
   private static TestRedis redis;
@@ -54,11 +55,6 @@ class WebUiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    for (String exe : List.of("/usr/bin/chromium", "/usr/bin/chromedriver")) {
-      if (!Files.isExecutable(Path.of(exe))) {
-        throw new IllegalStateException(exe + " is missing: install Debian's chromium and chromium-driver (.ci/run does)");
-      }
-    }
     Files.createDirectories(ARTIFACTS);
     redis = TestRedis.start();
     node = Node.local();
@@ -77,12 +73,12 @@ class WebUiTest {
 
   @BeforeEach
   void browser() throws Exception {
-    System.setProperty("webdriver.chrome.driver", "/usr/bin/chromedriver");
-    ChromeOptions o = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new", "--no-sandbox",
+    System.setProperty("webdriver.chrome.driver", BrowserCondition.chromedriver().toString());
+    ChromeOptions o = new ChromeOptions().setBinary(BrowserCondition.chromium().toFile()).addArguments("--headless=new", "--no-sandbox",
       "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--no-first-run", "--window-size=1200,900",
       "--user-data-dir=" + Files.createTempDirectory("tokenbus-chromium"));
-    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).build(), o);
+    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(BrowserCondition.chromedriver().toFile()).build(), o);
     driver.get("http://127.0.0.1:" + port + "/");
     waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
   }
@@ -273,6 +269,26 @@ class WebUiTest {
     assertEquals(false, r.getBoolean("dup"));
     assertEquals(3, r.getInteger("tokens"));
     assertEquals(1, r.getInteger("chunks"));
+  }
+
+  @Test
+  void anIdleTabClosedAtTheRegisterDeadlineStaysReadyAndStillSubmitsAndStreams() throws Exception {
+    // A gateway with a 1 s register deadline: the page's socket, which follows no job yet, is closed after 1 s.
+    GatewayConfig quick = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
+      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000));
+    String quickId = node.vertx().deployVerticle(new GatewayVerticle(quick, node.registry())).await();
+    try {
+      driver.get("http://127.0.0.1:" + quick.port() + "/");
+      ((JavascriptExecutor) driver).executeScript("window.__states = []; window.__tokenbus.client.onState((s) => window.__states.push(s))");
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) ((JavascriptExecutor) d).executeScript("return window.__tokenbus.client.eb === null"));
+      String jobId = submit("After the dismissal", "ask");
+      waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+      assertEquals(normalize(storedText(jobId)), answerText());
+      Object states = ((JavascriptExecutor) driver).executeScript("return JSON.stringify(window.__states)");
+      assertTrue(!new JsonArray((String) states).contains("reconnecting"), "the dismissal was quiet: " + states);
+    } finally {
+      node.vertx().undeploy(quickId).await();
+    }
   }
 
   @Test

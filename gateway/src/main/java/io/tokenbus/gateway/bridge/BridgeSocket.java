@@ -47,7 +47,7 @@ final class BridgeSocket {
     this.hub = hub;
     this.submits = submits;
     this.bridge = bridge;
-    this.budget = new WriteBudget(config.maxQueuedBytesPerStream());
+    this.budget = new WriteBudget(config.connections().maxQueuedBytesPerStream());
   }
 
   void start() {
@@ -127,9 +127,10 @@ final class BridgeSocket {
     }
     Follower f = follows.computeIfAbsent(jobId, id -> {
       Follower nf = hub.follow(id, new Sink(id));
-      nf.holdUntilReplay(config.bridgeReplayGraceMs());
+      nf.holdUntilReplay(config.connections().bridgeReplayGraceMs());
       return nf;
     });
+    bridge.registered(this);
     String kind = m.group(2);
     f.want(f.wantsChunks() || kind.equals(Addresses.CHUNK_SUFFIX), f.wantsProgress() || kind.equals(Addresses.PROGRESS_SUFFIX),
       f.wantsStatus() || kind.equals(Addresses.STATUS_SUFFIX));
@@ -156,7 +157,7 @@ final class BridgeSocket {
       write(Frames.err("access_denied"));
       return;
     }
-    if (requestsInFlight >= config.maxRequestsPerSocket()) {
+    if (requestsInFlight >= config.connections().maxRequestsPerSocket()) {
       write(Frames.err(replyAddress, new TokenbusException(ErrorCode.RATE_LIMITED,
         "this socket has " + requestsInFlight + " requests waiting for an answer; wait for them")));
       return;

@@ -99,7 +99,7 @@ public final class SseEndpoint {
   private final class Stream implements StreamSink {
     private final HttpServerResponse response;
     private Follower follower;
-    private final WriteBudget budget = new WriteBudget(config.maxQueuedBytesPerStream());
+    private final WriteBudget budget = new WriteBudget(config.connections().maxQueuedBytesPerStream());
     private long heartbeat = -1;
     private boolean ended;
 

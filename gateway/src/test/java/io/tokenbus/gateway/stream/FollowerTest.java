@@ -59,10 +59,10 @@ class FollowerTest {
     context = node.vertx().getOrCreateContext();
     GatewayConfig config = GatewayConfig.defaults();
     // A short idle period so the test of lost terminal events does not wait long.
-    GatewayConfig fastPoll = new GatewayConfig(config.host(), 0, config.tokenSecret(), config.tokenTtl(), config.maxBodyBytes(),
+    GatewayConfig fastPoll = new GatewayConfig(config.host(), 0, config.tokenSecrets(), config.tokenTtl(), config.maxBodyBytes(),
       config.submitsPerMinute(), config.maxStreams(), config.maxSubscriptionsPerSocket(), config.maxPendingPerStream(),
       config.replayPageSize(), config.cancelGraceMs(), 200, config.pingTimeoutMs(), config.sseHeartbeatMs(),
-      config.maxQueuedBytesPerStream(), config.bridgeReplayGraceMs(), config.maxRequestsPerSocket());
+      config.connections());
     hub = on(() -> new JobStreamHub(node.vertx(), fastPoll,
       new JobService(node.vertx(), fastPoll, new StreamTokens(fastPoll.tokenSecret(), fastPoll.tokenTtl(), Clock.systemUTC()))));
   }
