@@ -10,23 +10,33 @@ import java.util.Map;
  * by TCP/IP {@code clusterMembers} or, on Kubernetes, by the DNS name of a headless service.
  */
 public record NodeOptions(boolean clustered, String clusterName, String clusterHost, List<String> clusterMembers,
-                          int hazelcastPort, String kubernetesServiceDns, boolean metrics, int eventLoops) {
+                          int hazelcastPort, String kubernetesServiceDns, boolean metrics, int eventLoops,
+                          int failureDetectionSeconds) {
+
+  public NodeOptions {
+    if (failureDetectionSeconds < 2) {
+      throw new IllegalArgumentException("TOKENBUS_CLUSTER_FAILURE_SECONDS must be at least 2");
+    }
+  }
 
   public static NodeOptions local() {
-    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0);
+    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 8);
   }
 
   public static NodeOptions clusteredLoopback() {
-    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0);
+    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 8);
   }
 
   public NodeOptions withClusterName(String name) {
-    return new NodeOptions(clustered, name, clusterHost, clusterMembers, hazelcastPort, kubernetesServiceDns, metrics, eventLoops);
+    return new NodeOptions(clustered, name, clusterHost, clusterMembers, hazelcastPort, kubernetesServiceDns, metrics, eventLoops,
+      failureDetectionSeconds);
   }
 
   /** Reads {@code TOKENBUS_CLUSTER}, {@code TOKENBUS_CLUSTER_NAME}, {@code TOKENBUS_CLUSTER_HOST},
    *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS},
-   *  {@code TOKENBUS_EVENT_LOOPS} (default: half the cores, at least 1; 0: Vert.x's two per core). */
+   *  {@code TOKENBUS_EVENT_LOOPS} (default: half the cores, at least 1; 0: Vert.x's two per core),
+   *  {@code TOKENBUS_CLUSTER_FAILURE_SECONDS} (a member silent this long is removed, and no cluster operation waits
+   *  longer than this; default 8). */
   public static NodeOptions fromEnv(Map<String, String> env, boolean clusteredByDefault) {
     NodeOptions d = local();
     String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");
@@ -38,7 +48,8 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
       Integer.parseInt(env.getOrDefault("TOKENBUS_HAZELCAST_PORT", "5701")),
       env.get("TOKENBUS_K8S_SERVICE_DNS"),
       true,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_EVENT_LOOPS", String.valueOf(defaultEventLoops()))));
+      Integer.parseInt(env.getOrDefault("TOKENBUS_EVENT_LOOPS", String.valueOf(defaultEventLoops()))),
+      Integer.parseInt(env.getOrDefault("TOKENBUS_CLUSTER_FAILURE_SECONDS", String.valueOf(d.failureDetectionSeconds()))));
   }
 
   /**
@@ -51,6 +62,7 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
 
   public JsonObject toJson() {
     return new JsonObject().put("clustered", clustered).put("clusterName", clusterName).put("clusterHost", clusterHost)
-      .put("clusterMembers", clusterMembers).put("hazelcastPort", hazelcastPort);
+      .put("clusterMembers", clusterMembers).put("hazelcastPort", hazelcastPort)
+      .put("failureDetectionSeconds", failureDetectionSeconds);
   }
 }

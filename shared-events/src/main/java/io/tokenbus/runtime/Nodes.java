@@ -50,6 +50,12 @@ public final class Nodes {
     hz.setProperty("hazelcast.wait.seconds.before.join", "0");
     hz.setProperty("hazelcast.max.wait.seconds.before.join", "0");
     hz.setProperty("hazelcast.logging.type", "jdk");
+    // A frozen or partitioned member (GC, SIGSTOP, lost host) must not hold the others up: Hazelcast's defaults
+    // (heartbeat timeout 60 s, operation timeout 60 s) left a healthy gateway's new subscriptions parked for as long.
+    hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(o.failureDetectionSeconds()));
+    hz.setProperty("hazelcast.operation.call.timeout.millis", String.valueOf(o.failureDetectionSeconds() * 1000L));
+    hz.setProperty("hazelcast.invocation.max.retry.count", "20");
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(o.hazelcastPort()).setPortAutoIncrement(true).setPortCount(50);
     JoinConfig join = net.getJoin();
