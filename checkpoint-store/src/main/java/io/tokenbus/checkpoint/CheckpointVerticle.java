@@ -2,6 +2,7 @@ package io.tokenbus.checkpoint;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
@@ -19,20 +20,18 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
-import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Owns the Redis chunk log. Answers {@code tokenbus.checkpoint.open|append|replay}.
@@ -48,9 +47,8 @@ public final class CheckpointVerticle extends VerticleBase {
   private final CheckpointConfig config;
   private final MeterRegistry registry;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private Redis redis;
   private RedisPipeline pipeline;
-  private String[] shas;
+  private ScriptCalls scripts;
   private Counter chunksStored;
 
   public CheckpointVerticle(CheckpointConfig config, MeterRegistry registry) {
@@ -61,28 +59,46 @@ public final class CheckpointVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
-    RedisOptions options = new RedisOptions().setConnectionString(config.redisUrl())
-      .setMaxPoolSize(config.poolSize()).setMaxPoolWaiting(Math.max(64, config.maxInFlight() * 4));
-    redis = Redis.createClient(vertx, options);
-    pipeline = new RedisPipeline(context, redis, config,
+    pipeline = new RedisPipeline(vertx, context, config,
       DistributionSummary.builder("tokenbus_checkpoint_batch_commands").description("Redis commands per pipelined round trip")
         .register(registry));
+    scripts = new ScriptCalls(pipeline);
     chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
-    return Scripts.load(redis)
-      .onSuccess(s -> shas = s)
+    Gauge.builder("tokenbus_checkpoint_redis_connections_up", pipeline, RedisPipeline::connectionsUp)
+      .description("dedicated Redis connections up").register(registry);
+    return pipeline.start()
+      .compose(v -> scripts.load())
       .compose(v -> Future.all(
         consume(Addresses.CHECKPOINT_OPEN, this::open),
         consume(Addresses.CHECKPOINT_APPEND, this::append),
         consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
         consume(Addresses.CHECKPOINT_REPLAY, this::replay),
         consume(Addresses.CHECKPOINT_LEASE, this::lease)))
-      .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()));
+      .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()))
+      .onFailure(e -> pipeline.close());
   }
 
   @Override
   public Future<?> stop() {
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList())
-      .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
+      .eventually(() -> pipeline == null ? Future.succeededFuture() : pipeline.close());
+  }
+
+  /** For tests: runs {@code op} on this verticle's context (the store is not thread-safe) from any thread. */
+  <T> Future<T> onContext(Supplier<Future<T>> op) {
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> op.get().onComplete(p));
+    return p.future();
+  }
+
+  /** For tests: completes once a Redis connection is up. */
+  Future<Void> whenStoreUp() {
+    return onContext(() -> pipeline.whenUp());
+  }
+
+  /** For tests: how many times the scripts were loaded after the one at start (NOSCRIPT). */
+  Future<Long> scriptReloads() {
+    return onContext(() -> Future.succeededFuture(scripts.loads()));
   }
 
   private <T, R> Future<Void> consume(String address, Function<T, Future<R>> op) {
@@ -98,7 +114,8 @@ public final class CheckpointVerticle extends VerticleBase {
           m.reply(ar.result());
         } else {
           TokenbusException e = TokenbusException.from(ar.cause());
-          if (e.code() == ErrorCode.INTERNAL || e.code() == ErrorCode.STORE_UNAVAILABLE) {
+          // store_unavailable is logged once per outage by the pipeline, not once per command
+          if (e.code() == ErrorCode.INTERNAL) {
             log.warn("checkpoint " + address + " failed: " + e.getMessage());
           }
           m.reply(e.toReply());
@@ -111,7 +128,7 @@ public final class CheckpointVerticle extends VerticleBase {
 
   Future<Boolean> open(JobAssignment a) {
     JobKeys k = JobKeys.of(a.jobId());
-    return script(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
+    return scripts.write(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
       String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
       String.valueOf(System.currentTimeMillis() + config.initialLease().toMillis())))
       .map(r -> r.toInteger() == 1);
@@ -128,7 +145,7 @@ public final class CheckpointVerticle extends VerticleBase {
     for (ChunkEvent c : req.chunks()) {
       args.add(c.encoded());
     }
-    return script(Scripts.APPEND, List.of(k.meta(), k.log()), args).compose(r -> {
+    return scripts.write(Scripts.APPEND, List.of(k.meta(), k.log()), args).compose(r -> {
       String outcome = r.get(0).toString();
       long last = r.get(1).toLong();
       switch (outcome) {
@@ -171,7 +188,7 @@ public final class CheckpointVerticle extends VerticleBase {
   Future<JobSnapshot> replay(ReplayRequest req) {
     JobKeys k = JobKeys.of(req.jobId());
     int limit = req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
-    return script(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
+    return scripts.read(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
       .compose(r -> {
         if (r == null) {
           return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
@@ -199,28 +216,9 @@ public final class CheckpointVerticle extends VerticleBase {
   Future<Integer> lease(LeaseRenewal renewal) {
     List<Future<Response>> all = new ArrayList<>(renewal.jobIds().size());
     for (String id : renewal.jobIds()) {
-      all.add(script(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(System.currentTimeMillis() + renewal.leaseMs()))));
+      all.add(scripts.write(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(System.currentTimeMillis() + renewal.leaseMs()))));
     }
     return Future.all(all).map(v -> all.size());
   }
 
-  private Future<Response> script(Scripts s, List<String> keys, List<String> args) {
-    return pipeline.send(evalsha(shas[s.ordinal()], keys, args)).recover(e -> {
-      if (String.valueOf(e.getMessage()).contains("NOSCRIPT")) {
-        // Redis lost its script cache (restart, failover): load again and retry once; the scripts are idempotent.
-        return Scripts.load(redis).compose(loaded -> {
-          shas = loaded;
-          return pipeline.send(evalsha(shas[s.ordinal()], keys, args));
-        });
-      }
-      return Future.failedFuture(e);
-    });
-  }
-
-  private static Request evalsha(String sha, List<String> keys, List<String> args) {
-    Request r = Request.cmd(Command.EVALSHA).arg(sha).arg(keys.size());
-    keys.forEach(r::arg);
-    args.forEach(r::arg);
-    return r;
-  }
 }
