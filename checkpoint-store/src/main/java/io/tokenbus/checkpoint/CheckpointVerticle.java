@@ -40,6 +40,10 @@ import java.util.function.Supplier;
  * sequence, creation data and the terminal event, and a stream {@code tb:job:{id}:log} whose entry ids are
  * {@code <sequence>-0}. Stream ids make "after N" an O(log n) range read and keep entries ordered; the scripts make
  * every write atomic and idempotent. Both keys expire after the retention, counted from the last write.
+ *
+ * <p>Continuity: sequences are dense, so the scripts can prove a range complete; a read that cannot (keys evicted,
+ * Redis restarted empty, a failover lost writes) fails with {@code history_lost}, and an append that finds the job
+ * gone or a gap closes the job as failed with {@code history_lost}.
  */
 public final class CheckpointVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CheckpointVerticle.class);
@@ -134,6 +138,10 @@ public final class CheckpointVerticle extends VerticleBase {
       .map(r -> r.toInteger() == 1);
   }
 
+  /**
+   * Not accepted (job closed before, or closed now because the store lost part of it) means nothing was written and
+   * {@code terminal} is the job's stored terminal event, which the caller publishes.
+   */
   Future<AppendResult> append(AppendRequest req) {
     JobKeys k = JobKeys.of(req.jobId());
     List<String> args = new ArrayList<>(4 + req.chunks().size());
@@ -145,21 +153,17 @@ public final class CheckpointVerticle extends VerticleBase {
     for (ChunkEvent c : req.chunks()) {
       args.add(c.encoded());
     }
-    return scripts.write(Scripts.APPEND, List.of(k.meta(), k.log()), args).compose(r -> {
+    return scripts.write(Scripts.APPEND, List.of(k.meta(), k.log()), args).map(r -> {
       String outcome = r.get(0).toString();
       long last = r.get(1).toLong();
-      switch (outcome) {
-        case "missing":
-          return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
-        case "gap":
-          return Future.failedFuture(new TokenbusException(ErrorCode.CONFLICT,
-            "job " + req.jobId() + " has " + last + " chunks stored; next append must start at " + (last + 1)));
-        default:
-          chunksStored.increment(req.chunks().size());
-          JobState state = JobState.fromWire(r.get(2).toString());
-          StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
-          return Future.succeededFuture(new AppendResult("ok".equals(outcome), last, state, terminal));
+      JobState state = JobState.fromWire(r.get(2).toString());
+      StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
+      if ("lost".equals(outcome)) {
+        log.warn("job " + req.jobId() + " closed as history_lost: " + terminal.error().message());
+      } else if ("ok".equals(outcome)) {
+        chunksStored.increment(req.chunks().size());
       }
+      return new AppendResult("ok".equals(outcome), last, state, terminal);
     });
   }
 
@@ -190,21 +194,24 @@ public final class CheckpointVerticle extends VerticleBase {
     int limit = req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
     return scripts.read(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
       .compose(r -> {
-        if (r == null) {
-          return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
+        switch (r.get(0).toString()) {
+          case "missing":
+            return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
+          case "lost":
+            return Future.failedFuture(new TokenbusException(ErrorCode.HISTORY_LOST, "job " + req.jobId() + ": " + r.get(1)));
+          default:
+            break;
         }
-        long last = r.get(1).toLong();
-        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 7);
-        for (int i = 7; i < r.size(); i++) {
+        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 9);
+        for (int i = 9; i < r.size(); i++) {
           chunks.add(ChunkEvent.decode(r.get(i).toString()));
         }
-        String terminal = r.get(5).toString();
-        String model = r.get(4).toString();
-        long lastReturned = chunks.isEmpty() ? req.afterSequence() : chunks.get(chunks.size() - 1).sequence();
-        return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(0).toString()), last,
-          r.get(2).toLong(), r.get(3).toString(), model.isEmpty() ? null : model, chunks,
-          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), lastReturned < last,
-          orphaned(JobState.fromWire(r.get(0).toString()), Long.parseLong(r.get(6).toString()))));
+        String model = r.get(5).toString();
+        String terminal = r.get(6).toString();
+        return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(1).toString()), r.get(2).toLong(),
+          r.get(3).toLong(), r.get(4).toString(), model.isEmpty() ? null : model, chunks,
+          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), r.get(8).toInteger() == 1,
+          orphaned(JobState.fromWire(r.get(1).toString()), r.get(7).toLong())));
       });
   }
 

@@ -2,9 +2,11 @@ package io.tokenbus.checkpoint;
 
 import static io.tokenbus.checkpoint.StoreFixture.chunks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobError;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.AppendResult;
 import java.time.Duration;
@@ -89,5 +91,9 @@ class RedisOutageTest {
     f.verticle.whenStoreUp().await();
     String fresh = f.open(); // the restarted Redis has no scripts: loaded again on NOSCRIPT
     assertTrue(f.append(fresh, chunks(fresh, 1, 2), null).accepted());
+    AppendResult old = f.append(id, chunks(id, 3, 3), null);
+    assertFalse(old.accepted(), "Redis came back empty: the job it lost ends as history_lost");
+    assertEquals(JobError.HISTORY_LOST, old.terminal().error().code());
+    assertEquals(2, old.terminal().lastSequence());
   }
 }
