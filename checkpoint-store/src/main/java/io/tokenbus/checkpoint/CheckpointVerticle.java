@@ -30,6 +30,7 @@ import io.vertx.core.internal.logging.LoggerFactory;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -43,10 +44,14 @@ import java.util.function.Supplier;
  *
  * <p>Continuity: sequences are dense, so the scripts can prove a range complete; a read that cannot (keys evicted,
  * Redis restarted empty, a failover lost writes) fails with {@code history_lost}, and an append that finds the job
- * gone or a gap closes the job as failed with {@code history_lost}.
+ * gone or a gap closes the job as failed with {@code history_lost}. Leases are counted on Redis' clock ({@code TIME}),
+ * and a job is only judged orphaned once this verticle has reached Redis without trouble for a whole lease period,
+ * so a store outage (during which workers could not renew) never reads as a dead worker.
  */
 public final class CheckpointVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CheckpointVerticle.class);
+  /** An hour: a longer lease would keep a dead worker's job open that long. */
+  private static final long MAX_LEASE_MS = 3_600_000;
 
   private final CheckpointConfig config;
   private final MeterRegistry registry;
@@ -134,7 +139,7 @@ public final class CheckpointVerticle extends VerticleBase {
     JobKeys k = JobKeys.of(a.jobId());
     return scripts.write(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
       String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
-      String.valueOf(System.currentTimeMillis() + config.initialLease().toMillis())))
+      String.valueOf(config.initialLease().toMillis())))
       .map(r -> r.toInteger() == 1);
   }
 
@@ -211,21 +216,31 @@ public final class CheckpointVerticle extends VerticleBase {
         return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(1).toString()), r.get(2).toLong(),
           r.get(3).toLong(), r.get(4).toString(), model.isEmpty() ? null : model, chunks,
           terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), r.get(8).toInteger() == 1,
-          orphaned(JobState.fromWire(r.get(1).toString()), r.get(7).toLong())));
+          leaseRanOut(r.get(7).toLong())));
       });
   }
 
-  private static boolean orphaned(JobState state, long leaseUntil) {
-    return !state.terminal() && leaseUntil > 0 && leaseUntil < System.currentTimeMillis();
+  /**
+   * A lease that ran out (by Redis' clock) proves a dead worker only if its renewals could have arrived: Redis
+   * answered this verticle without a lost connection or outage for at least the job's whole lease period.
+   */
+  private boolean leaseRanOut(long leaseMs) {
+    if (leaseMs == 0) {
+      return false;
+    }
+    long period = leaseMs > 0 ? leaseMs : config.initialLease().toMillis();
+    return pipeline.healthyForNanos() >= TimeUnit.MILLISECONDS.toNanos(period);
   }
 
-  /** Extends the lease of every job a worker still runs (one pipelined script call per job). */
+  /** Extends the lease of every job a worker still runs (one pipelined script call per job), on the store's clock. */
   Future<Integer> lease(LeaseRenewal renewal) {
+    if (renewal.leaseMs() <= 0 || renewal.leaseMs() > MAX_LEASE_MS) {
+      return Future.failedFuture(TokenbusException.invalid("leaseMs must be 1.." + MAX_LEASE_MS));
+    }
     List<Future<Response>> all = new ArrayList<>(renewal.jobIds().size());
     for (String id : renewal.jobIds()) {
-      all.add(scripts.write(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(System.currentTimeMillis() + renewal.leaseMs()))));
+      all.add(scripts.write(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(renewal.leaseMs()))));
     }
     return Future.all(all).map(v -> all.size());
   }
-
 }

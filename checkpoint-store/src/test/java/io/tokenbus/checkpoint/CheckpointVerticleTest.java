@@ -14,6 +14,7 @@ import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Future;
@@ -26,13 +27,15 @@ import org.junit.jupiter.api.Test;
 
 /** Against a real Redis, through the event bus, as workers and gateways use it. */
 class CheckpointVerticleTest {
+  private static final Duration LEASE = Duration.ofMillis(400);
   private static TestRedis redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
     redis = TestRedis.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(50));
+    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(50)
+      .withInitialLease(LEASE));
   }
 
   @AfterAll
@@ -141,5 +144,36 @@ class CheckpointVerticleTest {
     for (String id : ids) {
       assertEquals(20, f.replay(id, 0).chunks().size());
     }
+  }
+
+  /** Leases are stamped with Redis TIME: the stored lease is the store's clock, read around the call, plus the duration. */
+  @Test
+  void leasesRunOnTheStoresClockAndRenewalsKeepJobsAlive() throws InterruptedException {
+    long before = storeTime();
+    String renewed = f.open();
+    assertLeaseIsStoreTimePlus(renewed, LEASE.toMillis(), before);
+    String abandoned = f.open();
+    before = storeTime();
+    f.eb.request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.of(renewed), 60_000)).await();
+    assertLeaseIsStoreTimePlus(renewed, 60_000, before);
+    // Past the initial lease, and past one lease period of healthy store access since this verticle started.
+    Thread.sleep(LEASE.toMillis() + 100);
+    assertFalse(f.replay(renewed, 0).orphaned());
+    assertTrue(f.replay(abandoned, 0).orphaned(), "its lease ran out by the store's clock");
+    f.append(abandoned, List.of(), new StatusEvent(JobState.FAILED, abandoned, 0, null, null));
+    assertFalse(f.replay(abandoned, 0).orphaned(), "a finished job is never orphaned");
+    assertEquals(ErrorCode.INVALID_REQUEST,
+      failure(f.eb.request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.of(renewed), 0))).code());
+  }
+
+  private static long storeTime() {
+    var time = f.redis("TIME");
+    return time.get(0).toLong() * 1000 + time.get(1).toLong() / 1000;
+  }
+
+  private static void assertLeaseIsStoreTimePlus(String id, long leaseMs, long before) {
+    long stamped = f.redis("HGET", StoreFixture.meta(id), "lease").toLong() - leaseMs;
+    long after = storeTime();
+    assertTrue(stamped >= before && stamped <= after, "lease - " + leaseMs + " = " + stamped + ", TIME " + before + ".." + after);
   }
 }

@@ -18,13 +18,14 @@ import org.junit.jupiter.api.Test;
 /** A Redis that stops answering (SIGSTOP) or dies (SIGKILL) under a live store, with short configured deadlines. */
 class RedisOutageTest {
   private static final Duration TIMEOUT = Duration.ofMillis(300);
+  private static final Duration LEASE = Duration.ofMillis(1000);
   private static RedisProcess redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
     redis = RedisProcess.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRedisTimeout(TIMEOUT, Duration.ofMillis(200)));
+    f = StoreFixture.start(redis.url(), c -> c.withRedisTimeout(TIMEOUT, Duration.ofMillis(200)).withInitialLease(LEASE));
   }
 
   @AfterAll
@@ -95,5 +96,22 @@ class RedisOutageTest {
     assertFalse(old.accepted(), "Redis came back empty: the job it lost ends as history_lost");
     assertEquals(JobError.HISTORY_LOST, old.terminal().error().code());
     assertEquals(2, old.terminal().lastSequence());
+  }
+
+  @Test
+  void anExpiredLeaseIsOrphanedOnlyOnceTheStoreWasReachableForALeasePeriod() throws InterruptedException {
+    String id = f.open();
+    redis.pause();
+    try {
+      unavailableAfterMs(() -> f.replay(id, 0));
+      Thread.sleep(LEASE.toMillis()); // the outage outlasts the lease: no worker could renew it meanwhile
+    } finally {
+      redis.resume();
+    }
+    f.verticle.whenStoreUp().await();
+    long up = System.nanoTime();
+    assertFalse(f.replay(id, 0).orphaned(), "the lease ran out during an outage: not a dead worker (yet)");
+    Thread.sleep(LEASE.toMillis() + 50 - (System.nanoTime() - up) / 1_000_000);
+    assertTrue(f.replay(id, 0).orphaned(), "a whole lease period later, nobody renewed it: the worker is gone");
   }
 }
