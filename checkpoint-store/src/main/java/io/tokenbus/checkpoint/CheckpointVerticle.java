@@ -216,7 +216,7 @@ public final class CheckpointVerticle extends VerticleBase {
         return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(1).toString()), r.get(2).toLong(),
           r.get(3).toLong(), r.get(4).toString(), model.isEmpty() ? null : model, chunks,
           terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), r.get(8).toInteger() == 1,
-          leaseRanOut(r.get(7).toLong())));
+          orphaned(r.get(7).toLong())));
       });
   }
 
@@ -224,11 +224,11 @@ public final class CheckpointVerticle extends VerticleBase {
    * A lease that ran out (by Redis' clock) proves a dead worker only if its renewals could have arrived: Redis
    * answered this verticle without a lost connection or outage for at least the job's whole lease period.
    */
-  private boolean leaseRanOut(long leaseMs) {
-    if (leaseMs == 0) {
+  private boolean orphaned(long ranOutLeaseMs) {
+    if (ranOutLeaseMs == 0) {
       return false;
     }
-    long period = leaseMs > 0 ? leaseMs : config.initialLease().toMillis();
+    long period = ranOutLeaseMs > 0 ? ranOutLeaseMs : config.initialLease().toMillis(); // -1: a job from before leaseMs
     return pipeline.healthyForNanos() >= TimeUnit.MILLISECONDS.toNanos(period);
   }
 
