@@ -100,9 +100,9 @@ public final class CheckpointVerticle extends VerticleBase {
     return p.future();
   }
 
-  /** For tests: completes once a Redis connection is up. */
+  /** For tests: completes once every Redis connection is up. */
   Future<Void> whenStoreUp() {
-    return onContext(() -> pipeline.whenUp());
+    return onContext(() -> pipeline.whenAllUp());
   }
 
   /** For tests: how many times the scripts were loaded after the one at start (NOSCRIPT). */
@@ -222,7 +222,7 @@ public final class CheckpointVerticle extends VerticleBase {
 
   /**
    * A lease that ran out (by Redis' clock) proves a dead worker only if its renewals could have arrived: Redis
-   * answered this verticle without a lost connection or outage for at least the job's whole lease period.
+   * answered this verticle on all its connections, without a loss or outage, for at least the job's lease period.
    */
   private boolean orphaned(long ranOutLeaseMs) {
     if (ranOutLeaseMs == 0) {

@@ -52,6 +52,7 @@ final class RedisPipeline implements RedisLink.Listener {
   private final ArrayDeque<Pending> writes = new ArrayDeque<>();
   private final ArrayDeque<Pending> reads = new ArrayDeque<>();
   private final List<Promise<Void>> upWaiters = new ArrayList<>();
+  private final List<Promise<Void>> allUpWaiters = new ArrayList<>();
   private boolean flushScheduled;
   private boolean flushing;
   /** Read by the metrics scrape too. */
@@ -149,9 +150,23 @@ final class RedisPipeline implements RedisLink.Listener {
     return p.future();
   }
 
-  /** How long Redis has answered without a lost connection or outage; 0 while it is unreachable. */
+  /** Completes once every connection is up (at once if they are). */
+  Future<Void> whenAllUp() {
+    if (linksUp == links.size()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    allUpWaiters.add(p);
+    return p.future();
+  }
+
+  /**
+   * How long Redis has answered on every connection since the last lost connection or outage; 0 while one is down.
+   * A connection still down says nothing of when Redis answered again (a paused Redis goes unnoticed by an idle
+   * connection), so health counts from the moment all are back.
+   */
   long healthyForNanos() {
-    return linksUp == 0 ? 0 : System.nanoTime() - lastTrouble;
+    return linksUp < links.size() ? 0 : System.nanoTime() - lastTrouble;
   }
 
   int connectionsUp() {
@@ -245,9 +260,7 @@ final class RedisPipeline implements RedisLink.Listener {
     linksUp++;
     long now = System.nanoTime();
     if (linksUp == 1 || link.ups() > 1) {
-      // Back after a loss: while it was away, Redis may not have answered anyone (a paused Redis goes unnoticed by an
-      // idle connection), so renewals may have failed until now.
-      lastTrouble = now;
+      lastTrouble = now; // back after a loss: renewals may have failed until now
     }
     if (linksUp == 1) {
       if (!wasUp) {
@@ -262,6 +275,11 @@ final class RedisPipeline implements RedisLink.Listener {
       waiting.forEach(Promise::tryComplete);
     } else if (link.ups() > 1) {
       log.info("redis connection " + link.index() + " back; " + linksUp + " of " + links.size() + " up");
+    }
+    if (linksUp == links.size()) {
+      List<Promise<Void>> waiting = new ArrayList<>(allUpWaiters);
+      allUpWaiters.clear();
+      waiting.forEach(Promise::tryComplete);
     }
     flush();
   }
