@@ -301,7 +301,7 @@ final class RedisPipeline implements RedisLink.Listener {
 
   @Override
   public void connectFailed(RedisLink link, String cause) {
-    lastCause = cause; // no trouble for leases: while none is up the store is not trusted anyway, else others serve
+    lastCause = cause; // no news for leases: health restarts only once every connection is back
   }
 
   @Override
