@@ -10,56 +10,117 @@ import java.util.Map;
  * @param redisUrl          where Redis is ({@code REDIS_URL})
  * @param retention         how long a job's chunks are kept after its last write ({@code TOKENBUS_RETENTION_SECONDS})
  * @param maxReplayChunks   cap on chunks returned by one replay; callers page with {@code afterSequence}
- * @param maxPending        bound of the queue of Redis commands waiting to be pipelined; beyond it callers get
- *                          {@code overloaded}
+ *                          ({@code TOKENBUS_REPLAY_MAX_CHUNKS})
+ * @param maxPending        bound of the queue of writes (open, append, lease, terminals) waiting to be pipelined;
+ *                          beyond it writers get {@code overloaded} ({@code TOKENBUS_CHECKPOINT_MAX_PENDING})
+ * @param maxPendingReads   bound of the separate, lower-priority queue of reads (replays, status reads); beyond it
+ *                          readers get {@code overloaded} while writes still go ({@code TOKENBUS_CHECKPOINT_MAX_PENDING_READS})
  * @param maxBatch          commands per pipelined round trip
- * @param maxInFlight       pipelined round trips in flight at once
- * @param poolSize          Redis connections
+ * @param maxInFlight       pipelined round trips in flight at once per connection; reads may use all but one
+ * @param connections       dedicated Redis connections ({@code TOKENBUS_REDIS_CONNECTIONS})
  * @param initialLease      a new job's worker lease: if no worker renews it by then, readers close the job as
  *                          {@code worker_lost} ({@code TOKENBUS_WORKER_LEASE_SECONDS})
+ * @param redisTimeout      deadline of every Redis command, queueing included, and of a connection's handshake; a
+ *                          connection that leaves a round trip unanswered this long is closed and replaced
+ *                          ({@code TOKENBUS_REDIS_TIMEOUT_MS})
+ * @param reconnectMaxDelay longest wait between two reconnection attempts (the backoff doubles up to it)
+ *                          ({@code TOKENBUS_REDIS_RECONNECT_MAX_MS})
  */
-public record CheckpointConfig(String redisUrl, Duration retention, int maxReplayChunks, int maxPending, int maxBatch,
-                               int maxInFlight, int poolSize, Duration initialLease) {
+public record CheckpointConfig(String redisUrl, Duration retention, int maxReplayChunks, int maxPending,
+                               int maxPendingReads, int maxBatch, int maxInFlight, int connections,
+                               Duration initialLease, Duration redisTimeout, Duration reconnectMaxDelay) {
 
   public CheckpointConfig {
-    if (retention.isNegative() || retention.isZero()) {
-      throw new IllegalArgumentException("retention must be positive");
+    if (redisUrl == null || redisUrl.isBlank()) {
+      throw new IllegalArgumentException("REDIS_URL must be set");
     }
-    if (maxReplayChunks < 1 || maxPending < 1 || maxBatch < 1 || maxInFlight < 1 || poolSize < 1) {
+    requirePositive("retention", retention);
+    requirePositive("initialLease (TOKENBUS_WORKER_LEASE_SECONDS)", initialLease);
+    requirePositive("reconnectMaxDelay (TOKENBUS_REDIS_RECONNECT_MAX_MS)", reconnectMaxDelay);
+    if (redisTimeout == null || redisTimeout.toMillis() < 10) {
+      throw new IllegalArgumentException("redisTimeout (TOKENBUS_REDIS_TIMEOUT_MS) must be at least 10 ms");
+    }
+    if (maxReplayChunks < 1 || maxPending < 1 || maxPendingReads < 1 || maxBatch < 1 || maxInFlight < 1 || connections < 1) {
       throw new IllegalArgumentException("checkpoint limits must be >= 1");
     }
   }
 
+  private static void requirePositive(String name, Duration d) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive");
+    }
+  }
+
   public static CheckpointConfig defaults(String redisUrl) {
-    return new CheckpointConfig(redisUrl, Duration.ofHours(24), 5000, 20_000, 128, 4, 8, Duration.ofSeconds(15));
+    return new CheckpointConfig(redisUrl, Duration.ofHours(24), 5000, 20_000, 2_000, 128, 4, 2, Duration.ofSeconds(15),
+      Duration.ofMillis(2000), Duration.ofMillis(1000));
   }
 
   public CheckpointConfig withRetention(Duration d) {
-    return new CheckpointConfig(redisUrl, d, maxReplayChunks, maxPending, maxBatch, maxInFlight, poolSize, initialLease);
+    return new CheckpointConfig(redisUrl, d, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+      connections, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
   public CheckpointConfig withMaxReplayChunks(int n) {
-    return new CheckpointConfig(redisUrl, retention, n, maxPending, maxBatch, maxInFlight, poolSize, initialLease);
+    return new CheckpointConfig(redisUrl, retention, n, maxPending, maxPendingReads, maxBatch, maxInFlight,
+      connections, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
-  public CheckpointConfig withMaxPending(int n) {
-    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, n, maxBatch, maxInFlight, poolSize, initialLease);
+  public CheckpointConfig withMaxPending(int writes, int reads) {
+    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, writes, reads, maxBatch, maxInFlight,
+      connections, initialLease, redisTimeout, reconnectMaxDelay);
+  }
+
+  public CheckpointConfig withInitialLease(Duration d) {
+    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+      connections, d, redisTimeout, reconnectMaxDelay);
+  }
+
+  public CheckpointConfig withRedisTimeout(Duration timeout, Duration reconnectMax) {
+    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+      connections, initialLease, timeout, reconnectMax);
+  }
+
+  public CheckpointConfig withConnections(int n) {
+    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+      n, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
   public static CheckpointConfig fromEnv(Map<String, String> env, String defaultRedisUrl) {
     CheckpointConfig d = defaults(env.getOrDefault("REDIS_URL", defaultRedisUrl));
     return new CheckpointConfig(d.redisUrl,
-      Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_RETENTION_SECONDS", String.valueOf(d.retention.toSeconds())))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_REPLAY_MAX_CHUNKS", String.valueOf(d.maxReplayChunks))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_CHECKPOINT_MAX_PENDING", String.valueOf(d.maxPending))),
+      Duration.ofSeconds(number(env, "TOKENBUS_RETENTION_SECONDS", d.retention.toSeconds())),
+      (int) number(env, "TOKENBUS_REPLAY_MAX_CHUNKS", d.maxReplayChunks),
+      (int) number(env, "TOKENBUS_CHECKPOINT_MAX_PENDING", d.maxPending),
+      (int) number(env, "TOKENBUS_CHECKPOINT_MAX_PENDING_READS", d.maxPendingReads),
       d.maxBatch, d.maxInFlight,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_REDIS_POOL", String.valueOf(d.poolSize))),
-      Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.initialLease.toSeconds())))));
+      (int) number(env, "TOKENBUS_REDIS_CONNECTIONS", d.connections),
+      Duration.ofSeconds(number(env, "TOKENBUS_WORKER_LEASE_SECONDS", d.initialLease.toSeconds())),
+      Duration.ofMillis(number(env, "TOKENBUS_REDIS_TIMEOUT_MS", d.redisTimeout.toMillis())),
+      Duration.ofMillis(number(env, "TOKENBUS_REDIS_RECONNECT_MAX_MS", d.reconnectMaxDelay.toMillis())));
+  }
+
+  private static long number(Map<String, String> env, String name, long dflt) {
+    String v = env.get(name);
+    if (v == null || v.isBlank()) {
+      return dflt;
+    }
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(name + " is too large: " + v);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a whole number, got '" + v + "'");
+    }
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("redisUrl", redisUrl.replaceAll("//[^@/]*@", "//***@"))
       .put("retentionSeconds", retention.toSeconds()).put("maxReplayChunks", maxReplayChunks)
-      .put("maxPending", maxPending).put("maxBatch", maxBatch).put("maxInFlight", maxInFlight).put("poolSize", poolSize);
+      .put("maxPending", maxPending).put("maxPendingReads", maxPendingReads).put("maxBatch", maxBatch)
+      .put("maxInFlight", maxInFlight).put("connections", connections).put("initialLeaseMs", initialLease.toMillis())
+      .put("redisTimeoutMs", redisTimeout.toMillis()).put("reconnectMaxMs", reconnectMaxDelay.toMillis());
   }
 }

@@ -2,6 +2,7 @@ package io.tokenbus.checkpoint;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
@@ -19,20 +20,19 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
-import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Owns the Redis chunk log. Answers {@code tokenbus.checkpoint.open|append|replay}.
@@ -41,16 +41,23 @@ import java.util.function.Function;
  * sequence, creation data and the terminal event, and a stream {@code tb:job:{id}:log} whose entry ids are
  * {@code <sequence>-0}. Stream ids make "after N" an O(log n) range read and keep entries ordered; the scripts make
  * every write atomic and idempotent. Both keys expire after the retention, counted from the last write.
+ *
+ * <p>Continuity: sequences are dense, so the scripts can prove a range complete; a read that cannot (keys evicted,
+ * Redis restarted empty, a failover lost writes) fails with {@code history_lost}, and an append that finds the job
+ * gone or a gap closes the job as failed with {@code history_lost}. Leases are counted on Redis' clock ({@code TIME}),
+ * and a job is only judged orphaned once this verticle has reached Redis without trouble for a whole lease period,
+ * so a store outage (during which workers could not renew) never reads as a dead worker.
  */
 public final class CheckpointVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CheckpointVerticle.class);
+  /** An hour: a longer lease would keep a dead worker's job open that long. */
+  private static final long MAX_LEASE_MS = 3_600_000;
 
   private final CheckpointConfig config;
   private final MeterRegistry registry;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private Redis redis;
   private RedisPipeline pipeline;
-  private String[] shas;
+  private ScriptCalls scripts;
   private Counter chunksStored;
 
   public CheckpointVerticle(CheckpointConfig config, MeterRegistry registry) {
@@ -61,28 +68,46 @@ public final class CheckpointVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventCodecs.register(vertx.eventBus());
-    RedisOptions options = new RedisOptions().setConnectionString(config.redisUrl())
-      .setMaxPoolSize(config.poolSize()).setMaxPoolWaiting(Math.max(64, config.maxInFlight() * 4));
-    redis = Redis.createClient(vertx, options);
-    pipeline = new RedisPipeline(context, redis, config,
+    pipeline = new RedisPipeline(vertx, context, config,
       DistributionSummary.builder("tokenbus_checkpoint_batch_commands").description("Redis commands per pipelined round trip")
         .register(registry));
+    scripts = new ScriptCalls(pipeline);
     chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
-    return Scripts.load(redis)
-      .onSuccess(s -> shas = s)
+    Gauge.builder("tokenbus_checkpoint_redis_connections_up", pipeline, RedisPipeline::connectionsUp)
+      .description("dedicated Redis connections up").register(registry);
+    return pipeline.start()
+      .compose(v -> scripts.load())
       .compose(v -> Future.all(
         consume(Addresses.CHECKPOINT_OPEN, this::open),
         consume(Addresses.CHECKPOINT_APPEND, this::append),
         consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
         consume(Addresses.CHECKPOINT_REPLAY, this::replay),
         consume(Addresses.CHECKPOINT_LEASE, this::lease)))
-      .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()));
+      .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()))
+      .onFailure(e -> pipeline.close());
   }
 
   @Override
   public Future<?> stop() {
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList())
-      .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
+      .eventually(() -> pipeline == null ? Future.succeededFuture() : pipeline.close());
+  }
+
+  /** For tests: runs {@code op} on this verticle's context (the store is not thread-safe) from any thread. */
+  <T> Future<T> onContext(Supplier<Future<T>> op) {
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> op.get().onComplete(p));
+    return p.future();
+  }
+
+  /** For tests: completes once every Redis connection is up. */
+  Future<Void> whenStoreUp() {
+    return onContext(() -> pipeline.whenAllUp());
+  }
+
+  /** For tests: how many times the scripts were loaded after the one at start (NOSCRIPT). */
+  Future<Long> scriptReloads() {
+    return onContext(() -> Future.succeededFuture(scripts.loads()));
   }
 
   private <T, R> Future<Void> consume(String address, Function<T, Future<R>> op) {
@@ -98,7 +123,8 @@ public final class CheckpointVerticle extends VerticleBase {
           m.reply(ar.result());
         } else {
           TokenbusException e = TokenbusException.from(ar.cause());
-          if (e.code() == ErrorCode.INTERNAL || e.code() == ErrorCode.STORE_UNAVAILABLE) {
+          // store_unavailable is logged once per outage by the pipeline, not once per command
+          if (e.code() == ErrorCode.INTERNAL) {
             log.warn("checkpoint " + address + " failed: " + e.getMessage());
           }
           m.reply(e.toReply());
@@ -111,12 +137,16 @@ public final class CheckpointVerticle extends VerticleBase {
 
   Future<Boolean> open(JobAssignment a) {
     JobKeys k = JobKeys.of(a.jobId());
-    return script(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
+    return scripts.write(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
       String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
-      String.valueOf(System.currentTimeMillis() + config.initialLease().toMillis())))
+      String.valueOf(config.initialLease().toMillis())))
       .map(r -> r.toInteger() == 1);
   }
 
+  /**
+   * Not accepted (job closed before, or closed now because the store lost part of it) means nothing was written and
+   * {@code terminal} is the job's stored terminal event, which the caller publishes.
+   */
   Future<AppendResult> append(AppendRequest req) {
     JobKeys k = JobKeys.of(req.jobId());
     List<String> args = new ArrayList<>(4 + req.chunks().size());
@@ -128,21 +158,17 @@ public final class CheckpointVerticle extends VerticleBase {
     for (ChunkEvent c : req.chunks()) {
       args.add(c.encoded());
     }
-    return script(Scripts.APPEND, List.of(k.meta(), k.log()), args).compose(r -> {
+    return scripts.write(Scripts.APPEND, List.of(k.meta(), k.log()), args).map(r -> {
       String outcome = r.get(0).toString();
       long last = r.get(1).toLong();
-      switch (outcome) {
-        case "missing":
-          return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
-        case "gap":
-          return Future.failedFuture(new TokenbusException(ErrorCode.CONFLICT,
-            "job " + req.jobId() + " has " + last + " chunks stored; next append must start at " + (last + 1)));
-        default:
-          chunksStored.increment(req.chunks().size());
-          JobState state = JobState.fromWire(r.get(2).toString());
-          StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
-          return Future.succeededFuture(new AppendResult("ok".equals(outcome), last, state, terminal));
+      JobState state = JobState.fromWire(r.get(2).toString());
+      StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
+      if ("lost".equals(outcome)) {
+        log.warn("job " + req.jobId() + " closed as history_lost: " + terminal.error().message());
+      } else if ("ok".equals(outcome)) {
+        chunksStored.increment(req.chunks().size());
       }
+      return new AppendResult("ok".equals(outcome), last, state, terminal);
     });
   }
 
@@ -171,56 +197,50 @@ public final class CheckpointVerticle extends VerticleBase {
   Future<JobSnapshot> replay(ReplayRequest req) {
     JobKeys k = JobKeys.of(req.jobId());
     int limit = req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
-    return script(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
+    return scripts.read(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
       .compose(r -> {
-        if (r == null) {
-          return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
+        switch (r.get(0).toString()) {
+          case "missing":
+            return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
+          case "lost":
+            return Future.failedFuture(new TokenbusException(ErrorCode.HISTORY_LOST, "job " + req.jobId() + ": " + r.get(1)));
+          default:
+            break;
         }
-        long last = r.get(1).toLong();
-        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 7);
-        for (int i = 7; i < r.size(); i++) {
+        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 9);
+        for (int i = 9; i < r.size(); i++) {
           chunks.add(ChunkEvent.decode(r.get(i).toString()));
         }
-        String terminal = r.get(5).toString();
-        String model = r.get(4).toString();
-        long lastReturned = chunks.isEmpty() ? req.afterSequence() : chunks.get(chunks.size() - 1).sequence();
-        return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(0).toString()), last,
-          r.get(2).toLong(), r.get(3).toString(), model.isEmpty() ? null : model, chunks,
-          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), lastReturned < last,
-          orphaned(JobState.fromWire(r.get(0).toString()), Long.parseLong(r.get(6).toString()))));
+        String model = r.get(5).toString();
+        String terminal = r.get(6).toString();
+        return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(1).toString()), r.get(2).toLong(),
+          r.get(3).toLong(), r.get(4).toString(), model.isEmpty() ? null : model, chunks,
+          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), r.get(8).toInteger() == 1,
+          orphaned(r.get(7).toLong())));
       });
   }
 
-  private static boolean orphaned(JobState state, long leaseUntil) {
-    return !state.terminal() && leaseUntil > 0 && leaseUntil < System.currentTimeMillis();
+  /**
+   * A lease that ran out (by Redis' clock) proves a dead worker only if its renewals could have arrived: Redis
+   * answered this verticle on all its connections, without a loss or outage, for at least the job's lease period.
+   */
+  private boolean orphaned(long ranOutLeaseMs) {
+    if (ranOutLeaseMs == 0) {
+      return false;
+    }
+    long period = ranOutLeaseMs > 0 ? ranOutLeaseMs : config.initialLease().toMillis(); // -1: a job from before leaseMs
+    return pipeline.healthyForNanos() >= TimeUnit.MILLISECONDS.toNanos(period);
   }
 
-  /** Extends the lease of every job a worker still runs (one pipelined script call per job). */
+  /** Extends the lease of every job a worker still runs (one pipelined script call per job), on the store's clock. */
   Future<Integer> lease(LeaseRenewal renewal) {
+    if (renewal.leaseMs() <= 0 || renewal.leaseMs() > MAX_LEASE_MS) {
+      return Future.failedFuture(TokenbusException.invalid("leaseMs must be 1.." + MAX_LEASE_MS));
+    }
     List<Future<Response>> all = new ArrayList<>(renewal.jobIds().size());
     for (String id : renewal.jobIds()) {
-      all.add(script(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(System.currentTimeMillis() + renewal.leaseMs()))));
+      all.add(scripts.write(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(renewal.leaseMs()))));
     }
     return Future.all(all).map(v -> all.size());
-  }
-
-  private Future<Response> script(Scripts s, List<String> keys, List<String> args) {
-    return pipeline.send(evalsha(shas[s.ordinal()], keys, args)).recover(e -> {
-      if (String.valueOf(e.getMessage()).contains("NOSCRIPT")) {
-        // Redis lost its script cache (restart, failover): load again and retry once; the scripts are idempotent.
-        return Scripts.load(redis).compose(loaded -> {
-          shas = loaded;
-          return pipeline.send(evalsha(shas[s.ordinal()], keys, args));
-        });
-      }
-      return Future.failedFuture(e);
-    });
-  }
-
-  private static Request evalsha(String sha, List<String> keys, List<String> args) {
-    Request r = Request.cmd(Command.EVALSHA).arg(sha).arg(keys.size());
-    keys.forEach(r::arg);
-    args.forEach(r::arg);
-    return r;
   }
 }

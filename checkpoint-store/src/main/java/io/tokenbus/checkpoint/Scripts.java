@@ -1,36 +1,31 @@
 package io.tokenbus.checkpoint;
 
-import io.vertx.core.Future;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
-/** The Lua scripts of the chunk log, loaded from resources and called by SHA. */
+/**
+ * The Lua scripts of the chunk log, read from resources. Their SHA1 is computed here, as Redis does, so EVALSHA can
+ * be sent before (and regardless of) any SCRIPT LOAD answer; {@link ScriptCalls} loads them when Redis lacks them.
+ */
 enum Scripts {
   OPEN("open.lua"), APPEND("append.lua"), READ("read.lua"), LEASE("lease.lua");
 
   final String source;
+  final String sha;
 
   Scripts(String file) {
     try (InputStream in = Scripts.class.getResourceAsStream(file)) {
       source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
-  }
-
-  /** Loads every script; Redis answers with the SHA1 we then call EVALSHA with. */
-  static Future<String[]> load(Redis redis) {
-    String[] shas = new String[values().length];
-    Future<?> chain = Future.succeededFuture();
-    for (Scripts s : values()) {
-      chain = chain.compose(v -> redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(s.source))
-        .map(r -> shas[s.ordinal()] = r.toString()));
-    }
-    return chain.map(v -> shas);
   }
 }

@@ -1,23 +1,48 @@
 -- KEYS[1] meta hash, KEYS[2] chunk stream (entry id "<sequence>-0", field c = the model:chunk JSON).
--- ARGV: ttlMs, firstSequence, terminalState ('' for none), terminalJson ('' for none), chunkJson...
--- Atomic per job: chunks at or below the stored last sequence are skipped (idempotent retries), a chunk that would
--- leave a gap is refused, and after a terminal event the job is closed (first terminal wins).
+-- ARGV: ttlMs, firstSequence (0 without chunks), terminalState ('' for none), terminalJson ('' for none), chunkJson...
+-- Returns {'ok', last, state[, terminal]} when the append was taken, else {'closed' | 'lost', last, state, terminal}:
+-- nothing was written and terminal is the job's stored terminal event.
+-- Atomic per job: chunks at or below the stored last sequence are skipped (idempotent retries); the first terminal
+-- wins. A writer only ever sends first = its acknowledged last + 1 (and a terminal's lastSequence = its acknowledged
+-- last), so a missing job or a gap means the store lost what it had acknowledged (eviction, a restart without
+-- persistence, a failover to a lagging replica): the job is then closed as failed with history_lost, so nothing is
+-- ever stored after a hole and every reader learns why.
 -- Expiry is set when the stream is created and again when the job ends (retention counts from the end), not on
 -- every append: that keeps the per-token cost at three commands.
 local meta, log = KEYS[1], KEYS[2]
+local ttl = ARGV[1]
+local n = #ARGV - 4
+local first = tonumber(ARGV[2])
+
+local function lose(last, message)
+  local terminal = cjson.encode({type = 'job:failed', jobId = string.match(meta, '{(.-)}'), lastSequence = last,
+    error = {code = 'history_lost', message = message}})
+  redis.call('HSET', meta, 'state', 'failed', 'last', last, 'terminal', terminal)
+  redis.call('PEXPIRE', meta, ttl)
+  redis.call('PEXPIRE', log, ttl)
+  return {'lost', last, 'failed', terminal}
+end
+
+local function claimed()
+  if n > 0 then
+    return first - 1
+  elseif ARGV[3] ~= '' then
+    return tonumber(cjson.decode(ARGV[4])['lastSequence']) or 0
+  end
+  return 0
+end
+
 local m = redis.call('HMGET', meta, 'state', 'last')
 local state = m[1]
 if not state then
-  return {'missing', 0, ''}
+  return lose(claimed(), 'the store no longer holds this job (Redis restarted empty or evicted it)')
 end
 local last = tonumber(m[2])
 if state == 'completed' or state == 'failed' or state == 'cancelled' then
   return {'closed', last, state, redis.call('HGET', meta, 'terminal')}
 end
-local n = #ARGV - 4
-local first = tonumber(ARGV[2])
-if n > 0 and first > last + 1 then
-  return {'gap', last, state}
+if (n > 0 or ARGV[3] ~= '') and claimed() > last then
+  return lose(last, 'the store lost chunks ' .. (last + 1) .. '..' .. claimed() .. ' it had acknowledged')
 end
 for i = 1, n do
   local seq = first + i - 1
@@ -26,7 +51,6 @@ for i = 1, n do
     last = seq
   end
 end
-local ttl = ARGV[1]
 if first == 1 and n > 0 then
   redis.call('PEXPIRE', log, ttl)
 end

@@ -1,0 +1,115 @@
+package io.tokenbus.checkpoint;
+
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.ReplayRequest;
+import io.tokenbus.runtime.Node;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
+import java.util.stream.LongStream;
+
+/** A node with a checkpoint verticle on a given Redis, the event-bus calls workers and gateways make, and raw Redis. */
+final class StoreFixture implements AutoCloseable {
+  private static final SecureRandom random = new SecureRandom();
+  final Node node;
+  final EventBus eb;
+  final CheckpointVerticle verticle;
+  final CheckpointConfig config;
+  private final Redis raw;
+
+  private StoreFixture(Node node, CheckpointVerticle verticle, CheckpointConfig config, Redis raw) {
+    this.node = node;
+    this.eb = node.vertx().eventBus();
+    this.verticle = verticle;
+    this.config = config;
+    this.raw = raw;
+  }
+
+  static StoreFixture start(String url, UnaryOperator<CheckpointConfig> tune) {
+    Node node = Node.local();
+    CheckpointConfig config = tune.apply(CheckpointConfig.defaults(url));
+    CheckpointVerticle v = new CheckpointVerticle(config, node.registry());
+    node.vertx().deployVerticle(v).await();
+    return new StoreFixture(node, v, config, Redis.createClient(node.vertx(), url));
+  }
+
+  String newId() {
+    return JobIds.newId(random);
+  }
+
+  String open() {
+    String id = newId();
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("p"), 42)).await();
+    return id;
+  }
+
+  static List<ChunkEvent> chunks(String id, long from, long to) {
+    return LongStream.rangeClosed(from, to).mapToObj(s -> new ChunkEvent(id, "t" + s + " ", s, s, null)).toList();
+  }
+
+  Future<AppendResult> appendAsync(String id, List<ChunkEvent> chunks, StatusEvent terminal) {
+    return eb.<AppendResult>request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, chunks, terminal)).map(m -> m.body());
+  }
+
+  AppendResult append(String id, List<ChunkEvent> chunks, StatusEvent terminal) {
+    return appendAsync(id, chunks, terminal).await();
+  }
+
+  Future<JobSnapshot> replayAsync(String id, long after) {
+    return eb.<JobSnapshot>request(Addresses.CHECKPOINT_REPLAY, new ReplayRequest(id, after, 0)).map(m -> m.body());
+  }
+
+  JobSnapshot replay(String id, long after) {
+    return replayAsync(id, after).await();
+  }
+
+  /** A raw command on a separate client, e.g. redis("XTRIM", key, "MAXLEN", "4"). */
+  Response redis(String... cmd) {
+    Request r = Request.cmd(Command.create(cmd[0]));
+    for (int i = 1; i < cmd.length; i++) {
+      r.arg(cmd[i]);
+    }
+    return raw.send(r).await();
+  }
+
+  static String meta(String id) {
+    return JobKeys.of(id).meta();
+  }
+
+  static String log(String id) {
+    return JobKeys.of(id).log();
+  }
+
+  static TokenbusException failure(Future<?> f) {
+    try {
+      f.toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      return TokenbusException.from(e.getCause());
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  @Override
+  public void close() {
+    raw.close();
+    node.close().await();
+  }
+}
