@@ -196,7 +196,8 @@ public final class CheckpointVerticle extends VerticleBase {
 
   Future<JobSnapshot> replay(ReplayRequest req) {
     JobKeys k = JobKeys.of(req.jobId());
-    int limit = req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
+    int limit = req.limit() == ReplayRequest.STATE_ONLY ? 0
+      : req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
     return scripts.read(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
       .compose(r -> {
         switch (r.get(0).toString()) {

@@ -74,7 +74,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)
       .register("event-loop", p -> p.complete(Status.OK()))));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)
-      .register("checkpoint-store", 2000, p -> jobs.read("readiness-probe-0000", 0, 1).onComplete(ar -> {
+      .register("checkpoint-store", 2000, p -> jobs.read("readiness-probe-0000", 0, io.tokenbus.events.internal.ReplayRequest.STATE_ONLY).onComplete(ar -> {
         // An unknown job answered by the store proves the store and Redis are reachable.
         boolean up = ar.failed() && io.tokenbus.events.TokenbusException.from(ar.cause()).code() == ErrorCode.NOT_FOUND;
         p.complete(up ? Status.OK() : Status.KO());

@@ -275,7 +275,7 @@ class WebUiTest {
   void anIdleTabClosedAtTheRegisterDeadlineStaysReadyAndStillSubmitsAndStreams() throws Exception {
     // A gateway with a 1 s register deadline: the page's socket, which follows no job yet, is closed after 1 s.
     GatewayConfig quick = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
-      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000));
+      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000, 1024 * 1024, 2000, 16));
     String quickId = node.vertx().deployVerticle(new GatewayVerticle(quick, node.registry())).await();
     try {
       driver.get("http://127.0.0.1:" + quick.port() + "/");

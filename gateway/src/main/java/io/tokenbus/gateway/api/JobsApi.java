@@ -47,7 +47,7 @@ public final class JobsApi {
   }
 
   private void status(RoutingContext ctx) {
-    jobs.authorizedRead(ctx.pathParam("id"), token(ctx), 0, 1).onComplete(ar -> {
+    jobs.authorizedRead(ctx.pathParam("id"), token(ctx), 0, io.tokenbus.events.internal.ReplayRequest.STATE_ONLY).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(ctx, ar.cause());
       } else {

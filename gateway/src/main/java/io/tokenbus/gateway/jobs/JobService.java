@@ -81,7 +81,7 @@ public final class JobService {
   }
 
   private Future<JobSnapshot> readStore(String jobId, long after, int limit) {
-    return eb.<JobSnapshot>request(Addresses.CHECKPOINT_REPLAY, new ReplayRequest(jobId, after, Math.min(limit, config.replayPageSize())))
+    return eb.<JobSnapshot>request(Addresses.CHECKPOINT_REPLAY, new ReplayRequest(jobId, after, limit == ReplayRequest.STATE_ONLY ? limit : Math.min(limit, config.replayPageSize())))
       .map(m -> m.body())
       .recover(e -> Future.failedFuture(TokenbusException.from(e)));
   }
@@ -104,12 +104,12 @@ public final class JobService {
    * stuck), the gateway closes it itself; the store keeps whichever terminal event came first.
    */
   public Future<JobSnapshot> cancel(String jobId, String token) {
-    return authorizedRead(jobId, token, 0, 1).onSuccess(s -> {
+    return authorizedRead(jobId, token, 0, ReplayRequest.STATE_ONLY).onSuccess(s -> {
       if (s.state().terminal()) {
         return;
       }
       eb.publish(Addresses.WORKER_CANCEL, new JsonObject().put("jobId", jobId));
-      vertx.setTimer(config.cancelGraceMs(), id -> read(jobId, 0, 1).onSuccess(now -> {
+      vertx.setTimer(config.cancelGraceMs(), id -> read(jobId, 0, ReplayRequest.STATE_ONLY).onSuccess(now -> {
         if (!now.state().terminal()) {
           close(jobId, JobState.CANCELLED, null);
         }
