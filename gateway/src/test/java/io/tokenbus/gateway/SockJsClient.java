@@ -41,7 +41,7 @@ final class SockJsClient implements AutoCloseable {
 
   /** @param localAddress the client address to connect from (another 127.x.y.z), or null for the default */
   static SockJsClient connect(Vertx vertx, int port, String localAddress) {
-    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress(localAddress));
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress(localAddress).setMaxMessageSize(64 * 1024 * 1024));
     String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
     SockJsClient c = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
       .map(ws -> new SockJsClient(vertx, client, ws)).await();

@@ -20,11 +20,11 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
   }
 
   public static NodeOptions local() {
-    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 8);
+    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 10);
   }
 
   public static NodeOptions clusteredLoopback() {
-    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 8);
+    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 10);
   }
 
   public NodeOptions withClusterName(String name) {
@@ -36,7 +36,7 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
    *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS},
    *  {@code TOKENBUS_EVENT_LOOPS} (default: half the cores, at least 1; 0: Vert.x's two per core),
    *  {@code TOKENBUS_CLUSTER_FAILURE_SECONDS} (a member silent this long is removed, and no cluster operation waits
-   *  longer than this; default 8). */
+   *  longer than this; default 10). */
   public static NodeOptions fromEnv(Map<String, String> env, boolean clusteredByDefault) {
     NodeOptions d = local();
     String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");

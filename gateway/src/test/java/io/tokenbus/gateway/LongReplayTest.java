@@ -1,0 +1,93 @@
+package io.tokenbus.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.JobAssignment;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 7, item 10: a finished job longer than one page is replayed straight through, page after page as the client
+ * reads, over SSE and over the bridge. The idle check is set to a minute here, so a stream that waited for it between
+ * pages (as before: one page per idle period, 7 s for 10,000 chunks) would miss every deadline below.
+ */
+class LongReplayTest {
+  private static final long CHUNKS = 10_000;
+  private static Fixture f;
+
+  @BeforeAll
+  static void start() {
+    GatewayConfig d = Fixture.gateway();
+    GatewayConfig slowPoll = new GatewayConfig(d.host(), 0, d.tokenSecrets(), d.tokenTtl(), d.maxBodyBytes(),
+      d.submitsPerMinute(), d.maxStreams(), d.maxSubscriptionsPerSocket(), d.maxPendingPerStream(), d.replayPageSize(),
+      d.cancelGraceMs(), 60_000, d.pingTimeoutMs(), d.sseHeartbeatMs(), d.connections());
+    f = Fixture.start(Fixture.fastWorker(), slowPoll);
+  }
+
+  @AfterAll
+  static void stop() {
+    f.close();
+  }
+
+  private static String finishedJob() {
+    String id = f.randomJobId();
+    var eb = f.node.vertx().eventBus();
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("long"), 1)).await();
+    for (long from = 1; from <= CHUNKS; from += 1000) {
+      List<ChunkEvent> page = LongStream.range(from, from + 1000)
+        .mapToObj(s -> new ChunkEvent(id, "token " + s + " ", s, s, null)).toList();
+      eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, page,
+        from + 1000 > CHUNKS ? new StatusEvent(JobState.COMPLETED, id, CHUNKS, null, null) : null)).await();
+    }
+    return id;
+  }
+
+  @Test
+  void sseReplaysAFinishedJobOfManyPagesStraightThrough() {
+    String id = finishedJob();
+    try (SseClient sse = f.sse("/api/jobs/" + id + "/events?token=" + f.tokens.issue(id), null)) {
+      List<SseClient.Event> events = SseStreamTest.readToEnd(sse);
+      assertEquals("job:completed", events.get(events.size() - 1).event());
+      SseStreamTest.assertDense(events, 1, CHUNKS);
+    }
+  }
+
+  @Test
+  void aRegisteredBridgeSocketGetsTheRestOfALongHistoryAfterTheFirstPage() {
+    String id = finishedJob();
+    String token = f.tokens.issue(id);
+    try (SockJsClient c = f.sockJs()) {
+      c.register(Addresses.chunk(id), token);
+      c.register(Addresses.status(id), token);
+      String replyAddress = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", id).put("token", token).put("afterSequence", 0));
+      JsonObject first = c.next(10_000);
+      assertEquals(replyAddress, first.getString("address"), "nothing before the reply: live frames wait for it");
+      JsonObject reply = first.getJsonObject("body");
+      assertEquals(false, reply.getBoolean("hasMore", false), "the gateway sends the rest itself");
+      long expect = 1;
+      for (Object o : reply.getJsonArray("chunks")) {
+        assertEquals(expect++, ((JsonObject) o).getLong("sequence"));
+      }
+      while (true) {
+        JsonObject frame = c.next(10_000);
+        JsonObject body = frame.getJsonObject("body");
+        if (Addresses.status(id).equals(frame.getString("address"))) {
+          assertEquals("job:completed", body.getString("type"));
+          break;
+        }
+        assertEquals(expect++, body.getLong("sequence"), "in order, exactly once");
+      }
+      assertEquals(CHUNKS + 1, expect, "every chunk before the terminal event");
+    }
+  }
+}
