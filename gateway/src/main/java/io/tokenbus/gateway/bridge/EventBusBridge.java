@@ -51,7 +51,9 @@ public final class EventBusBridge {
 
   public void mount(Router router) {
     // xhr transports POST frames: they need a body handler (bounded like every body).
-    router.route("/eventbus/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()));
+    // Only on POST: a body handler on the websocket upgrade (a GET that some clients, the JDK's among them, send with
+    // Content-Length: 0) reads the request and the upgrade then fails with 500.
+    router.post("/eventbus/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()));
     // The SockJS heartbeat keeps a socket that waits for tokens from reaching the HTTP idle timeout.
     SockJSHandler sockJS = SockJSHandler.create(vertx, new SockJSHandlerOptions().setRegisterWriteHandler(false)
       .setHeartbeatInterval(config.sseHeartbeatMs()));
