@@ -29,6 +29,9 @@ public final class Api {
     .setMaxConnections(10_000).setClosingTimeout(1));
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
     .connectTimeout(Duration.ofSeconds(3)).executor(EXECUTOR).build();
+  /** For SSE streams only: cancelling one must never touch a connection an API call uses. */
+  static final HttpClient STREAMS = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    .connectTimeout(Duration.ofSeconds(3)).executor(EXECUTOR).build();
 
   private Api() {}
 

@@ -46,7 +46,7 @@ public final class SseFollower extends JobFollower {
     if (after > 0) {
       b.header("Last-Event-ID", String.valueOf(after));
     }
-    c.cf = Api.HTTP.sendAsync(b.build(), info -> {
+    c.cf = Api.STREAMS.sendAsync(b.build(), info -> {
       activity(attempt);
       if (info.statusCode() == 200) {
         c.headers = true;
@@ -64,18 +64,29 @@ public final class SseFollower extends JobFollower {
     });
   }
 
+  /**
+   * Before the answer's headers the exchange is cancelled; once streaming, the body subscription is (after a short
+   * grace: a stream the server is ending is left to end, so that its connection goes back to the pool intact; the JDK
+   * 17 client closes whatever connection a cancelled exchange last used, even one reused meanwhile).
+   */
   @Override
   protected void abort(int attempt) {
     Conn c = conns.remove(attempt);
-    if (c != null) {
-      Flow.Subscription s = c.subscription;
-      if (s != null) {
-        s.cancel();
-      }
+    if (c == null) {
+      return;
+    }
+    if (!c.headers) {
       if (c.cf != null) {
         c.cf.cancel(true);
       }
+      return;
     }
+    Api.TIMERS.schedule(() -> {
+      Flow.Subscription s = c.subscription;
+      if (!c.completed && s != null) {
+        s.cancel();
+      }
+    }, log.done().isDone() ? 2000 : 0, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private void httpError(Conn c, int status, String body) {
@@ -183,6 +194,7 @@ public final class SseFollower extends JobFollower {
     volatile Flow.Subscription subscription;
     volatile CompletableFuture<?> cf;
     volatile boolean headers;
+    volatile boolean completed;
     String id;
     String event;
     final StringBuilder data = new StringBuilder();
@@ -212,11 +224,13 @@ public final class SseFollower extends JobFollower {
 
     @Override
     public void onError(Throwable t) {
+      completed = true;
       ended(attempt, true, "stream from port " + port + " failed: " + t);
     }
 
     @Override
     public void onComplete() {
+      completed = true;
       ended(attempt, true, "stream from port " + port + " ended without a terminal event");
     }
   }

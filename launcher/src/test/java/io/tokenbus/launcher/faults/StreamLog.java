@@ -36,6 +36,7 @@ public final class StreamLog {
   private String errorCode;
   private String errorDetail;
   private long firstChunkNanos;
+  private java.time.LocalTime endedAt;
 
   StreamLog(String label, Api.Job job) {
     this.label = label;
@@ -87,6 +88,7 @@ public final class StreamLog {
       return;
     }
     terminal = t;
+    endedAt = java.time.LocalTime.now();
     long last = t.getLong("lastSequence", 0L);
     if (!"history_lost".equals(errorCodeOf(t))) {
       List<Long> missing = missingUpTo(last);
@@ -104,6 +106,7 @@ public final class StreamLog {
     }
     errorCode = code;
     errorDetail = detail;
+    endedAt = java.time.LocalTime.now();
     done.complete(null);
   }
 
@@ -217,6 +220,9 @@ public final class StreamLog {
       sb.append("error ").append(errorCode);
     } else {
       sb.append("no end yet");
+    }
+    if (endedAt != null) {
+      sb.append(" at ").append(endedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
     }
     sb.append(", ").append(chunks.size()).append(" chunks (prefix ").append(prefix()).append("), ")
       .append(duplicates).append(" duplicates, ").append(connections).append(" connection(s)");

@@ -7,10 +7,21 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /** Submitting jobs, following them, and checking the store against what clients got. */
 public final class Workload {
+  private static final ExecutorService SUBMITTERS = Executors.newFixedThreadPool(8, r -> {
+    Thread t = new Thread(r, "submitter");
+    t.setDaemon(true);
+    return t;
+  });
+
   private Workload() {}
 
   /** How the jobs of a workload are followed: half over SSE, half over the bridge (alternating). */
@@ -22,12 +33,30 @@ public final class Workload {
    */
   public static List<JobFollower> submitAndFollow(int n, int submitPort, List<Integer> ports, Mix mix,
                                                   JobFollower.Options options, String prompt) throws Exception {
-    List<JobFollower> out = new ArrayList<>(n);
+    Timeline.mark("submitting " + n + " jobs on " + submitPort + " followed via " + ports + " (" + mix + ")");
+    List<CompletableFuture<JobFollower>> all = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      Api.Job job = Api.submit(submitPort, prompt + " #" + i);
-      boolean sse = mix == Mix.SSE || (mix == Mix.HALF_AND_HALF && i % 2 == 0);
-      out.add(sse ? SseFollower.follow(job, ports, options) : BridgeFollower.follow(job, ports, options));
+      int index = i;
+      all.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          Api.Job job = Api.submit(submitPort, prompt + " #" + index);
+          boolean sse = mix == Mix.SSE || (mix == Mix.HALF_AND_HALF && index % 2 == 0);
+          return sse ? SseFollower.follow(job, ports, options) : BridgeFollower.follow(job, ports, options);
+        } catch (Exception e) {
+          throw new CompletionException(e);
+        }
+      }, SUBMITTERS));
     }
+    List<JobFollower> out = new ArrayList<>(n);
+    try {
+      for (CompletableFuture<JobFollower> f : all) {
+        out.add(f.get(60, TimeUnit.SECONDS));
+      }
+    } catch (ExecutionException e) {
+      all.forEach(f -> f.thenAccept(JobFollower::close));
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+    Timeline.mark("submitted " + n + " jobs");
     return out;
   }
 
@@ -36,6 +65,8 @@ public final class Workload {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     while (System.nanoTime() < deadline) {
       if (followers.stream().allMatch(f -> f.log().chunkCount() >= min || f.log().done().isDone())) {
+        long ended = followers.stream().filter(f -> f.log().done().isDone()).count();
+        Timeline.mark("every client has " + min + " chunks" + (ended > 0 ? "; " + ended + " already ended (the fault will miss them)" : ""));
         return;
       }
       RedisProcess.sleep(50);
