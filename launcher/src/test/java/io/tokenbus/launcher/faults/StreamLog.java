@@ -37,6 +37,7 @@ public final class StreamLog {
   private String errorDetail;
   private long firstChunkNanos;
   private java.time.LocalTime endedAt;
+  private long submitMillis = -1;
 
   StreamLog(String label, Api.Job job) {
     this.label = label;
@@ -176,6 +177,15 @@ public final class StreamLog {
 
   public synchronized String errorDetail() {
     return errorDetail;
+  }
+
+  /** How long the job's submission took, if the workload recorded it. */
+  public synchronized long submitMillis() {
+    return submitMillis;
+  }
+
+  synchronized void submitted(long millis) {
+    submitMillis = millis;
   }
 
   /** Milliseconds from the follower's start to its first chunk, or -1. */

@@ -39,9 +39,14 @@ public final class Workload {
       int index = i;
       all.add(CompletableFuture.supplyAsync(() -> {
         try {
+          long start = System.nanoTime();
           Api.Job job = Api.submit(submitPort, prompt + " #" + index);
+          long took = (System.nanoTime() - start) / 1_000_000;
           boolean sse = mix == Mix.SSE || (mix == Mix.HALF_AND_HALF && index % 2 == 0);
-          return sse ? SseFollower.follow(job, ports, options) : BridgeFollower.follow(job, ports, options);
+          JobFollower f = sse ? new SseFollower(job, ports, options) : new BridgeFollower(job, ports, options);
+          f.log().submitted(took);
+          f.start();
+          return f;
         } catch (Exception e) {
           throw new CompletionException(e);
         }
