@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A gateway JVM frozen (SIGSTOP) for 10 s while it serves streams: it stays a Hazelcast member and keeps its sockets,
- * but answers nothing. Two gateways A and B; local generator 10 tokens/s × 200 tokens (20 s a job). Clients give up
+ * but answers nothing. Two gateways A and B; local generator 10 tokens/s × 300 tokens (30 s a job). Clients give up
  * a connection silent for 3 s and go to the other gateway with their last contiguous sequence.
  */
 class FrozenGatewayTest {
@@ -31,7 +31,7 @@ class FrozenGatewayTest {
   static void start() throws Exception {
     cluster = new FaultCluster(FrozenGatewayTest.class, RedisProcess.Persistence.NONE, Map.of(
       "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "10",
-      "TOKENBUS_LOCAL_MAX_TOKENS", "200",
+      "TOKENBUS_LOCAL_MAX_TOKENS", "300",
       "TOKENBUS_WORKER_LEASE_SECONDS", "6"));
     List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway", "gateway");
     a = ps.get(2);
@@ -59,7 +59,7 @@ class FrozenGatewayTest {
    * get their first chunk within 2 s of being followed; A's clients, after 3 s of silence, resume on B within 3 s
    * (Last-Event-ID / job.replay); after SIGCONT, jobs followed on A stream again; every client of every job gets
    * 1..lastSequence exactly once and job:completed after them.
-   * On main: FILLED IN BELOW.
+   * On main: 5/10 new jobs got their first chunk only after SIGCONT (~10.7 s); 22/40 of A's clients resumed after 3.3-9.1 s; 18/40 (bridge) got 1..k again on B.
    */
   @Test
   @Timeout(170)
@@ -72,7 +72,8 @@ class FrozenGatewayTest {
     followers.addAll(onB);
     Workload.awaitChunks(followers, 5, 30_000, "before the freeze");
 
-    Timeline.mark("gateway A SIGSTOP");
+    List<JobFollower> midStreamOnA = onA.stream().filter(f -> !f.log().done().isDone()).toList();
+    Timeline.mark("gateway A SIGSTOP; " + midStreamOnA.size() + " of its " + onA.size() + " clients are mid-stream");
     long frozenAt = System.nanoTime();
     a.pause();
     Thread.sleep(2_000);
@@ -93,16 +94,16 @@ class FrozenGatewayTest {
       }
     }
     List<String> slowResumes = new ArrayList<>();
-    for (JobFollower f : onA) {
+    for (JobFollower f : midStreamOnA) {
       List<Long> resumes = f.log().resumeMillis();
       if (resumes.isEmpty() || Verdict.max(resumes) > 3_000) {
-        slowResumes.add(f.log().job() + " resumed after " + resumes + " ms (" + f.log().connections() + " connections)");
+        slowResumes.add("resumed after " + resumes + " ms: " + f.log().summary());
       }
     }
     assertAll(
       () -> assertTrue(slowStarts.isEmpty(), slowStarts.size() + " of " + fresh.size()
         + " jobs submitted on B during the freeze were slow to start: " + slowStarts),
-      () -> assertTrue(slowResumes.isEmpty(), slowResumes.size() + " of " + onA.size()
+      () -> assertTrue(slowResumes.isEmpty(), slowResumes.size() + " of " + midStreamOnA.size()
         + " clients of the frozen gateway did not resume on B within 3 s: " + first(slowResumes)),
       () -> Verdict.assertAllCompleted("clients of the frozen gateway A, " + cluster.describe(), onA),
       () -> Verdict.assertAllCompleted("clients of B", onB),
@@ -111,6 +112,6 @@ class FrozenGatewayTest {
   }
 
   private static List<String> first(List<String> l) {
-    return l.subList(0, Math.min(8, l.size()));
+    return l.subList(0, Math.min(6, l.size()));
   }
 }
