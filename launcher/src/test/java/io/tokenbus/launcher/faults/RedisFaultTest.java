@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -180,11 +179,16 @@ class RedisFaultTest {
     Verdict.assertExactOrCode("after Redis came back empty, " + cluster.describe(), followers, Verdict.HISTORY_LOST);
   }
 
+  /** The code a client ended with: its final error, else its terminal's error.code, else the terminal's type. */
   private static String endCode(StreamLog log) {
     if (log.errorCode() != null) {
       return log.errorCode();
     }
-    return log.terminal() == null ? "no end within the deadline" : log.terminal().getString("type") + " " + StreamLog.errorCodeOf(log.terminal());
+    if (log.terminal() == null) {
+      return "no end within the deadline";
+    }
+    String code = StreamLog.errorCodeOf(log.terminal());
+    return code != null ? code : log.terminal().getString("type");
   }
 
   private static String errorOf(String body) {
@@ -198,6 +202,4 @@ class RedisFaultTest {
   private static String abbreviate(String s) {
     return s.length() > 300 ? s.substring(0, 300) + "..." : s;
   }
-
-  static final Set<String> COMPLETED = Set.of("job:completed");
 }
