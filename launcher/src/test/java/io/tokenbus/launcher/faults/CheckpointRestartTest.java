@@ -50,7 +50,7 @@ class CheckpointRestartTest {
    * SSE, half bridge), the checkpoint process is SIGKILLed and a new one started 10 s later: no job ends
    * worker_lost (or otherwise failed); every client gets 1..lastSequence exactly once and job:completed after them;
    * the store holds what they got.
-   * On main: 50/50 clients got job:failed checkpoint_failed ~11.5 s after the kill, before the new store was up.
+   * On main: 50 of 50 clients got job:failed checkpoint_failed ~11.7 s after the kill, before the new store was up.
    */
   @Test
   @Timeout(170)

@@ -59,7 +59,7 @@ class FrozenGatewayTest {
    * get their first chunk within 2 s of being followed; A's clients, after 3 s of silence, resume on B within 3 s
    * (Last-Event-ID / job.replay); after SIGCONT, jobs followed on A stream again; every client of every job gets
    * 1..lastSequence exactly once and job:completed after them.
-   * On main: 5/10 new jobs got their first chunk only after SIGCONT (~10.7 s); 22/40 of A's clients resumed after 3.3-9.1 s; 18/40 (bridge) got 1..k again on B.
+   * On main: 5/10 new jobs' first chunk came after SIGCONT (~11.5 s); A's 20 SSE clients resumed only after ~11 s; its 20 bridge clients got 1..k again on B.
    */
   @Test
   @Timeout(170)

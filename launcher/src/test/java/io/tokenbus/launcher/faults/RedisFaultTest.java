@@ -99,7 +99,7 @@ class RedisFaultTest {
    * Issue: a Redis that stops answering for 5 s (SIGSTOP: connections open, nothing answered) is an outage the system
    * rides out: 100 jobs all complete and each of their clients gets chunks 1..lastSequence exactly once, the terminal
    * after them, and the store holds exactly what clients got.
-   * On main: 39 of 100 clients got job:failed worker_lost (4 s leases judged by a store that had been frozen).
+   * On main: 94 of 100 clients got job:failed worker_lost right after SIGCONT (lapsed 4 s leases judged as dead workers).
    */
   @Test
   @Order(2)
@@ -111,7 +111,7 @@ class RedisFaultTest {
   /**
    * Issue: the same with a 20 s freeze (longer than the 2 s per-command deadline and the 4 s leases, shorter than
    * the 60 s outage budget): 40 jobs all complete exactly.
-   * On main: 30 of 40 clients got job:failed worker_lost right after SIGCONT (the 10 others had finished before).
+   * On main: 40 of 40 clients got job:failed worker_lost right after SIGCONT.
    */
   @Test
   @Order(3)
@@ -140,7 +140,7 @@ class RedisFaultTest {
    * Issue: Redis shut down gracefully (AOF flushed) and started again on the same port with its AOF, mid-stream,
    * about 2 s later: the store reconnects, reloads its scripts and every job completes exactly; nothing a client
    * received (so nothing the store acknowledged) is missing from the store afterwards.
-   * On main: 3 of 50 clients got job:failed checkpoint_failed (the worker's write retries give up within ~1.5 s).
+   * On main: 50 of 50 clients got job:failed checkpoint_failed while Redis was down (write retries give up in ~1.5 s).
    */
   @Test
   @Order(4)
