@@ -3,26 +3,16 @@ package io.tokenbus.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tokenbus.testing.TestRedis;
+import io.tokenbus.launcher.faults.FaultCluster;
+import io.tokenbus.launcher.faults.RedisProcess;
+import io.tokenbus.launcher.faults.TokenbusProcess;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -34,65 +24,30 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The services as separate JVM processes joined by Hazelcast on 127.0.0.1: checkpoint store, worker and gateway each
  * in its own. Processes are killed with {@code destroyForcibly} (SIGKILL) mid-stream: a killed gateway's client resumes
  * on a new gateway with Last-Event-ID and gets every remaining chunk exactly once; a killed worker's job ends with
- * job:failed {@code worker_lost} once its lease runs out, and what it streamed stays replayable.
+ * job:failed {@code worker_lost} once its lease runs out, and what it streamed stays replayable. Processes, Redis and
+ * their logs ({@code target/fault-logs/}) come from the fault-test harness ({@link FaultCluster}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultiProcessClusterTest {
-  private static TestRedis redis;
-  private static final List<Process> processes = new ArrayList<>();
-  private static Map<String, String> env;
+  private static FaultCluster cluster;
   private static final HttpClient http = HttpClient.newHttpClient();
-  private static Process worker;
+  private static TokenbusProcess worker;
 
   @BeforeAll
   static void start() throws Exception {
-    redis = TestRedis.start();
-    env = new HashMap<>();
-    env.put("REDIS_URL", redis.url());
-    env.put("TOKENBUS_CLUSTER_NAME", "tokenbus-mp-" + UUID.randomUUID());
-    env.put("TOKENBUS_TOKEN_SECRET", Base64.getEncoder().encodeToString(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8)));
-    env.put("TOKENBUS_LOCAL_TOKENS_PER_SECOND", "40");
-    env.put("TOKENBUS_LOCAL_MAX_TOKENS", "120");
-    env.put("TOKENBUS_WORKER_LEASE_SECONDS", "2");
-    env.put("TOKENBUS_IDLE_POLL_MS", "300");
-    launch(Map.of(), "--cluster", "--role", "checkpoint");
-    worker = launch(Map.of(), "--cluster", "--role", "worker");
+    cluster = new FaultCluster(MultiProcessClusterTest.class, RedisProcess.Persistence.NONE, Map.of(
+      "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "40",
+      "TOKENBUS_LOCAL_MAX_TOKENS", "120",
+      "TOKENBUS_WORKER_LEASE_SECONDS", "2",
+      "TOKENBUS_IDLE_POLL_MS", "300"));
+    worker = cluster.launchAll("checkpoint", "worker").get(1);
   }
 
   @AfterAll
   static void stop() {
-    processes.forEach(Process::destroyForcibly);
-    redis.close();
-  }
-
-  /** Starts a launcher JVM and waits until it says it is running. */
-  private static Process launch(Map<String, String> extraEnv, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-cp", System.getProperty("java.class.path"), TokenbusLauncher.class.getName()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    pb.environment().putAll(extraEnv);
-    Process p = pb.start();
-    processes.add(p);
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<Void> ready = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try {
-        for (String line; (line = out.readLine()) != null; ) {
-          if (line.startsWith("tokenbus") && line.contains("is running")) {
-            ready.complete(null);
-          }
-        }
-      } catch (IOException ignored) {
-        // process gone
-      }
-      ready.completeExceptionally(new IllegalStateException("process exited before it was running"));
-    });
-    reader.setDaemon(true);
-    reader.start();
-    ready.orTimeout(90, TimeUnit.SECONDS).join();
-    return p;
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   private static JsonObject submit(int port, String prompt) throws Exception {
@@ -118,8 +73,8 @@ class MultiProcessClusterTest {
   @Test
   @Order(1)
   void gatewayProcessStreamsJobsOfAWorkerProcessAndAnotherGatewayTakesOverAfterAKill() throws Exception {
-    int port1 = TestRedis.freePort();
-    Process gateway1 = launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port1)), "--cluster", "--role", "gateway");
+    TokenbusProcess gateway1 = cluster.launch("gateway");
+    int port1 = gateway1.port();
     JsonObject job = submit(port1, "two processes");
     Map<Long, String> chunks = new java.util.TreeMap<>();
     Iterator<String> first = events(port1, job, null);
@@ -129,10 +84,9 @@ class MultiProcessClusterTest {
         assertEquals(null, chunks.put(e.getLong("sequence"), e.getString("chunk")), "no duplicate");
       }
     }
-    gateway1.destroyForcibly().waitFor();
+    gateway1.kill();
 
-    int port2 = TestRedis.freePort();
-    launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port2)), "--cluster", "--role", "gateway");
+    int port2 = cluster.launch("gateway").port();
     long have = ((java.util.TreeMap<Long, String>) chunks).lastKey();
     Iterator<String> rest = events(port2, job, String.valueOf(have));
     JsonObject terminal = null;
@@ -155,8 +109,7 @@ class MultiProcessClusterTest {
   @Test
   @Order(2) // kills the only worker
   void aKilledWorkersJobEndsAsWorkerLostAndKeepsWhatItStreamed() throws Exception {
-    int port = TestRedis.freePort();
-    launch(Map.of("TOKENBUS_HTTP_PORT", String.valueOf(port)), "--cluster", "--role", "gateway");
+    int port = cluster.launch("gateway").port();
     JsonObject job = submit(port, "the worker dies");
     Iterator<String> stream = events(port, job, null);
     Map<Long, String> chunks = new java.util.TreeMap<>();
@@ -166,7 +119,7 @@ class MultiProcessClusterTest {
         chunks.put(e.getLong("sequence"), e.getString("chunk"));
       }
     }
-    worker.destroyForcibly().waitFor();
+    worker.kill();
     JsonObject terminal = null;
     while (terminal == null) {
       JsonObject e = new JsonObject(stream.next());

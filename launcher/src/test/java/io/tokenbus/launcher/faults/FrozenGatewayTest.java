@@ -1,0 +1,117 @@
+package io.tokenbus.launcher.faults;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.launcher.faults.JobFollower.Options;
+import io.tokenbus.launcher.faults.Workload.Mix;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A gateway JVM frozen (SIGSTOP) for 10 s while it serves streams: it stays a Hazelcast member and keeps its sockets,
+ * but answers nothing. Two gateways A and B; local generator 10 tokens/s × 300 tokens (30 s a job). Clients give up
+ * a connection silent for 3 s and go to the other gateway with their last contiguous sequence.
+ */
+class FrozenGatewayTest {
+  private static final Options FAILOVER = Options.defaults().silence(3_000);
+
+  private static FaultCluster cluster;
+  private static TokenbusProcess a;
+  private static TokenbusProcess b;
+  private final List<JobFollower> followers = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new FaultCluster(FrozenGatewayTest.class, RedisProcess.Persistence.NONE, Map.of(
+      "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "10",
+      "TOKENBUS_LOCAL_MAX_TOKENS", "300",
+      "TOKENBUS_WORKER_LEASE_SECONDS", "6"));
+    List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway", "gateway");
+    a = ps.get(2);
+    b = ps.get(3);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @AfterEach
+  void closeFollowers() throws Exception {
+    if (a.paused()) {
+      a.resume();
+    }
+    Workload.closeAll(followers);
+  }
+
+  /**
+   * Issue: a frozen node must not stall the healthy ones. 40 jobs are followed on A and 40 on B (half SSE, half
+   * bridge); A is frozen for 10 s. Jobs submitted and followed on B 2 s into the freeze are answered within 2 s and
+   * get their first chunk within 2 s of being followed; A's clients, after 3 s of silence, resume on B within 3 s
+   * (Last-Event-ID / job.replay); after SIGCONT, jobs followed on A stream again; every client of every job gets
+   * 1..lastSequence exactly once and job:completed after them.
+   * On main: 5/10 new jobs' first chunk came after SIGCONT (~11.5 s); A's 20 SSE clients resumed only after ~11 s; its 20 bridge clients got 1..k again on B.
+   */
+  @Test
+  @Timeout(170)
+  void aFrozenGatewayStallsNothingElseAndItsClientsResumeElsewhere() throws Exception {
+    List<Integer> viaA = List.of(a.port(), b.port());
+    List<Integer> viaB = List.of(b.port(), a.port());
+    List<JobFollower> onA = Workload.submitAndFollow(40, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "on A");
+    followers.addAll(onA);
+    List<JobFollower> onB = Workload.submitAndFollow(40, b.port(), viaB, Mix.HALF_AND_HALF, FAILOVER, "on B");
+    followers.addAll(onB);
+    Workload.awaitChunks(followers, 5, 30_000, "before the freeze");
+
+    List<JobFollower> midStreamOnA = onA.stream().filter(f -> !f.log().done().isDone()).toList();
+    Timeline.mark("gateway A SIGSTOP; " + midStreamOnA.size() + " of its " + onA.size() + " clients are mid-stream");
+    long frozenAt = System.nanoTime();
+    a.pause();
+    Thread.sleep(2_000);
+    List<JobFollower> fresh = Workload.submitAndFollow(10, b.port(), viaB, Mix.HALF_AND_HALF, FAILOVER, "during the freeze");
+    followers.addAll(fresh);
+    Thread.sleep(Math.max(0, 10_000 - (System.nanoTime() - frozenAt) / 1_000_000));
+    a.resume();
+    Timeline.mark("gateway A SIGCONT");
+    List<JobFollower> afterwards = Workload.submitAndFollow(6, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "after the freeze");
+    followers.addAll(afterwards);
+    Timeline.mark("all ended after " + Verdict.await(followers, 60_000) + " ms");
+
+    List<String> slowStarts = new ArrayList<>();
+    for (JobFollower f : fresh) {
+      StreamLog l = f.log();
+      if (l.submitMillis() > 2_000 || l.firstChunkMillis() < 0 || l.firstChunkMillis() > 2_000) {
+        slowStarts.add(l.job() + ": submit " + l.submitMillis() + " ms, first chunk " + l.firstChunkMillis() + " ms after following");
+      }
+    }
+    List<String> slowResumes = new ArrayList<>();
+    for (JobFollower f : midStreamOnA) {
+      List<Long> resumes = f.log().resumeMillis();
+      if (resumes.isEmpty() || Verdict.max(resumes) > 3_000) {
+        slowResumes.add("resumed after " + resumes + " ms: " + f.log().summary());
+      }
+    }
+    assertAll(
+      () -> assertTrue(slowStarts.isEmpty(), slowStarts.size() + " of " + fresh.size()
+        + " jobs submitted on B during the freeze were slow to start: " + slowStarts),
+      () -> assertTrue(slowResumes.isEmpty(), slowResumes.size() + " of " + midStreamOnA.size()
+        + " clients of the frozen gateway did not resume on B within 3 s: " + first(slowResumes)),
+      () -> Verdict.assertAllCompleted("clients of the frozen gateway A, " + cluster.describe(), onA),
+      () -> Verdict.assertAllCompleted("clients of B", onB),
+      () -> Verdict.assertAllCompleted("jobs started on B during the freeze", fresh),
+      () -> Verdict.assertAllCompleted("jobs followed on A after SIGCONT", afterwards));
+  }
+
+  private static List<String> first(List<String> l) {
+    return l.subList(0, Math.min(6, l.size()));
+  }
+}
