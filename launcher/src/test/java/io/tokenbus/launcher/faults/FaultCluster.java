@@ -43,6 +43,12 @@ public final class FaultCluster implements AutoCloseable {
     env.put("TOKENBUS_IDLE_POLL_MS", "500");
     env.put("TOKENBUS_STORE_OUTAGE_SECONDS", "60");
     env.put("TOKENBUS_REDIS_TIMEOUT_MS", "2000");
+    // A Hazelcast port range of its own, every port listed as a member: members started in parallel find each other
+    // even while other clusters on this machine hold 5701 and the ports after it.
+    int base = hazelcastBase();
+    env.put("TOKENBUS_HAZELCAST_PORT", String.valueOf(base));
+    env.put("TOKENBUS_CLUSTER_MEMBERS", java.util.stream.IntStream.range(base, base + HAZELCAST_PORTS)
+      .mapToObj(p -> "127.0.0.1:" + p).collect(java.util.stream.Collectors.joining(",")));
     env.putAll(extraEnv);
     reaper = new Thread(this::killAll, "fault-cluster-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
@@ -125,5 +131,26 @@ public final class FaultCluster implements AutoCloseable {
     } catch (IllegalStateException ignored) {
       // already shutting down
     }
+  }
+
+  private static final int HAZELCAST_PORTS = 8;
+
+  /** The first of {@link #HAZELCAST_PORTS} consecutive free ports (checked now; good enough on a test machine). */
+  private static int hazelcastBase() {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000);
+      boolean free = true;
+      for (int p = base; p < base + HAZELCAST_PORTS && free; p++) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
+          s.setReuseAddress(true);
+        } catch (IOException taken) {
+          free = false;
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IllegalStateException("no free range of " + HAZELCAST_PORTS + " ports for Hazelcast");
   }
 }
