@@ -56,6 +56,10 @@ public final class Nodes {
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(o.failureDetectionSeconds()));
     hz.setProperty("hazelcast.operation.call.timeout.millis", String.valueOf(o.failureDetectionSeconds() * 1000L));
     hz.setProperty("hazelcast.invocation.max.retry.count", "20");
+    // A member removed while frozen finds itself alone when it thaws: let it merge back within seconds, not the
+    // default 5 minutes during which it would answer no_worker to everything (its readiness is down meanwhile).
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(o.hazelcastPort()).setPortAutoIncrement(true).setPortCount(50);
     JoinConfig join = net.getJoin();

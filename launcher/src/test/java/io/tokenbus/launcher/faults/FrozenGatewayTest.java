@@ -82,6 +82,8 @@ class FrozenGatewayTest {
     Thread.sleep(Math.max(0, 10_000 - (System.nanoTime() - frozenAt) / 1_000_000));
     a.resume();
     Timeline.mark("gateway A SIGCONT");
+    // Evicted while frozen, A first merges back into the cluster; its readiness says when (as a load balancer sees).
+    Timeline.mark("gateway A ready again after " + awaitReady(a.port(), 30_000) + " ms");
     List<JobFollower> afterwards = Workload.submitAndFollow(6, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "after the freeze");
     followers.addAll(afterwards);
     Timeline.mark("all ended after " + Verdict.await(followers, 60_000) + " ms");
@@ -109,6 +111,24 @@ class FrozenGatewayTest {
       () -> Verdict.assertAllCompleted("clients of B", onB),
       () -> Verdict.assertAllCompleted("jobs started on B during the freeze", fresh),
       () -> Verdict.assertAllCompleted("jobs followed on A after SIGCONT", afterwards));
+  }
+
+  private static long awaitReady(int port, long timeoutMs) throws Exception {
+    long start = System.nanoTime();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    while (true) {
+      long elapsed = (System.nanoTime() - start) / 1_000_000;
+      try {
+        if (http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/health/ready"))
+          .timeout(java.time.Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return elapsed;
+        }
+      } catch (java.io.IOException notYet) {
+        // the probe itself may time out while the node rejoins
+      }
+      assertTrue(elapsed < timeoutMs, "gateway on " + port + " not ready within " + timeoutMs + " ms");
+      Thread.sleep(200); // polling a probe: there is no event to await
+    }
   }
 
   private static List<String> first(List<String> l) {
