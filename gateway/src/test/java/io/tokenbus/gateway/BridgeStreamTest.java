@@ -288,4 +288,48 @@ class BridgeStreamTest {
     return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
       .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
+
+  /**
+   * Issue 7, item 3: a token holder firing 30,000 replays on one socket while a job streams. Beyond the requests it
+   * may have waiting (16) it is answered 429 at once, the store is never flooded, and the job completes exactly.
+   * Failed before: every replay went to the store's one queue, which filled and made the job's appends fail.
+   */
+  @Test
+  void aFloodOfReplaysOnOneSocketIsBoundedAndTheStreamingJobCompletesExactly() {
+    JsonObject job = f.submit("while someone floods");
+    String id = job.getString("jobId");
+    String token = job.getString("streamToken");
+    try (SockJsClient reader = f.sockJs(); SockJsClient flooder = f.sockJs()) {
+      reader.register(Addresses.chunk(id), token);
+      reader.register(Addresses.status(id), token);
+      String first = reader.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", id).put("token", token).put("afterSequence", 0));
+      JsonObject body = new JsonObject().put("jobId", id).put("token", token).put("afterSequence", 0);
+      for (int i = 0; i < 30_000; i++) {
+        flooder.request(Addresses.JOB_REPLAY, body);
+      }
+      java.util.TreeMap<Long, Integer> got = new java.util.TreeMap<>();
+      JsonObject terminal = null;
+      while (terminal == null) {
+        JsonObject frame = reader.next(30_000);
+        JsonObject b = frame.getJsonObject("body");
+        if (first.equals(frame.getString("address"))) {
+          b.getJsonArray("chunks").forEach(c -> got.merge(((JsonObject) c).getLong("sequence"), 1, Integer::sum));
+        } else if (Addresses.status(id).equals(frame.getString("address"))) {
+          terminal = b;
+        } else {
+          got.merge(b.getLong("sequence"), 1, Integer::sum);
+        }
+      }
+      assertEquals("job:completed", terminal.getString("type"));
+      assertEquals(terminal.getLong("lastSequence"), (long) got.size());
+      got.forEach((seq, n) -> assertEquals(1, n, "chunk " + seq + " once"));
+      int refused = 0;
+      for (JsonObject frame; (frame = flooder.poll(2000)) != null; ) {
+        if ("err".equals(frame.getString("type")) && frame.getInteger("failureCode", 0) == 429) {
+          refused++;
+        }
+      }
+      assertTrue(refused > 20_000, "most of the flood was refused at the socket: " + refused);
+    }
+  }
 }
