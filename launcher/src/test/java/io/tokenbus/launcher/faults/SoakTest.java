@@ -56,6 +56,7 @@ class SoakTest {
   private final List<String> badDetails = new ArrayList<>();
   private final List<Long> resumes = new ArrayList<>();
   private final AtomicLong submitErrors = new AtomicLong();
+  private final Map<String, Integer> submitErrorKinds = new TreeMap<>();
   private long jobs;
   private long chunks;
   private long lost;
@@ -88,7 +89,9 @@ class SoakTest {
     try (FaultCluster cluster = new FaultCluster(SoakTest.class, RedisProcess.Persistence.NONE, Map.of(
       "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "20",
       "TOKENBUS_LOCAL_MAX_TOKENS", "200",
-      "TOKENBUS_WORKER_LEASE_SECONDS", "4"))) {
+      "TOKENBUS_WORKER_LEASE_SECONDS", "4",
+      // finished jobs leave Redis after 3 min (> the 120 s hang bound), so that its RSS can level off too
+      "TOKENBUS_RETENTION_SECONDS", "180"))) {
       List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "worker", "gateway", "gateway");
       List<CompletableFuture<TokenbusProcess>> gateways = new ArrayList<>(List.of(done(ps.get(3)), done(ps.get(4))));
       List<CompletableFuture<TokenbusProcess>> workerSlots = new ArrayList<>(List.of(done(ps.get(1)), done(ps.get(2))));
@@ -201,6 +204,11 @@ class SoakTest {
           job = Api.submit(ports.get((slot + attempt) % 2), "soak slot " + slot);
         } catch (Exception e) {
           submitErrors.incrementAndGet();
+          String kind = String.valueOf(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+            .replaceAll("port \\d+", "port N");
+          synchronized (this) {
+            submitErrorKinds.merge(kind.substring(0, Math.min(120, kind.length())), 1, Integer::sum);
+          }
           RedisProcess.sleep(500);
         }
       }
@@ -365,6 +373,7 @@ class SoakTest {
       .put("contractBreaks", contractBreaks)
       .put("outcomes", new JsonObject(new LinkedHashMap<>(outcomes)))
       .put("submitRetries", submitErrors.get())
+      .put("submitErrors", new JsonObject(new LinkedHashMap<>(submitErrorKinds)))
       .put("maxProcessRestartMs", maxRestartMs)
       .put("resumptions", sorted.size())
       .put("resumeP50Ms", sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2))
