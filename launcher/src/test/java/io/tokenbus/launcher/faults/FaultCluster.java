@@ -66,7 +66,10 @@ public final class FaultCluster implements AutoCloseable {
     return Map.copyOf(env);
   }
 
-  /** Starts one process of {@code role} (checkpoint, worker, gateway); a gateway gets a free HTTP port. */
+  /**
+   * Starts one process of {@code role} (checkpoint, worker, gateway); a gateway gets a free HTTP port, or the one in
+   * {@code TOKENBUS_HTTP_PORT} of {@code extraEnv} (to restart a killed gateway where its clients expect it).
+   */
   public TokenbusProcess launch(String role) throws IOException {
     return launch(role, Map.of());
   }
@@ -74,7 +77,8 @@ public final class FaultCluster implements AutoCloseable {
   public TokenbusProcess launch(String role, Map<String, String> extraEnv) throws IOException {
     Map<String, String> e = new HashMap<>(env);
     e.putAll(extraEnv);
-    int port = "gateway".equals(role) ? RedisProcess.freePort() : 0;
+    int port = !"gateway".equals(role) ? 0
+      : extraEnv.containsKey("TOKENBUS_HTTP_PORT") ? Integer.parseInt(extraEnv.get("TOKENBUS_HTTP_PORT")) : RedisProcess.freePort();
     TokenbusProcess p = TokenbusProcess.launch(role + "-" + counter.incrementAndGet(), role, e, port, logDir);
     synchronized (processes) {
       processes.add(p);
