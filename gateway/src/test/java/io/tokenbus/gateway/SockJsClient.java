@@ -66,6 +66,11 @@ final class SockJsClient implements AutoCloseable {
     ws.writeTextMessage(new JsonArray().add(frame.encode()).encode());
   }
 
+  /** Stops reading the socket (the TCP window closes), as a client that hangs would; it still pings. */
+  void stopReading() {
+    ws.pause();
+  }
+
   void sendRaw(String payload) {
     ws.writeTextMessage(new JsonArray().add(payload).encode());
   }

@@ -47,7 +47,10 @@ final class BridgeSocket {
     this.hub = hub;
     this.submits = submits;
     this.bridge = bridge;
-    this.budget = new WriteBudget(config.connections().maxQueuedBytesPerStream());
+    this.budget = new WriteBudget(config.connections().maxQueuedBytesPerStream(), hub.vertx(), config.pingTimeoutMs(), () -> {
+      sock.close();
+      cleanup();
+    });
   }
 
   void start() {
@@ -71,6 +74,7 @@ final class BridgeSocket {
   private void cleanup() {
     if (!closed) {
       closed = true;
+      budget.close();
       follows.values().forEach(Follower::close);
       follows.clear();
       bridge.closed(this);
@@ -78,6 +82,9 @@ final class BridgeSocket {
   }
 
   private void frame(Buffer data) {
+    if (closed) {
+      return; // frames still in flight after we closed the socket must not follow jobs nobody will release
+    }
     JsonObject msg;
     try {
       msg = new JsonObject(data);

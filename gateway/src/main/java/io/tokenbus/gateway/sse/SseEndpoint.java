@@ -99,7 +99,8 @@ public final class SseEndpoint {
   private final class Stream implements StreamSink {
     private final HttpServerResponse response;
     private Follower follower;
-    private final WriteBudget budget = new WriteBudget(config.connections().maxQueuedBytesPerStream());
+    private final WriteBudget budget = new WriteBudget(config.connections().maxQueuedBytesPerStream(), vertx,
+      config.pingTimeoutMs(), () -> abort("client took nothing while history waited"));
     private long heartbeat = -1;
     private boolean ended;
 
@@ -167,6 +168,7 @@ public final class SseEndpoint {
     void closed() {
       if (!ended) {
         ended = true;
+        budget.close();
         if (heartbeat >= 0) {
           vertx.cancelTimer(heartbeat);
         }

@@ -38,7 +38,7 @@ public final class JobStreamHub {
     vertx.cancelTimer(pollTimer);
   }
 
-  Vertx vertx() {
+  public Vertx vertx() {
     return vertx;
   }
 
