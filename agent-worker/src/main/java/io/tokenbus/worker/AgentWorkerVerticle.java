@@ -20,7 +20,9 @@ import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
 import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.workflow.Workflows;
+import io.tokenbus.events.JobError;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -54,6 +56,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private long leaseTimer = -1;
   private boolean renewalInFlight;
   private boolean renewalFailing;
+  private Promise<Void> drainedWhenIdle;
   private Counter accepted;
   private Counter refused;
 
@@ -90,12 +93,47 @@ public final class AgentWorkerVerticle extends VerticleBase {
       .onSuccess(v -> log.info("agent worker ready " + config.toJson().encode()));
   }
 
+  /**
+   * A deploy is not a cancel: take no new job (leave the load-balanced run address at once), let running jobs finish
+   * while leases keep being renewed, and only past the drain deadline end what is left as worker_lost.
+   */
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(leaseTimer);
-    List.copyOf(running.values()).forEach(JobRun::cancel);
-    return Future.all(runConsumer.unregister(), cancelConsumer.unregister()).eventually(() -> backends.close())
-      .eventually(() -> search.close());
+    Promise<Void> drained = Promise.promise();
+    drainedWhenIdle = drained;
+    if (running.isEmpty()) {
+      drained.tryComplete();
+    } else {
+      log.info("draining: " + running.size() + " running jobs get up to " + config.drainMs() / 1000 + " s to finish");
+    }
+    long deadline = vertx.setTimer(Math.max(1, config.drainMs()), id -> drained.tryComplete());
+    return runConsumer.unregister()
+      .compose(v -> drained.future())
+      .compose(v -> {
+        vertx.cancelTimer(deadline);
+        if (running.isEmpty()) {
+          return Future.succeededFuture();
+        }
+        log.warn("drain deadline passed: ending " + running.size() + " jobs as worker_lost");
+        Promise<Void> ended = Promise.promise();
+        drainedWhenIdle = ended;
+        List.copyOf(running.values()).forEach(r -> r.fail(new JobError(JobError.WORKER_LOST,
+          "the worker stopped before the job finished (drain deadline " + config.drainMs() / 1000 + " s)")));
+        vertx.setTimer(5000, id -> ended.tryComplete()); // the store may be gone too: do not wait for ever
+        return ended.future();
+      })
+      .eventually(() -> {
+        vertx.cancelTimer(leaseTimer);
+        return cancelConsumer.unregister();
+      })
+      .eventually(() -> backends.close());
+  }
+
+  private void jobDone(JobRun r) {
+    running.remove(r.jobId());
+    if (running.isEmpty() && drainedWhenIdle != null) {
+      drainedWhenIdle.tryComplete();
+    }
   }
 
   private void run(Message<JobAssignment> m) {
@@ -115,7 +153,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
       return;
     }
     String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
-    JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, budget, r -> running.remove(r.jobId()));
+    JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, budget, this::jobDone);
     running.put(a.jobId(), run);
     accepted.increment();
     m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));

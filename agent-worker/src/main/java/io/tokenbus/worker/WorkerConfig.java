@@ -36,13 +36,16 @@ import java.util.Set;
  *                            ({@code TOKENBUS_DOCS_SEARCH_BUDGET_MS})
  * @param leaseMs             the worker renews its jobs' leases to now + this, every third of it; a job whose lease
  *                            runs out is closed as worker_lost by whoever reads it ({@code TOKENBUS_WORKER_LEASE_SECONDS})
+ * @param drainMs             on stop (SIGTERM, a rolling update) the worker takes no new job and lets running ones
+ *                            finish for up to this long; what is left then ends as worker_lost, never cancelled
+ *                            ({@code TOKENBUS_DRAIN_SECONDS})
  * @param maxRetryAfterSeconds the longest {@code Retry-After} a backend's retry waits, unless the backend sets its own
  *                            ({@code TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS}); also for the Ollama found by the probe
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, long storeOutageMs,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
-                           String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds) {
+                           String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds, long drainMs) {
 
   public WorkerConfig {
     backends = List.copyOf(backends);
@@ -61,6 +64,9 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
     if (maxRetryAfterSeconds < 0) {
       throw new IllegalArgumentException("the backends' Retry-After budget must be 0 or more seconds");
     }
+    if (drainMs < 0) {
+      throw new IllegalArgumentException("TOKENBUS_DRAIN_SECONDS must be 0 or more");
+    }
     if (leaseMs < 300) {
       throw new IllegalArgumentException("worker lease must be at least 300 ms");
     }
@@ -72,37 +78,43 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
 
   public static WorkerConfig defaults() {
     return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 2000, 15_000,
-      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS);
+      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 120_000);
+  }
+
+  public WorkerConfig withDrainMs(long ms) {
+    return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
+      maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, ms);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
+      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds);
+      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
   }
 
   /**
@@ -151,7 +163,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"),
       Long.parseLong(env.getOrDefault("TOKENBUS_DOCS_SEARCH_BUDGET_MS", String.valueOf(d.docsSearchBudgetMs))),
       1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))),
-      maxRetryAfterSeconds);
+      maxRetryAfterSeconds,
+      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_DRAIN_SECONDS", String.valueOf(d.drainMs / 1000))));
   }
 
   public JsonObject toJson() {
@@ -161,6 +174,7 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       .put("leaseSeconds", leaseMs / 1000)
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
       .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir)
-      .put("docsSearchBudgetMs", docsSearchBudgetMs).put("maxRetryAfterSeconds", maxRetryAfterSeconds);
+      .put("docsSearchBudgetMs", docsSearchBudgetMs).put("maxRetryAfterSeconds", maxRetryAfterSeconds)
+      .put("drainSeconds", drainMs / 1000);
   }
 }

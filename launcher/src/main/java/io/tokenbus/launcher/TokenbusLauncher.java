@@ -56,9 +56,10 @@ public final class TokenbusLauncher implements Callable<Integer> {
       CheckpointConfig c = CheckpointConfig.fromEnv(env, redisUrl);
       node.vertx().deployVerticle(new CheckpointVerticle(c, node.registry())).await();
     }
+    String workerId = null;
     if (here.contains(Role.worker)) {
       WorkerConfig w = WorkerConfig.fromEnv(env);
-      node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry())).await();
+      workerId = node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry())).await();
     }
     if (here.contains(Role.gateway)) {
       GatewayConfig g = GatewayConfig.fromEnv(env);
@@ -72,7 +73,12 @@ public final class TokenbusLauncher implements Callable<Integer> {
       System.out.println("tokenbus " + here + " is running");
     }
     EmbeddedRedis redis = embedded;
+    String drainFirst = workerId;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // SIGTERM: the worker drains first, while the store, the bus and the gateways it writes through still run.
+      if (drainFirst != null) {
+        node.vertx().undeploy(drainFirst).await();
+      }
       node.close().await();
       if (redis != null) {
         redis.close();

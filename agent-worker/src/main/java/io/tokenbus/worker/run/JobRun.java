@@ -113,6 +113,11 @@ public final class JobRun implements StepRunner {
     close(JobState.CANCELLED, null);
   }
 
+  /** Ends the job as failed with {@code error}, keeping what was produced (a worker stopping past its drain). */
+  public void fail(JobError error) {
+    close(JobState.FAILED, error);
+  }
+
   @Override
   public String model() {
     return model;
