@@ -67,7 +67,7 @@ function select(jobId) {
 }
 
 function follow(v) {
-  client.follow(v.jobId, {
+  v.stop = client.follow(v.jobId, {
     onReplay(text) { v.text = text; v.steps.set('writing', text); queueRender(); },
     onChunk(c, arrivedAt) {
       if (v.state === 'queued') v.state = 'running';
@@ -79,7 +79,13 @@ function follow(v) {
       queueRender();
     },
     onProgress(p) { v.progress = p.progress; if (p.step) v.step = p.step; queueRender(); },
-    onStatus(s) { v.state = s.type.slice(4); if (s.type === 'job:completed') v.progress = 100; v.error = s.error; queueRender(); },
+    onStatus(s) {
+      v.state = s.type.slice(4);
+      if (s.type === 'job:completed') v.progress = 100;
+      v.error = s.error;
+      v.stop?.(); // finished: no registration left behind
+      queueRender();
+    },
     onError(e) { console.warn('job', v.jobId, e); },
   });
 }

@@ -4,6 +4,9 @@
 
 const TERMINAL = ['job:completed', 'job:failed', 'job:cancelled'];
 const STORE_PREFIX = 'tokenbus.job.';
+// Bridge requests waiting for an answer at once; the gateway answers 429 beyond TOKENBUS_MAX_REQUESTS_PER_SOCKET (16).
+const MAX_IN_FLIGHT = 8;
+const REQUEST_TIMEOUT_MS = 10000;
 
 /** Per-job stats: tokens/s, chunks, time to first token. */
 export const streamingTracker = (() => {
@@ -193,6 +196,8 @@ export class TokenbusClient {
     this.listeners = new Set();
     this.eb = null;
     this.retry = 0;
+    this.queue = []; // bridge requests not sent yet
+    this.inFlight = new Set(); // sent, not answered
   }
 
   /** Connection state changes: connected | streaming | reconnecting | offline. */
@@ -220,9 +225,11 @@ export class TokenbusClient {
       this.setState('connected');
       this.resolveOpen?.();
       for (const j of this.jobs.values()) if (!j.done) this.subscribe(j);
+      this.pump();
     };
     eb.onclose = () => {
       if (this.eb !== eb) return;
+      this.dropRequests(new Error('connection lost'));
       if (this.dismissed) {
         // The gateway closes a socket that follows no job within its register deadline (err 401 first). Nothing is
         // lost: a new socket is opened when there is something to send or follow.
@@ -241,16 +248,46 @@ export class TokenbusClient {
     };
   }
 
+  /**
+   * Request/reply over the bridge. At most MAX_IN_FLIGHT wait for their answer; the rest queue (a tab that starts many
+   * jobs at once stays under the gateway's per-socket limit). Waits for a socket that is opening.
+   */
   request(address, body) {
     if (!this.eb && this.transport === 'sockjs') this.open(); // dismissed while idle: reopen for the next time
     return new Promise((resolve, reject) => {
-      if (!this.eb || this.eb.state !== window.EventBus.OPEN) { reject(new Error('not connected')); return; }
-      const timer = setTimeout(() => reject(new Error(`${address}: no answer`)), 10000);
-      this.eb.send(address, body, {}, (err, msg) => {
-        clearTimeout(timer);
-        if (err) reject(Object.assign(new Error(err.message || String(err.failureCode)), err)); else resolve(msg.body);
-      });
+      if (!this.eb) { reject(new Error('not connected')); return; }
+      const q = { address, body, resolve, reject };
+      q.timer = setTimeout(() => this.settle(q, new Error(`${address}: no answer`)), REQUEST_TIMEOUT_MS);
+      this.queue.push(q);
+      this.pump();
     });
+  }
+
+  pump() {
+    while (this.inFlight.size < MAX_IN_FLIGHT && this.queue.length && this.eb && this.eb.state === window.EventBus.OPEN) {
+      const q = this.queue.shift();
+      this.inFlight.add(q);
+      this.eb.send(q.address, q.body, {}, (err, msg) => {
+        if (err) this.settle(q, Object.assign(new Error(err.message || String(err.failureCode)), err));
+        else this.settle(q, null, msg.body);
+      });
+    }
+  }
+
+  settle(q, err, value) {
+    if (q.settled) return;
+    q.settled = true;
+    clearTimeout(q.timer);
+    this.inFlight.delete(q);
+    const i = this.queue.indexOf(q);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (err) q.reject(err); else q.resolve(value);
+    this.pump();
+  }
+
+  /** The socket is gone: nothing sent on it will be answered, and what waits is sent on the next one or fails over. */
+  dropRequests(err) {
+    for (const q of [...this.inFlight, ...this.queue]) this.settle(q, err);
   }
 
   async submit(request) {
@@ -310,12 +347,18 @@ export class TokenbusClient {
 
   unfollow(jobId) {
     const j = this.jobs.get(jobId);
-    if (!j) return;
-    this.jobs.delete(jobId);
+    if (j) this.release(j);
+  }
+
+  /** Stops following: unregisters the job's addresses (or closes its SSE stream) and forgets it. */
+  release(j) {
+    if (this.jobs.get(j.jobId) === j) this.jobs.delete(j.jobId);
     j.sse?.close();
     if (this.eb && this.eb.state === window.EventBus.OPEN) {
       for (const kind of ['chunk', 'progress', 'status']) {
-        try { this.eb.unregisterHandler(`job.${jobId}.${kind}`, j[`h_${kind}`]); } catch { /* not registered */ }
+        const fn = j[`h_${kind}`];
+        j[`h_${kind}`] = null;
+        if (fn) { try { this.eb.unregisterHandler(`job.${j.jobId}.${kind}`, fn); } catch { /* gone with the socket */ } }
       }
     }
   }
@@ -387,6 +430,7 @@ export class TokenbusClient {
     j.done = true;
     this.save(j.jobId, { state: s.type.slice(4) });
     streamingTracker.complete(j.jobId);
+    this.release(j); // a finished job holds no registration: a long-lived tab never reaches the per-socket limit
     j.handlers.onStatus?.(s);
     this.setState(this.state === 'streaming' ? 'connected' : this.state);
   }

@@ -11,6 +11,13 @@ import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.AgentWorkerVerticle;
 import io.tokenbus.worker.WorkerConfig;
+import io.tokenbus.worker.backend.BackendConfig;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -22,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,6 +44,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -51,6 +61,8 @@ class WebUiTest {
   private static int port;
   private static String gatewayId;
   private static GatewayConfig gatewayConfig;
+  private static HttpServer fakeProvider;
+  private static volatile Promise<Void> fastGate = Promise.promise();
   private WebDriver driver;
 
   @BeforeAll
@@ -59,7 +71,12 @@ class WebUiTest {
     redis = TestRedis.start();
     node = Node.local();
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    node.vertx().deployVerticle(new AgentWorkerVerticle(WorkerConfig.defaults().withLocalGenerator(25, 100), node.registry())).await();
+    // An OpenAI-compatible provider over a real socket, for answers the local generator never writes (backend "fake").
+    fakeProvider = node.vertx().createHttpServer().requestHandler(WebUiTest::fakeProvider).listen(0, "127.0.0.1").await();
+    BackendConfig fake = new BackendConfig("fake", BackendConfig.OPENAI, "http://127.0.0.1:" + fakeProvider.actualPort(), "fake-model",
+      null, 2000, 60_000, 0);
+    node.vertx().deployVerticle(new AgentWorkerVerticle(WorkerConfig.defaults().withLocalGenerator(25, 100)
+      .withBackends(List.of(fake), "local"), node.registry())).await();
     gatewayConfig = GatewayConfig.defaults().withPort(TestRedis.freePort());
     port = gatewayConfig.port();
     gatewayId = node.vertx().deployVerticle(new GatewayVerticle(gatewayConfig, node.registry())).await();
@@ -78,6 +95,7 @@ class WebUiTest {
       "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--no-first-run", "--window-size=1200,900",
       "--user-data-dir=" + Files.createTempDirectory("tokenbus-chromium"));
+    o.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(BrowserCondition.chromedriver().toFile()).build(), o);
     driver.get("http://127.0.0.1:" + port + "/");
     waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
@@ -92,6 +110,113 @@ class WebUiTest {
 
   private <T> T waitFor(Duration timeout, java.util.function.Function<WebDriver, T> condition) {
     return new WebDriverWait(driver, timeout, Duration.ofMillis(20)).until(condition::apply);
+  }
+
+  private Object js(String script, Object... args) {
+    return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  /** The browser console's errors so far (failed loads, uncaught exceptions, CSP violations). */
+  private List<String> consoleErrors() {
+    return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+      .filter(e -> e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()).map(LogEntry::getMessage).toList();
+  }
+
+  private static HttpResponse<String> http(String method, String path, String token, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (token != null) {
+      b.header("authorization", "Bearer " + token);
+    }
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("content-type", "application/json");
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Submits over HTTP (any backend); returns {jobId, streamToken}. */
+  private static JsonObject submitHttp(JsonObject request) throws Exception {
+    HttpResponse<String> r = http("POST", "/api/jobs", null, request.encode());
+    assertEquals(202, r.statusCode(), r.body());
+    return new JsonObject(r.body());
+  }
+
+  private void openLink(JsonObject job) {
+    driver.get("http://127.0.0.1:" + port + "/?job=" + job.getString("jobId") + "&token=" + job.getString("streamToken"));
+  }
+
+  /** The stored chunks of a job, in order. */
+  private static JsonArray storedChunks(String jobId, String token) throws Exception {
+    JsonArray all = new JsonArray();
+    for (boolean more = true; more; ) {
+      JsonObject page = new JsonObject(http("GET", "/api/jobs/" + jobId + "/chunks?after=" + all.size(), token, null).body());
+      all.addAll(page.getJsonArray("chunks"));
+      more = page.getBoolean("hasMore", false);
+    }
+    return all;
+  }
+
+  private static final String LEAK_MARK = "LEAKTEST";
+  private static final String FAST_MARK = "FASTTEST";
+  static volatile int leakPort;
+
+  /**
+   * POST /v1/chat/completions: a prompt with {@link #LEAK_MARK} gets an answer with a Markdown image and link to
+   * {@code 127.0.0.2:leakPort}; {@link #FAST_MARK} gets 20,000 tokens at 2,000 tokens/s once {@link #fastGate} opens;
+   * anything else a few words.
+   */
+  private static void fakeProvider(HttpServerRequest req) {
+    Context ctx = Vertx.currentContext();
+    req.body().onSuccess(body -> {
+      String b = body.toString();
+      boolean fast = b.contains(FAST_MARK);
+      List<String> tokens = b.contains(LEAK_MARK)
+        ? List.of("Here ", "is ", "a ", "picture: ", "![x](http://127.0.0.2:" + leakPort + "/leak)", " and ", "[a link](http://127.0.0.2:"
+          + leakPort + "/link)", " end.")
+        : fast ? longAnswer(20_000) : List.of("fine ", "thanks.");
+      HttpServerResponse resp = req.response().setChunked(true).putHeader("content-type", "text/event-stream");
+      resp.write(openAi("{\"role\":\"assistant\",\"content\":\"\"}", null));
+      (fast ? fastGate.future() : io.vertx.core.Future.<Void>succeededFuture()).onComplete(go -> ctx.runOnContext(v -> {
+        int[] next = {0};
+        ctx.owner().setPeriodic(fast ? 10 : 20, id -> {
+          for (int k = 0; k < (fast ? 20 : 1) && next[0] < tokens.size(); k++) {
+            resp.write(openAi("{\"content\":" + io.vertx.core.json.Json.encode(tokens.get(next[0]++)) + "}", null));
+          }
+          if (next[0] == tokens.size()) {
+            ctx.owner().cancelTimer(id);
+            resp.write(openAi("{}", "stop"));
+            resp.end("data: [DONE]\n\n");
+          }
+        });
+      }));
+    });
+  }
+
+  private static String openAi(String delta, String finish) {
+    return "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"fake-model\",\"choices\":[{\"index\":0,"
+      + "\"delta\":" + delta + ",\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}\n\n";
+  }
+
+  /** A long Markdown answer of n tokens: paragraphs, headings, lists and code blocks, ending with END-OF-ANSWER. */
+  static List<String> longAnswer(int n) {
+    String[] words = {"stream ", "token ", "bridge ", "replay ", "sequence ", "chunk ", "gateway ", "worker ", "store ", "frame "};
+    List<String> t = new ArrayList<>(n);
+    while (t.size() < n - 1) {
+      int k = t.size();
+      if (k % 1000 == 0) {
+        t.add("\n\n## Part " + (k / 1000 + 1) + "\n\n");
+      } else if (k % 1000 == 500) {
+        t.add("\n\n```java\nint x = " + k + ";\n```\n\n");
+      } else if (k % 250 == 17) {
+        t.add("\n\n- item " + k + "\n- item " + (k + 1) + "\n\n");
+      } else if (k % 60 == 0) {
+        t.add("\n\n");
+      } else {
+        t.add(words[k % words.length]);
+      }
+    }
+    t.add("END-OF-ANSWER");
+    return t;
   }
 
   private String connState() {
@@ -307,5 +432,20 @@ class WebUiTest {
     assertEquals("sse", r.getString("transport"));
     assertEquals("job:completed", r.getString("type"));
     assertEquals(storedText(jobId), r.getString("text"));
+  }
+
+
+  @Test
+  void fiftyConcurrentJobsOnOneSocketAllCompleteAndLeaveNoRegistrationBehind() {
+    // A long-lived tab: many jobs at once on one socket; each finished job is unregistered (the gateway frees its
+    // follower too), so the tab never runs into the per-socket limit however many jobs it has run.
+    js("for (let i = 0; i < 50; i++) document.getElementById('submit').click()");
+    waitFor(Duration.ofSeconds(20), d -> d.findElements(By.cssSelector("#timeline li[data-job]")).size() == 50);
+    waitFor(Duration.ofSeconds(60), d -> d.findElements(By.cssSelector("#timeline li[data-job]")).stream()
+      .allMatch(li -> "completed".equals(li.findElement(By.className("state")).getText())));
+    assertEquals("", driver.findElement(By.id("form-error")).getText());
+    Object left = js("return Object.keys(window.__tokenbus.client.eb.handlers).filter((a) => a.startsWith('job.')).length");
+    assertEquals(0L, left, "every finished job was unregistered");
+    assertEquals(0L, js("return [...window.__tokenbus.client.jobs.values()].filter((j) => !j.done).length"));
   }
 }
