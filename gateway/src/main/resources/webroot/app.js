@@ -55,7 +55,7 @@ function updateRow(v) {
   v.li.querySelector('.tps').textContent = st ? st.tokensPerSec.toFixed(1) : '0.0';
   v.li.querySelector('.ttft').textContent = st && st.ttftMs != null ? `${Math.round(st.ttftMs)} ms` : '–';
   v.li.querySelector('progress').value = v.progress;
-  v.li.querySelector('.cancel').disabled = ['completed', 'failed', 'cancelled'].includes(v.state);
+  v.li.querySelector('.cancel').disabled = ['completed', 'failed', 'cancelled', 'error'].includes(v.state);
 }
 
 function select(jobId) {
@@ -86,7 +86,8 @@ function follow(v) {
       v.stop?.(); // finished: no registration left behind
       queueRender();
     },
-    onError(e) { console.warn('job', v.jobId, e); },
+    // Following cannot go on (unknown job, wrong token, history lost): say so instead of waiting forever.
+    onError(e) { v.state = 'error'; v.error = { code: e.code || String(e.failureCode || 'error'), message: e.message || '' }; queueRender(); },
   });
 }
 

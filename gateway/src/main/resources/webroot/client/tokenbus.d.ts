@@ -45,7 +45,8 @@ export interface FollowHandlers {
   onProgress?(event: JobProgress): void;
   onStatus?(event: JobStatus): void;
   onReplay?(textSoFar: string): void;
-  onError?(error: unknown): void;
+  /** Following cannot go on (401/403/404/410 history_lost): called once, then nothing more for this job. */
+  onError?(error: Error & { failureCode?: number; code?: string }): void;
 }
 export class TokenbusClient {
   constructor(options?: { url?: string; transport?: 'sockjs' | 'sse'; storage?: Storage });

@@ -7,6 +7,12 @@ const STORE_PREFIX = 'tokenbus.job.';
 // Bridge requests waiting for an answer at once; the gateway answers 429 beyond TOKENBUS_MAX_REQUESTS_PER_SOCKET (16).
 const MAX_IN_FLIGHT = 8;
 const REQUEST_TIMEOUT_MS = 10000;
+// Failure codes after which following a job cannot succeed (no token, wrong token, unknown job, history lost).
+const PERMANENT = [400, 401, 403, 404, 410];
+// HTTP answers worth retrying: limits and outages (Retry-After is honoured).
+const RETRYABLE_HTTP = [408, 425, 429, 500, 502, 503, 504];
+/** Exponential backoff: 250 ms doubling to 5 s, jittered. */
+const backoff = (attempt) => Math.min(5000, 250 * 2 ** Math.max(0, attempt - 1)) * (0.75 + Math.random() / 2);
 
 /** Per-job stats: tokens/s, chunks, time to first token. */
 export const streamingTracker = (() => {
@@ -239,7 +245,7 @@ export class TokenbusClient {
       }
       this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
       // Our own backoff (rather than the client's) so every reconnect re-subscribes and replays.
-      const delay = Math.min(5000, 250 * 2 ** this.retry++) * (0.75 + Math.random() / 2);
+      const delay = backoff(++this.retry);
       setTimeout(() => { if (this.eb === eb) this.open(); }, delay);
     };
     eb.onerror = (e) => {
@@ -368,17 +374,28 @@ export class TokenbusClient {
     const on = (kind, fn) => {
       const address = `job.${j.jobId}.${kind}`;
       if (j[`h_${kind}`]) { try { this.eb.unregisterHandler(address, j[`h_${kind}`]); } catch { /* gone with the socket */ } }
-      j[`h_${kind}`] = (err, msg) => { if (err) j.handlers.onError?.(err); else fn(msg.body); };
+      j[`h_${kind}`] = (err, msg) => { if (err) this.trouble(j, err); else fn(msg.body); };
       this.eb.registerHandler(address, headers, j[`h_${kind}`]);
     };
     on('chunk', (c) => this.accept(j, c, perf.arrived()));
     on('progress', (p) => j.handlers.onProgress?.(p));
     on('status', (s) => this.finish(j, s));
+    // Set before asking, so chunks that come first (live) do not start a second, concurrent replay (409).
+    j.replaying = false;
+    this.startReplay(j);
+  }
+
+  startReplay(j) {
+    if (j.done) return;
+    if (j.replaying) { j.gapSeen = true; return; }
+    j.replaying = true;
+    j.gapSeen = false;
     this.replay(j);
   }
 
-  /** Asks for everything after the last contiguous sequence; fills gaps. */
+  /** Asks for everything after the last contiguous sequence; the gateway pushes the rest of a long history itself. */
   async replay(j) {
+    const eb = this.eb;
     try {
       let more = true;
       while (more && !j.done) {
@@ -389,18 +406,52 @@ export class TokenbusClient {
         if (r.terminal && !more) this.finish(j, r.terminal);
       }
     } catch (e) {
-      j.handlers.onError?.(e);
+      if (e.failureCode === 409) { /* a replay of this job already runs on the socket: its answer fills the gap */ }
+      else if (PERMANENT.includes(e.failureCode)) this.fail(j, e);
+      else if (!j.done && eb && eb === this.eb && eb.state === window.EventBus.OPEN) {
+        // Retryable (503 store_unavailable, 429, no answer): again after a pause. A new socket replays by itself.
+        setTimeout(() => { if (this.eb === eb && !j.done) this.startReplay(j); }, backoff(j.retry = (j.retry || 0) + 1));
+      }
     } finally {
       j.replaying = false;
+      if (j.gapSeen && j.pending.size && !j.done) {
+        // Chunks beyond a hole came in meanwhile. The gateway sends what the answer lacked right after it; ask again
+        // only if that does not close the hole.
+        const last = j.last;
+        j.gapSeen = false;
+        setTimeout(() => { if (j.last === last && j.pending.size && !j.done) this.startReplay(j); }, 1000);
+      }
     }
+  }
+
+  /** An err frame on one of the job's addresses: permanent ones end the job for this client; others are retried. */
+  trouble(j, err) {
+    if (PERMANENT.includes(err.failureCode)) this.fail(j, err);
+    else if (!j.done && !j.retrying) {
+      j.retrying = true; // e.g. 429 too_many_jobs on register: subscribe again later
+      setTimeout(() => { j.retrying = false; if (!j.done && this.eb && this.eb.state === window.EventBus.OPEN) this.subscribe(j); },
+        backoff(j.retry = (j.retry || 0) + 1));
+    }
+  }
+
+  /** Following cannot go on (403, 404, 410 history_lost, ...): stop, tell once. */
+  fail(j, err) {
+    if (j.done) return;
+    j.done = true;
+    j.failed = true;
+    this.release(j);
+    const e = err instanceof Error ? err : Object.assign(new Error(err.message || String(err.failureCode)), err);
+    if (!e.code && typeof e.message === 'string') e.code = e.message.split(':')[0];
+    j.handlers.onError?.(e);
+    this.setState(this.state === 'streaming' ? 'connected' : this.state);
   }
 
   accept(j, c, arrivedAt) {
     if (j.done || c.sequence <= j.last) return; // duplicate
     if (c.sequence > j.last + 1) {
-      // A gap: hold it and ask the store for what is missing.
+      // A gap: hold it and ask the store for what is missing (unless a replay runs, which will).
       j.pending.set(c.sequence, c);
-      if (!j.replaying) { j.replaying = true; this.replay(j); }
+      this.startReplay(j);
       return;
     }
     this.deliver(j, c, arrivedAt);
@@ -409,10 +460,12 @@ export class TokenbusClient {
       j.pending.delete(j.last + 1);
       this.deliver(j, next, arrivedAt);
     }
+    if (j.pendingStatus && j.last >= j.pendingStatus.lastSequence) this.finish(j, j.pendingStatus);
   }
 
   deliver(j, c, arrivedAt) {
     j.last = c.sequence;
+    j.retry = 0;
     j.text += c.chunk;
     this.save(j.jobId, { lastSequence: j.last, text: j.text });
     streamingTracker.addChunk(j.jobId, c);
@@ -423,8 +476,8 @@ export class TokenbusClient {
   finish(j, s) {
     if (j.done) return;
     if (s.lastSequence > j.last) { // the end is known but chunks are missing: fetch them first
-      if (!j.replaying) { j.replaying = true; this.replay(j); }
       j.pendingStatus = s;
+      this.startReplay(j);
       return;
     }
     j.done = true;
@@ -435,14 +488,47 @@ export class TokenbusClient {
     this.setState(this.state === 'streaming' ? 'connected' : this.state);
   }
 
-  followSse(j) {
-    const src = new EventSource(`${this.url}/api/jobs/${j.jobId}/events?token=${encodeURIComponent(j.token)}&after=${j.last}`);
-    j.sse = src;
-    src.addEventListener('open', () => this.setState('connected'));
-    src.addEventListener('error', () => { if (!j.done) this.setState('reconnecting'); });
-    src.addEventListener('model:chunk', (m) => this.accept(j, JSON.parse(m.data), perf.arrived()));
-    src.addEventListener('job:progress', (m) => j.handlers.onProgress?.(JSON.parse(m.data)));
-    for (const t of TERMINAL) src.addEventListener(t, (m) => { this.finish(j, JSON.parse(m.data)); src.close(); });
+  /**
+   * SSE transport over fetch (not EventSource, which gives up for good on any HTTP error and cannot tell which):
+   * resumes after the last sequence; retries with backoff on network errors, cut streams and 429/5xx; stops and
+   * reports on 401/403/404/410 and on `stream:error` (history_lost).
+   */
+  async followSse(j) {
+    while (!j.done && this.jobs.get(j.jobId) === j) {
+      const ac = new AbortController();
+      j.sse = { close: () => ac.abort() };
+      let wait = null;
+      try {
+        const res = await fetch(`${this.url}/api/jobs/${encodeURIComponent(j.jobId)}/events?after=${j.last}`, {
+          headers: { authorization: `Bearer ${j.token}`, accept: 'text/event-stream' }, cache: 'no-store', signal: ac.signal });
+        if (!res.ok) {
+          const body = await res.json().catch(() => ({}));
+          const err = Object.assign(new Error(body.message || `HTTP ${res.status}`), { failureCode: res.status, code: body.error });
+          if (!RETRYABLE_HTTP.includes(res.status)) { this.fail(j, err); return; }
+          const after = Number(res.headers.get('retry-after'));
+          if (after > 0) wait = Math.min(after * 1000, 5000);
+        } else {
+          this.setState('connected');
+          for await (const e of sseEvents(res.body)) {
+            if (e.event === 'model:chunk') this.accept(j, JSON.parse(e.data), perf.arrived());
+            else if (e.event === 'job:progress') j.handlers.onProgress?.(JSON.parse(e.data));
+            else if (TERMINAL.includes(e.event)) { this.finish(j, JSON.parse(e.data)); ac.abort(); return; }
+            else if (e.event === 'stream:error') {
+              const x = JSON.parse(e.data).error || {};
+              this.fail(j, Object.assign(new Error(x.message || x.code), { failureCode: x.code === 'history_lost' ? 410 : 500, code: x.code }));
+              ac.abort();
+              return;
+            }
+          }
+        }
+      } catch (e) {
+        if (j.done || this.jobs.get(j.jobId) !== j) return; // stopped
+        // network error or the stream was cut: retry
+      }
+      if (j.done || this.jobs.get(j.jobId) !== j) return;
+      this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
+      await new Promise((r) => setTimeout(r, wait ?? backoff(j.retry = (j.retry || 0) + 1)));
+    }
   }
 
   async cancel(jobId) {

@@ -448,4 +448,99 @@ class WebUiTest {
     assertEquals(0L, left, "every finished job was unregistered");
     assertEquals(0L, js("return [...window.__tokenbus.client.jobs.values()].filter((j) => !j.done).length"));
   }
+
+  /** An in-page client with its own in-memory storage (not the tab's sessionStorage). */
+  private static final String MEM_STORAGE = """
+    const memStorage = () => { const m = new Map(); return { get length() { return m.size; }, key: (i) => [...m.keys()][i] ?? null,
+      getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) }; };
+    """;
+
+  @Test
+  void aResumeThatMeetsLiveChunksBeforeItsReplayAnswersAsksForNoSecondReplay() throws Exception {
+    String jobId = submit("Resume while live chunks come first", "ask");
+    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    // The resume's replay is held back past the gateway's 2 s hold, so live chunks arrive before the replay answers.
+    js(MEM_STORAGE + """
+      const [jobId, token] = arguments;
+      (async () => {
+      const m = await import('/client/tokenbus.js');
+      const client = new m.TokenbusClient({ storage: memStorage() });
+      const r = window.__resume = { text: '', errors: [], replays: 0, status: null };
+      const gate = new Promise((res) => setTimeout(res, 2600));
+      const request = client.request.bind(client);
+      client.request = async (address, body) => {
+        if (address === 'job.replay') { r.replays++; await gate; }
+        return request(address, body);
+      };
+      await client.connect();
+      client.adopt(jobId, token);
+      client.follow(jobId, { onChunk: (c) => { r.text += c.chunk; }, onError: (e) => r.errors.push(String(e.failureCode || e.message)),
+        onStatus: (s) => { r.status = s.type; } });
+      })();
+      """, jobId, token(jobId));
+    waitFor(Duration.ofSeconds(30), d -> js("return window.__resume && window.__resume.status") != null);
+    assertEquals("job:completed", js("return window.__resume.status"));
+    assertEquals("[]", js("return JSON.stringify(window.__resume.errors)"), "no 409 from a second, concurrent replay");
+    assertEquals(1L, js("return window.__resume.replays"));
+    assertEquals(storedText(jobId), js("return window.__resume.text"));
+  }
+
+  @Test
+  void sseTransportRetriesWhereRetryingCanSucceedAndReportsWhereItCannot() throws Exception {
+    // Two streams per client address: the page's bridge socket and one more. A third stream is refused with 429.
+    GatewayConfig tight = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
+      .withConnections(new GatewayConfig.Connections(2, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16));
+    String tightId = node.vertx().deployVerticle(new GatewayVerticle(tight, node.registry())).await();
+    try {
+      JsonObject job = submitHttp(new JsonObject().put("prompt", "Over SSE through a full gateway"));
+      JsonObject other = submitHttp(new JsonObject().put("prompt", "Another job"));
+      driver.get("http://127.0.0.1:" + tight.port() + "/");
+      waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+      js(MEM_STORAGE + """
+        const [jobId, token, otherToken] = arguments;
+        (async () => {
+        const m = await import('/client/tokenbus.js');
+        const r = window.__sse = { text: '', errors: [], status: null, states: [], refused: 0, denied: [], deniedStates: [] };
+        // Fill the address's streams until one is refused.
+        window.__blockers = [];
+        for (let i = 0; i < 4; i++) {
+          const ac = new AbortController();
+          const res = await fetch(`/api/jobs/${jobId}/events?token=${encodeURIComponent(token)}`, { signal: ac.signal });
+          if (res.status === 429) { r.refused++; break; }
+          window.__blockers.push(ac);
+        }
+        const client = new m.TokenbusClient({ transport: 'sse', storage: memStorage() });
+        client.onState((s) => r.states.push(s));
+        await client.connect();
+        client.adopt(jobId, token);
+        client.follow(jobId, { onChunk: (c) => { r.text += c.chunk; }, onError: (e) => r.errors.push(String(e.failureCode || e.message)),
+          onStatus: (s) => { r.status = s.type; } });
+        // A token of another job can never work: reported, not retried forever.
+        const denied = new m.TokenbusClient({ transport: 'sse', storage: memStorage() });
+        denied.onState((s) => r.deniedStates.push(s));
+        await denied.connect();
+        denied.adopt(jobId, otherToken);
+        denied.follow(jobId, { onError: (e) => r.denied.push(String(e.failureCode)) });
+        r.ready = true;
+        })();
+        """, job.getString("jobId"), job.getString("streamToken"), other.getString("streamToken"));
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return !!(window.__sse && window.__sse.ready)"));
+      assertEquals(1L, js("return window.__sse.refused"), "the address is full");
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.states.includes('reconnecting')"));
+      js("window.__blockers.forEach((b) => b.abort())");
+      waitFor(Duration.ofSeconds(30), d -> js("return window.__sse.status") != null);
+      assertEquals("job:completed", js("return window.__sse.status"));
+      assertEquals("[]", js("return JSON.stringify(window.__sse.errors)"));
+      HttpResponse<String> chunks = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tight.port()
+        + "/api/jobs/" + job.getString("jobId") + "/chunks?after=0")).header("authorization", "Bearer " + job.getString("streamToken")).build(),
+        HttpResponse.BodyHandlers.ofString());
+      StringBuilder expected = new StringBuilder();
+      new JsonObject(chunks.body()).getJsonArray("chunks").forEach(c -> expected.append(((JsonObject) c).getString("chunk")));
+      assertEquals(expected.toString(), js("return window.__sse.text"));
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.denied.length > 0"));
+      assertEquals("[\"403\"]", js("return JSON.stringify(window.__sse.denied)"), "one error, no retry loop");
+    } finally {
+      node.vertx().undeploy(tightId).await();
+    }
+  }
 }
