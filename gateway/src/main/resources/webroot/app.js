@@ -68,7 +68,6 @@ function select(jobId) {
 
 function follow(v) {
   v.stop = client.follow(v.jobId, {
-    onReplay(text) { v.text = text; v.steps.set('writing', text); queueRender(); },
     onChunk(c, arrivedAt) {
       if (v.state === 'queued') v.state = 'running';
       const step = c.metadata && c.metadata.step ? c.metadata.step : 'writing';
@@ -111,11 +110,16 @@ function render() {
       li.dataset.step = n;
       li.className = n === v.step && v.state === 'running' ? 'active' : '';
       li.innerHTML = `<span class="name">${escapeHtml(n)}</span>`;
-      if (n !== 'writing') li.append(v.steps.get(n));
+      if (n !== 'writing') {
+        const text = document.createElement('span');
+        text.className = 'text';
+        text.textContent = v.steps.get(n);
+        li.append(text);
+      }
       return li;
     }));
     const answer = $('answer');
-    const text = v.steps.size > 1 ? (v.steps.get('writing') || '') : v.text;
+    const text = v.steps.get('writing') || ''; // the answer is the writing step; the others are listed above it
     answer.innerHTML = marked.parse(text);
     answer.setAttribute('aria-busy', String(v.state === 'running'));
     answer.dataset.state = v.state;
@@ -152,10 +156,8 @@ const params = new URLSearchParams(location.search);
 if (params.get('job') && params.get('token')) client.adopt(params.get('job'), params.get('token'));
 const known = client.storedJobs();
 for (const s of known) {
-  const v = jobView(s.jobId, s.request, s.state || 'running');
-  v.text = s.text || '';
-  if (!['completed', 'failed', 'cancelled'].includes(v.state)) follow(v);
-  else v.steps.set('writing', v.text);
+  // Every job, finished or not, is replayed from the store: steps, answer and stats come back from the chunks.
+  follow(jobView(s.jobId, s.request, s.state || 'running'));
 }
 if (params.get('job')) select(params.get('job'));
 else if (known.length) select(known[known.length - 1].jobId);

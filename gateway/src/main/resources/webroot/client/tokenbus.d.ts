@@ -44,7 +44,6 @@ export interface FollowHandlers {
   onChunk?(chunk: ModelChunk, arrivedAt: number): void;
   onProgress?(event: JobProgress): void;
   onStatus?(event: JobStatus): void;
-  onReplay?(textSoFar: string): void;
   /** Following cannot go on (401/403/404/410 history_lost): called once, then nothing more for this job. */
   onError?(error: Error & { failureCode?: number; code?: string }): void;
 }
@@ -57,5 +56,5 @@ export class TokenbusClient {
   follow(jobId: string, handlers?: FollowHandlers): () => void;
   cancel(jobId: string): Promise<{ ok: boolean }>;
   adopt(jobId: string, token: string): void;
-  storedJobs(): { jobId: string; token: string; lastSequence: number; text: string; request?: JobRequest; state?: string }[];
+  storedJobs(): { jobId: string; token: string; request?: JobRequest; state?: string }[];
 }

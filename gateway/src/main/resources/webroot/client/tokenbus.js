@@ -189,8 +189,8 @@ export const perf = (() => {
 
 /**
  * Submits, follows and cancels jobs. Follows over the SockJS bridge (register job.<id>.*, then job.replay from the
- * last sequence it has), reconnecting with backoff; falls back to SSE. Keeps each job's token, last sequence and text
- * in sessionStorage so a reloaded page resumes.
+ * last sequence it has), reconnecting with backoff; falls back to SSE. Keeps each job's token, request and final state
+ * in sessionStorage (written on submit and at the end, never per chunk) so a reloaded page finds its jobs again.
  */
 export class TokenbusClient {
   constructor({ url = location.origin, transport = 'sockjs', storage = window.sessionStorage } = {}) {
@@ -306,7 +306,7 @@ export class TokenbusClient {
       reply = await res.json();
       if (!res.ok) throw Object.assign(new Error(reply.message), { failureCode: res.status, error: reply.error });
     }
-    this.save(reply.jobId, { token: reply.streamToken, lastSequence: 0, text: '', request, at: Date.now() });
+    this.save(reply.jobId, { token: reply.streamToken, request, at: Date.now() });
     return reply;
   }
 
@@ -321,10 +321,10 @@ export class TokenbusClient {
 
   /** Makes a job known to this tab (e.g. opened from a link carrying its token). */
   adopt(jobId, token) {
-    if (!this.stored(jobId)) this.save(jobId, { token, lastSequence: 0, text: '', at: Date.now() });
+    if (!this.stored(jobId)) this.save(jobId, { token, at: Date.now() });
   }
 
-  /** Jobs this tab knows (from sessionStorage): [{jobId, token, lastSequence, text, request, state}]. */
+  /** Jobs this tab knows (from sessionStorage): [{jobId, token, request, state}]. */
   storedJobs() {
     const out = [];
     for (let i = 0; i < this.storage.length; i++) {
@@ -335,15 +335,16 @@ export class TokenbusClient {
   }
 
   /**
-   * Follows a job from what this tab already has (sessionStorage) or from the start. handlers: onChunk(chunk),
-   * onProgress(event), onStatus(event), onReplay(text so far). Returns a function that stops following.
+   * Follows a job from its first chunk: after a reload the store replays it, every chunk with its metadata (step,
+   * timestamp), so the page is rebuilt exactly as it was. handlers: onChunk(chunk), onProgress(event),
+   * onStatus(event), onError(error). Returns a function that stops following.
    */
   follow(jobId, handlers = {}) {
     const s = this.stored(jobId) || {};
-    const j = { jobId, token: s.token, last: s.lastSequence || 0, text: s.text || '', handlers, done: false, pending: new Map(), sse: null };
+    this.unfollow(jobId);
+    const j = { jobId, token: s.token, last: 0, handlers, done: false, pending: new Map(), sse: null };
     this.jobs.set(jobId, j);
     streamingTracker.start(jobId);
-    if (j.text) handlers.onReplay?.(j.text);
     if (this.transport === 'sse') this.followSse(j);
     else if (this.eb && this.eb.state === window.EventBus.OPEN) this.subscribe(j);
     else if (!this.eb) this.open(); // subscribes on open
@@ -466,8 +467,6 @@ export class TokenbusClient {
   deliver(j, c, arrivedAt) {
     j.last = c.sequence;
     j.retry = 0;
-    j.text += c.chunk;
-    this.save(j.jobId, { lastSequence: j.last, text: j.text });
     streamingTracker.addChunk(j.jobId, c);
     j.handlers.onChunk?.(c, arrivedAt);
     if (this.state === 'connected') this.setState('connected');

@@ -543,4 +543,25 @@ class WebUiTest {
       node.vertx().undeploy(tightId).await();
     }
   }
+
+  @Test
+  void researchJobReloadedMidAnswerRebuildsItsStepsAndAnswerFromTheChunks() throws Exception {
+    String jobId = submit("Reload a research job mid-answer", "research");
+    waitFor(Duration.ofSeconds(30), d -> answerText().length() > 20);
+    driver.navigate().refresh();
+    waitFor(Duration.ofSeconds(15), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty());
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    JsonArray chunks = storedChunks(jobId, token(jobId));
+    Map<String, StringBuilder> byStep = new java.util.LinkedHashMap<>();
+    chunks.forEach(c -> byStep.computeIfAbsent(((JsonObject) c).getJsonObject("metadata").getString("step", "writing"),
+      k -> new StringBuilder()).append(((JsonObject) c).getString("chunk")));
+    assertEquals(List.of("thinking", "searching", "writing"), List.copyOf(byStep.keySet()));
+    List<String> steps = driver.findElements(By.cssSelector("#steps li[data-step]")).stream().map(e -> e.getAttribute("data-step")).toList();
+    assertEquals(List.of("thinking", "searching", "writing"), steps, "the steps panel came back");
+    for (String step : List.of("thinking", "searching")) {
+      String shown = normalize(driver.findElement(By.cssSelector("#steps li[data-step='" + step + "'] .text")).getText());
+      assertEquals(normalize(byStep.get(step).toString()), shown, step);
+    }
+    assertEquals(normalize(byStep.get("writing").toString()), answerText(), "the answer is the writing step only");
+  }
 }
