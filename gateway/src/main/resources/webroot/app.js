@@ -77,6 +77,7 @@ function follow(v) {
       arrivals.push(arrivedAt);
       queueRender();
     },
+    onInfo() { queueRender(); },
     onProgress(p) { v.progress = p.progress; if (p.step) v.step = p.step; queueRender(); },
     onStatus(s) {
       v.state = s.type.slice(4);

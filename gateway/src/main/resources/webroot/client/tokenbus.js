@@ -14,24 +14,41 @@ const RETRYABLE_HTTP = [408, 425, 429, 500, 502, 503, 504];
 /** Exponential backoff: 250 ms doubling to 5 s, jittered. */
 const backoff = (attempt) => Math.min(5000, 250 * 2 ** Math.max(0, attempt - 1)) * (0.75 + Math.random() / 2);
 
-/** Per-job stats: tokens/s, chunks, time to first token. */
+/**
+ * Per-job stats: chunks, tokens/s, time to first token. Derived from the chunks' own `timestamp`s (when the worker
+ * formed them) and the job's `createdAt`, not from arrival times, so a job replayed after a reload shows the same
+ * figures as when it streamed live. tokens/s = tokens / (last timestamp − first timestamp); TTFT = first timestamp −
+ * createdAt (null until both are known).
+ */
 export const streamingTracker = (() => {
   const jobs = new Map();
   const view = (s) => {
-    const end = s.completedAt ?? performance.now();
-    const secs = s.firstAt == null ? 0 : (end - s.firstAt) / 1000;
-    return { jobId: s.jobId, chunks: s.chunks, tokens: s.tokens, ttftMs: s.firstAt == null ? null : s.firstAt - s.startedAt,
-      tokensPerSec: secs > 0 ? s.tokens / secs : 0, durationMs: end - s.startedAt, complete: s.completedAt != null };
+    const secs = s.firstTs == null ? 0 : (s.lastTs - s.firstTs) / 1000;
+    return { jobId: s.jobId, chunks: s.chunks, tokens: s.tokens,
+      ttftMs: s.firstTs == null || s.createdAt == null ? null : Math.max(0, s.firstTs - s.createdAt),
+      tokensPerSec: secs > 0 ? s.tokens / secs : 0, durationMs: (s.lastTs ?? Date.now()) - (s.createdAt ?? s.startedAt),
+      complete: s.complete };
   };
+  const get = (jobId) => jobs.get(jobId) ?? (jobs.set(jobId, { jobId, createdAt: null, startedAt: Date.now(), firstTs: null,
+    lastTs: null, chunks: 0, tokens: 0, complete: false }), jobs.get(jobId));
   return {
-    start(jobId) {
-      const s = { jobId, startedAt: performance.now(), firstAt: null, completedAt: null, chunks: 0, tokens: 0 };
-      jobs.set(jobId, s);
+    start(jobId, createdAt = null) {
+      jobs.delete(jobId);
+      const s = get(jobId);
+      s.createdAt = createdAt;
+      return view(s);
+    },
+    /** The job's createdAt (ms since the epoch, from GET /api/jobs/{id}). */
+    created(jobId, createdAt) {
+      const s = get(jobId);
+      s.createdAt = createdAt;
       return view(s);
     },
     addChunk(jobId, chunk) {
-      const s = jobs.get(jobId) ?? (this.start(jobId), jobs.get(jobId));
-      if (s.firstAt == null) s.firstAt = performance.now();
+      const s = get(jobId);
+      const ts = chunk && typeof chunk.timestamp === 'number' ? chunk.timestamp : Date.now();
+      if (s.firstTs == null) s.firstTs = ts;
+      s.lastTs = Math.max(s.lastTs ?? ts, ts);
       s.chunks += 1;
       s.tokens += (chunk && chunk.metadata && chunk.metadata.tokens) || 1;
       return view(s);
@@ -39,7 +56,7 @@ export const streamingTracker = (() => {
     complete(jobId) {
       const s = jobs.get(jobId);
       if (!s) return null;
-      if (s.completedAt == null) s.completedAt = performance.now();
+      s.complete = true;
       return view(s);
     },
     get(jobId) {
@@ -345,11 +362,24 @@ export class TokenbusClient {
     const j = { jobId, token: s.token, last: 0, handlers, done: false, pending: new Map(), sse: null };
     this.jobs.set(jobId, j);
     streamingTracker.start(jobId);
+    this.describe(j);
     if (this.transport === 'sse') this.followSse(j);
     else if (this.eb && this.eb.state === window.EventBus.OPEN) this.subscribe(j);
     else if (!this.eb) this.open(); // subscribes on open
     this.setState(this.state === 'offline' ? 'offline' : 'connected');
     return () => this.unfollow(jobId);
+  }
+
+  /** GET /api/jobs/{id} once per follow: createdAt (for TTFT) and the job's type, state, ... to onInfo(info). */
+  async describe(j) {
+    try {
+      const res = await fetch(`${this.url}/api/jobs/${encodeURIComponent(j.jobId)}`, {
+        headers: { authorization: `Bearer ${j.token}` }, cache: 'no-store' });
+      if (!res.ok) return; // the stream reports what is wrong
+      const info = await res.json();
+      if (typeof info.createdAt === 'number') streamingTracker.created(j.jobId, info.createdAt);
+      j.handlers.onInfo?.(info);
+    } catch { /* stats without TTFT */ }
   }
 
   unfollow(jobId) {

@@ -564,4 +564,20 @@ class WebUiTest {
     }
     assertEquals(normalize(byStep.get("writing").toString()), answerText(), "the answer is the writing step only");
   }
+
+  @Test
+  void finishedJobReloadedShowsTheSameChunksRateTimeToFirstTokenAndFullProgress() {
+    String jobId = submit("Stats survive a reload", "ask");
+    By row = By.cssSelector("#timeline li[data-job='" + jobId + "']");
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId))
+      && !d.findElement(row).findElement(By.className("ttft")).getText().equals("–"));
+    String before = driver.findElement(row).findElement(By.className("stats")).getText();
+    assertTrue(!before.startsWith("0 chunks"), before);
+    assertEquals("100", driver.findElement(row).findElement(By.tagName("progress")).getAttribute("value"));
+    driver.navigate().refresh();
+    waitFor(Duration.ofSeconds(15), d -> !d.findElements(row).isEmpty() && "completed".equals(jobState(jobId))
+      && !d.findElement(row).findElement(By.className("ttft")).getText().equals("–"));
+    assertEquals(before, driver.findElement(row).findElement(By.className("stats")).getText());
+    assertEquals("100", driver.findElement(row).findElement(By.tagName("progress")).getAttribute("value"));
+  }
 }
