@@ -4,13 +4,18 @@ import { marked } from '/vendor/marked/marked.esm.js';
 
 const $ = (id) => document.getElementById(id);
 const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-// Model output is untrusted: raw HTML is shown as text, links only to http(s).
+// Model output is untrusted: raw HTML is shown as text, links only to http(s), and images are links the user may
+// follow, never fetched by the page (an image URL is a way to send data out). The CSP refuses other origins anyway.
+const safeHref = (href) => (/^https?:\/\//i.test(href || '') ? href : '#');
 marked.use({
   renderer: {
     html(token) { return escapeHtml(token.text ?? token.raw ?? ''); },
     link(token) {
-      const href = /^https?:\/\//i.test(token.href) ? token.href : '#';
-      return `<a href="${escapeHtml(href)}" rel="noopener noreferrer">${escapeHtml(token.text)}</a>`;
+      return `<a href="${escapeHtml(safeHref(token.href))}" rel="noopener noreferrer">${escapeHtml(token.text)}</a>`;
+    },
+    image(token) {
+      const label = `image: ${token.text || token.href || ''}`;
+      return `<a class="image-link" href="${escapeHtml(safeHref(token.href))}" rel="noopener noreferrer">${escapeHtml(label)}</a>`;
     },
   },
 });

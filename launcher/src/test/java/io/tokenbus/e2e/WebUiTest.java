@@ -580,4 +580,46 @@ class WebUiTest {
     assertEquals(before, driver.findElement(row).findElement(By.className("stats")).getText());
     assertEquals("100", driver.findElement(row).findElement(By.tagName("progress")).getAttribute("value"));
   }
+
+  @Test
+  void modelOutputCannotMakeThePageFetchAnythingAndThePageSendsAStrictCsp() throws Exception {
+    try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.2"))) {
+      leakPort = listener.getLocalPort();
+      java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
+      Thread acceptor = new Thread(() -> {
+        while (!listener.isClosed()) {
+          try (java.net.Socket s = listener.accept()) {
+            hits.incrementAndGet();
+          } catch (java.io.IOException e) {
+            return;
+          }
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      HttpResponse<String> page = http("GET", "/", null, null);
+      String csp = page.headers().firstValue("content-security-policy").orElse("");
+      for (String directive : List.of("default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "img-src 'self'")) {
+        assertTrue(csp.contains(directive), directive + " in " + csp);
+      }
+      JsonObject job = submitHttp(new JsonObject().put("prompt", LEAK_MARK + " show me a picture").put("backend", "fake"));
+      openLink(job);
+      String jobId = job.getString("jobId");
+      waitFor(Duration.ofSeconds(20), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+        && "completed".equals(jobState(jobId)));
+      assertTrue(answerText().contains("picture:"), answerText());
+      assertEquals(0, driver.findElements(By.cssSelector("#answer img")).size(), "no image element");
+      assertEquals(1, driver.findElements(By.cssSelector("#answer a[href='http://127.0.0.2:" + leakPort + "/leak']")).size(),
+        "the image is a link");
+      // The CSP itself: a request to another origin from the page is refused by the browser.
+      js("""
+        window.__violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.effectiveDirective));
+        const img = new Image(); img.src = `http://127.0.0.2:${arguments[0]}/img`; document.body.append(img);
+        fetch(`http://127.0.0.2:${arguments[0]}/fetch`).catch(() => {});
+        """, leakPort);
+      waitFor(Duration.ofSeconds(5), d -> ((Number) js("return window.__violations.length")).intValue() >= 2);
+      assertEquals(0, hits.get(), "nothing reached 127.0.0.2");
+    }
+  }
 }
