@@ -622,4 +622,17 @@ class WebUiTest {
       assertEquals(0, hits.get(), "nothing reached 127.0.0.2");
     }
   }
+
+  @Test
+  void pageHasAFaviconOneLevelOneHeadingAndTheStatusOnTheConnectionState() throws Exception {
+    HttpResponse<String> icon = http("GET", "/favicon.ico", null, null);
+    assertEquals(200, icon.statusCode());
+    assertTrue(icon.headers().firstValue("content-type").orElse("").startsWith("image/"), icon.headers().toString());
+    driver.get("http://127.0.0.1:" + port + "/");
+    waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+    assertEquals(1, driver.findElements(By.tagName("h1")).size());
+    assertEquals(0, driver.findElements(By.cssSelector("header[role]")).size(), "a header is a banner, not a status");
+    assertEquals(1L, js("return document.querySelectorAll('[role=status] #conn-state, #conn-state[role=status]').length"));
+    assertEquals(List.of(), consoleErrors(), "no failed load (favicon), no CSP violation, no exception");
+  }
 }
