@@ -100,6 +100,41 @@ function queueRender() {
   if (!renderQueued) { renderQueued = true; requestAnimationFrame(render); }
 }
 
+/**
+ * Incremental Markdown: blocks that are finished (followed by another block) are parsed and added to the DOM once;
+ * only the last, still growing block is parsed again per frame. So a frame's work is bounded by the last block, not
+ * by the whole answer, however long it gets.
+ */
+const md = { jobId: null, done: 0, doneEl: null, tailEl: null, tailSrc: null, error: null };
+function renderMarkdown(answer, jobId, text) {
+  if (md.jobId !== jobId || text.length < md.done) {
+    md.jobId = jobId;
+    md.done = 0;
+    md.tailSrc = null;
+    md.doneEl = document.createElement('div');
+    md.tailEl = document.createElement('div');
+    md.error = document.createElement('p');
+    md.error.className = 'error';
+    answer.replaceChildren(md.doneEl, md.tailEl, md.error);
+  }
+  const tail = text.slice(md.done);
+  if (tail === md.tailSrc) return;
+  let tokens = marked.lexer(tail);
+  let last = tokens.length - 1;
+  while (last > 0 && tokens[last].type === 'space') last -= 1;
+  if (last > 0) {
+    const finished = tokens.slice(0, last);
+    const raw = finished.map((t) => t.raw).join('');
+    if (tail.startsWith(raw)) { // the lexer's raw text is the source (no \r\n normalised away): safe to commit
+      md.doneEl.insertAdjacentHTML('beforeend', marked.parser(finished));
+      md.done += raw.length;
+      tokens = tokens.slice(last);
+    }
+  }
+  md.tailSrc = text.slice(md.done);
+  md.tailEl.innerHTML = marked.parser(tokens);
+}
+
 // One DOM update per frame however many chunks arrived: no flicker, bounded work.
 function render() {
   renderQueued = false;
@@ -111,25 +146,29 @@ function render() {
   if (v) {
     const steps = $('steps');
     const names = [...v.steps.keys()].filter((n) => n !== 'writing' || v.steps.size > 1);
-    steps.replaceChildren(...names.map((n) => {
-      const li = document.createElement('li');
-      li.dataset.step = n;
-      li.className = n === v.step && v.state === 'running' ? 'active' : '';
-      li.innerHTML = `<span class="name">${escapeHtml(n)}</span>`;
-      if (n !== 'writing') {
-        const text = document.createElement('span');
-        text.className = 'text';
-        text.textContent = v.steps.get(n);
-        li.append(text);
-      }
-      return li;
-    }));
+    const sig = names.map((n) => `${n}:${v.steps.get(n).length}`).join() + `|${v.step}|${v.state}`;
+    if (steps.dataset.sig !== sig) {
+      steps.dataset.sig = sig;
+      steps.replaceChildren(...names.map((n) => {
+        const li = document.createElement('li');
+        li.dataset.step = n;
+        li.className = n === v.step && v.state === 'running' ? 'active' : '';
+        li.innerHTML = `<span class="name">${escapeHtml(n)}</span>`;
+        if (n !== 'writing') {
+          const text = document.createElement('span');
+          text.className = 'text';
+          text.textContent = v.steps.get(n);
+          li.append(text);
+        }
+        return li;
+      }));
+    }
     const answer = $('answer');
-    const text = v.steps.get('writing') || ''; // the answer is the writing step; the others are listed above it
-    answer.innerHTML = marked.parse(text);
+    renderMarkdown(answer, v.jobId, v.steps.get('writing') || ''); // the answer is the writing step; others are above it
     answer.setAttribute('aria-busy', String(v.state === 'running'));
     answer.dataset.state = v.state;
-    if (v.error) answer.insertAdjacentHTML('beforeend', `<p class="error">${escapeHtml(v.error.code)}: ${escapeHtml(v.error.message)}</p>`);
+    const error = v.error ? `${v.error.code}: ${v.error.message}` : '';
+    if (md.error.textContent !== error) md.error.textContent = error;
   }
   const painted = arrivals;
   arrivals = [];

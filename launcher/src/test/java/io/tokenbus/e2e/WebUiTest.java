@@ -635,4 +635,54 @@ class WebUiTest {
     assertEquals(1L, js("return document.querySelectorAll('[role=status] #conn-state, #conn-state[role=status]').length"));
     assertEquals(List.of(), consoleErrors(), "no failed load (favicon), no CSP violation, no exception");
   }
+
+  @Test
+  void aLongFastAnswerKeepsTheFrameRateAndShowsItsEndRightAway() throws Exception {
+    // 20,000 tokens at 2,000 tokens/s from a provider over a real socket, followed by the page opened from a link.
+    fastGate = Promise.promise();
+    JsonObject job = submitHttp(new JsonObject().put("prompt", FAST_MARK + " write a lot").put("backend", "fake"));
+    String jobId = job.getString("jobId");
+    openLink(job);
+    waitFor(Duration.ofSeconds(15), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+      && "streaming".equals(connState()));
+    js("""
+      const m = window.__long = { frames: 0, longTasks: 0, longTaskMs: 0, blockedMs: 0, start: null, end: null, shownAt: null };
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => { m.longTasks++; m.longTaskMs += e.duration; m.blockedMs += Math.max(0, e.duration - 50); }))
+        .observe({ type: 'longtask' });
+      const answer = document.getElementById('answer');
+      const tick = () => {
+        if (m.start == null && answer.textContent.length > 0) m.start = performance.now();
+        if (m.start != null) m.frames++;
+        if (answer.textContent.includes('END-OF-ANSWER')) { m.end = performance.now(); m.shownAt = Date.now(); return; }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+      """);
+    fastGate.complete();
+    waitFor(Duration.ofSeconds(120), d -> js("return window.__long.shownAt") != null);
+    JsonArray chunks = storedChunks(jobId, job.getString("streamToken"));
+    long lastChunkAt = chunks.getJsonObject(chunks.size() - 1).getLong("timestamp");
+    JsonObject m = new JsonObject((String) js("return JSON.stringify(window.__long)"));
+    double seconds = (m.getDouble("end") - m.getDouble("start")) / 1000;
+    JsonObject figures = new JsonObject().put("chunks", chunks.size()).put("fps", m.getInteger("frames") / seconds)
+      .put("streamSeconds", seconds).put("longTasks", m.getInteger("longTasks")).put("longTaskMs", m.getDouble("longTaskMs"))
+      .put("blockedMs", m.getDouble("blockedMs")).put("finalTextDelayMs", m.getLong("shownAt") - lastChunkAt);
+    Files.writeString(ARTIFACTS.resolve("ui-long-answer.json"), figures.encodePrettily());
+    System.out.println("UI long answer (20,000 tokens at 2,000 tokens/s): " + figures.encode());
+    waitFor(Duration.ofSeconds(10), d -> "completed".equals(jobState(jobId)));
+    assertEquals(20_000, chunks.size());
+    StringBuilder text = new StringBuilder();
+    chunks.forEach(c -> text.append(((JsonObject) c).getString("chunk")));
+    Object whole = ((JavascriptExecutor) driver).executeAsyncScript("""
+      const [text, done] = arguments;
+      import('/vendor/marked/marked.esm.js').then(({ marked }) => {
+        const div = document.createElement('div');
+        div.innerHTML = marked.parse(text); // the page's own renderer settings: one module instance
+        done(div.textContent);
+      });
+      """, text.toString());
+    assertEquals(normalize((String) whole), answerText(), "rendered block by block = rendered at once");
+    assertTrue(figures.getLong("finalTextDelayMs") < 1000, "the end is shown within a second: " + figures);
+    assertTrue(figures.getDouble("fps") >= 30, "the page keeps drawing: " + figures);
+  }
 }
