@@ -7,6 +7,9 @@ const STORE_PREFIX = 'tokenbus.job.';
 // Bridge requests waiting for an answer at once; the gateway answers 429 beyond TOKENBUS_MAX_REQUESTS_PER_SOCKET (16).
 const MAX_IN_FLIGHT = 8;
 const REQUEST_TIMEOUT_MS = 10000;
+// A bridge socket silent this long while jobs stream is probed over HTTP (PROBE_MS); offline is then shown within 2 s.
+const IDLE_MS = 1000;
+const PROBE_MS = 800;
 // Failure codes after which following a job cannot succeed (no token, wrong token, unknown job, history lost).
 const PERMANENT = [400, 401, 403, 404, 410];
 // HTTP answers worth retrying: limits and outages (Retry-After is honoured).
@@ -221,6 +224,36 @@ export class TokenbusClient {
     this.retry = 0;
     this.queue = []; // bridge requests not sent yet
     this.inFlight = new Set(); // sent, not answered
+    this.lastFrameAt = performance.now();
+    // Offline is shown at once and the socket dropped (it would only stall); back online, reconnect now and replay.
+    window.addEventListener('offline', () => {
+      this.setState('offline');
+      if (this.eb && this.eb.state === window.EventBus.OPEN) this.eb.close();
+      for (const j of this.jobs.values()) j.sse?.close();
+    });
+    window.addEventListener('online', () => {
+      if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); this.reconnectTimer = null; this.retry = 0; this.open(); }
+    });
+  }
+
+  /**
+   * While jobs stream over the bridge, a socket silent for IDLE_MS is checked with a quick HTTP probe; if that fails
+   * too, the connection is given up (reconnecting) instead of showing `streaming` over a dead socket.
+   */
+  watch(eb) {
+    const timer = setInterval(async () => {
+      if (this.eb !== eb || eb.state === window.EventBus.CLOSED) { clearInterval(timer); return; }
+      if (this.state !== 'streaming' || this.probing || performance.now() - this.lastFrameAt < IDLE_MS) return;
+      this.probing = true;
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), PROBE_MS);
+      let alive = false;
+      try { alive = (await fetch(`${this.url}/health/live`, { cache: 'no-store', signal: ac.signal })).ok; } catch { alive = false; }
+      clearTimeout(t);
+      this.probing = false;
+      if (alive) this.lastFrameAt = performance.now();
+      else if (this.eb === eb && eb.state === window.EventBus.OPEN) eb.close();
+    }, 250);
   }
 
   /** Connection state changes: connected | streaming | reconnecting | offline. */
@@ -243,6 +276,13 @@ export class TokenbusClient {
   open() {
     const eb = new window.EventBus(`${this.url}/eventbus`, { vertxbus_ping_interval: 5000 });
     this.eb = eb;
+    this.reconnectTimer = null;
+    const conn = eb.sockJSConn;
+    const onmessage = conn.onmessage;
+    conn.onmessage = (e) => { this.lastFrameAt = performance.now(); onmessage(e); };
+    conn.addEventListener?.('heartbeat', () => { this.lastFrameAt = performance.now(); });
+    this.lastFrameAt = performance.now();
+    this.watch(eb);
     eb.onopen = () => {
       this.retry = 0;
       this.setState('connected');
@@ -263,7 +303,7 @@ export class TokenbusClient {
       this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
       // Our own backoff (rather than the client's) so every reconnect re-subscribes and replays.
       const delay = backoff(++this.retry);
-      setTimeout(() => { if (this.eb === eb) this.open(); }, delay);
+      this.reconnectTimer = setTimeout(() => { if (this.eb === eb) this.open(); }, delay);
     };
     eb.onerror = (e) => {
       if (e && e.failureCode === 401 && !e.address) this.dismissed = true;

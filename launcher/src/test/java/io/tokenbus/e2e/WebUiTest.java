@@ -685,4 +685,21 @@ class WebUiTest {
     assertTrue(figures.getLong("finalTextDelayMs") < 1000, "the end is shown within a second: " + figures);
     assertTrue(figures.getDouble("fps") >= 30, "the page keeps drawing: " + figures);
   }
+
+  @Test
+  void offlineIsShownWithinTwoSecondsAndTheStreamRecoversExactly() throws Exception {
+    String jobId = submit("Go offline mid-answer", "ask");
+    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    ChromeDriver chrome = (ChromeDriver) driver;
+    chrome.executeCdpCommand("Network.enable", Map.of());
+    chrome.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", true, "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
+    try {
+      waitFor(Duration.ofSeconds(2), d -> "offline".equals(connState()));
+    } finally {
+      chrome.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", false, "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
+    }
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    assertEquals(normalize(storedText(jobId)), answerText());
+    assertTrue(List.of("connected", "streaming").contains(connState()), connState());
+  }
 }
