@@ -41,16 +41,34 @@ function jobView(jobId, request, state = 'queued') {
   li.dataset.job = jobId;
   li.innerHTML = `<div class="row"><button class="select" type="button"></button>
     <span class="state" data-testid="job-state"></span>
+    <button class="copy-link" type="button" aria-label="Copy a link to this job">Link</button>
     <button class="cancel" type="button" aria-label="Cancel job">Cancel</button></div>
     <div class="stats"><span class="chunks"></span> chunks · <span class="tps"></span> tokens/s · TTFT <span class="ttft"></span></div>
     <progress max="100" value="0" aria-label="Progress"></progress>`;
-  li.querySelector('.select').textContent = `${(request && request.type) || 'ask'}: ${((request && request.prompt) || jobId).slice(0, 40)}`;
+  v.li = li;
+  label(v);
   li.querySelector('.select').addEventListener('click', () => select(jobId));
+  // A link that opens this job in another tab or browser (it carries the stream token: share it like a password).
+  const copy = li.querySelector('.copy-link');
+  const stored = client.storedJobs().find((s) => s.jobId === jobId);
+  copy.dataset.link = `${location.origin}/?job=${encodeURIComponent(jobId)}&token=${encodeURIComponent((stored && stored.token) || '')}`;
+  copy.addEventListener('click', async () => {
+    try { await navigator.clipboard.writeText(copy.dataset.link); copy.textContent = 'Copied'; } catch { window.prompt('Link to this job', copy.dataset.link); }
+  });
   li.querySelector('.cancel').addEventListener('click', () => cancel(jobId));
   $('timeline').prepend(li);
   v.li = li;
   updateRow(v);
   return v;
+}
+
+/** "type: prompt" (the job id until the prompt is known); ellipsized by CSS, whole in the tooltip. */
+function label(v) {
+  const el = v.li ? v.li.querySelector('.select') : null;
+  if (!el) return;
+  const text = `${v.request.type || v.type || 'ask'}: ${v.request.prompt || v.prompt || v.jobId}`;
+  el.textContent = text;
+  el.title = text;
 }
 
 function updateRow(v) {
@@ -82,7 +100,7 @@ function follow(v) {
       arrivals.push(arrivedAt);
       queueRender();
     },
-    onInfo() { queueRender(); },
+    onInfo(info) { v.type = info.type; v.prompt = info.prompt; label(v); queueRender(); },
     onProgress(p) { v.progress = p.progress; if (p.step) v.step = p.step; queueRender(); },
     onStatus(s) {
       v.state = s.type.slice(4);

@@ -702,4 +702,26 @@ class WebUiTest {
     assertEquals(normalize(storedText(jobId)), answerText());
     assertTrue(List.of("connected", "streaming").contains(connState()), connState());
   }
+
+  @Test
+  void jobOpenedByLinkShowsItsTypeFitsTheScreenAndOffersItsLink() throws Exception {
+    JsonObject job = submitHttp(new JsonObject().put("prompt", "A research job opened by link").put("type", "research"));
+    String jobId = job.getString("jobId");
+    By row = By.cssSelector("#timeline li[data-job='" + jobId + "']");
+    for (int width : new int[] {1280, 375}) {
+      driver.manage().window().setSize(new org.openqa.selenium.Dimension(width, 900));
+      openLink(job);
+      waitFor(Duration.ofSeconds(15), d -> !d.findElements(row).isEmpty()
+        && d.findElement(row).findElement(By.className("select")).getText().startsWith("research:"));
+      assertTrue((Boolean) js("return document.documentElement.scrollWidth <= window.innerWidth"),
+        "no horizontal scroll at " + width + " px: " + js("return document.documentElement.scrollWidth"));
+      assertTrue((Boolean) js("""
+        const li = document.querySelector(`#timeline li[data-job='${arguments[0]}']`);
+        const panel = li.closest('section').getBoundingClientRect();
+        return [...li.querySelectorAll('.state, .cancel, .copy-link')].every((e) => e.getBoundingClientRect().right <= panel.right);
+        """, jobId), "state, link and cancel stay inside the Jobs panel at " + width + " px");
+    }
+    String link = driver.findElement(row).findElement(By.className("copy-link")).getAttribute("data-link");
+    assertEquals("http://127.0.0.1:" + port + "/?job=" + jobId + "&token=" + job.getString("streamToken"), link);
+  }
 }
