@@ -30,7 +30,8 @@ export function streamText(source: Response | string | TokenbusClient, options?:
 
 export interface TrackerStats { jobId: string; chunks: number; tokens: number; ttftMs: number | null; tokensPerSec: number; durationMs: number; complete: boolean }
 export const streamingTracker: {
-  start(jobId: string): TrackerStats;
+  start(jobId: string, createdAt?: number | null): TrackerStats;
+  created(jobId: string, createdAt: number): TrackerStats;
   addChunk(jobId: string, chunk: ModelChunk): TrackerStats;
   complete(jobId: string): TrackerStats | null;
   get(jobId: string): TrackerStats | null;
@@ -44,8 +45,10 @@ export interface FollowHandlers {
   onChunk?(chunk: ModelChunk, arrivedAt: number): void;
   onProgress?(event: JobProgress): void;
   onStatus?(event: JobStatus): void;
-  onReplay?(textSoFar: string): void;
-  onError?(error: unknown): void;
+  /** Following cannot go on (401/403/404/410 history_lost): called once, then nothing more for this job. */
+  /** The job as GET /api/jobs/{id} describes it (createdAt, type, state, ...), once per follow. */
+  onInfo?(info: { jobId: string; state: string; type: string; createdAt: number; lastSequence: number; model?: string; prompt?: string }): void;
+  onError?(error: Error & { failureCode?: number; code?: string }): void;
 }
 export class TokenbusClient {
   constructor(options?: { url?: string; transport?: 'sockjs' | 'sse'; storage?: Storage });
@@ -56,5 +59,5 @@ export class TokenbusClient {
   follow(jobId: string, handlers?: FollowHandlers): () => void;
   cancel(jobId: string): Promise<{ ok: boolean }>;
   adopt(jobId: string, token: string): void;
-  storedJobs(): { jobId: string; token: string; lastSequence: number; text: string; request?: JobRequest; state?: string }[];
+  storedJobs(): { jobId: string; token: string; request?: JobRequest; state?: string }[];
 }

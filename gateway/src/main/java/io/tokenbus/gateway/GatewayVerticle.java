@@ -36,6 +36,10 @@ import java.util.concurrent.TimeUnit;
  * out with more gateway nodes.
  */
 public final class GatewayVerticle extends VerticleBase {
+  /** Sent with the page and every static file (see docs/ui.md). */
+  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';"
+    + " connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
 
   private final GatewayConfig config;
@@ -79,6 +83,13 @@ public final class GatewayVerticle extends VerticleBase {
         boolean up = ar.failed() && io.tokenbus.events.TokenbusException.from(ar.cause()).code() == ErrorCode.NOT_FOUND;
         p.complete(up ? Status.OK() : Status.KO());
       }))));
+    // The page and what it loads: from this origin only. Model output rendered in the page can neither load nor send
+    // anything elsewhere (no image beacons, no fetch), and no inline script or style runs.
+    router.route("/*").handler(ctx -> {
+      ctx.response().putHeader("content-security-policy", CONTENT_SECURITY_POLICY)
+        .putHeader("x-content-type-options", "nosniff").putHeader("referrer-policy", "no-referrer");
+      ctx.next();
+    });
     // Third-party browser code, served from its WebJar (versioned Maven dependency) under /vendor.
     router.route("/vendor/sockjs-client/*").handler(StaticHandler.create("META-INF/resources/webjars/sockjs-client/1.6.1/dist"));
     router.route("/vendor/marked/*").handler(StaticHandler.create("META-INF/resources/webjars/marked/15.0.7/lib"));
