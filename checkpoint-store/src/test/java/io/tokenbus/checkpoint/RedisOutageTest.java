@@ -1,5 +1,7 @@
 package io.tokenbus.checkpoint;
 
+import io.tokenbus.testing.RedisProcess;
+
 import static io.tokenbus.checkpoint.StoreFixture.chunks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,8 +25,8 @@ class RedisOutageTest {
   private static StoreFixture f;
 
   @BeforeAll
-  static void start() {
-    redis = RedisProcess.start();
+  static void start() throws java.io.IOException {
+    redis = RedisProcess.start(RedisProcess.Persistence.NONE, java.nio.file.Path.of("target", "redis"));
     f = StoreFixture.start(redis.url(), c -> c.withRedisTimeout(TIMEOUT, Duration.ofMillis(200)).withInitialLease(LEASE));
   }
 
@@ -56,7 +58,7 @@ class RedisOutageTest {
   }
 
   @Test
-  void aPausedRedisFailsCommandsWithinTheDeadlineAndIsUsedAgainWhenItAnswers() {
+  void aPausedRedisFailsCommandsWithinTheDeadlineAndIsUsedAgainWhenItAnswers() throws Exception {
     String id = f.open();
     f.append(id, chunks(id, 1, 2), null);
     redis.pause();
@@ -80,14 +82,14 @@ class RedisOutageTest {
   }
 
   @Test
-  void aKilledRedisIsReconnectedToWhenItIsBackOnItsPort() {
+  void aKilledRedisIsReconnectedToWhenItIsBackOnItsPort() throws Exception {
     String id = f.open();
     f.append(id, chunks(id, 1, 2), null);
     redis.kill();
     try {
       assertTrue(unavailableAfterMs(() -> f.replay(id, 0)) < TIMEOUT.toMillis() * 3);
     } finally {
-      redis.launch();
+      redis.restart(true);
     }
     f.verticle.whenStoreUp().await();
     String fresh = f.open(); // the restarted Redis has no scripts: loaded again on NOSCRIPT
@@ -99,7 +101,7 @@ class RedisOutageTest {
   }
 
   @Test
-  void anExpiredLeaseIsOrphanedOnlyOnceTheStoreWasReachableForALeasePeriod() throws InterruptedException {
+  void anExpiredLeaseIsOrphanedOnlyOnceTheStoreWasReachableForALeasePeriod() throws Exception {
     String id = f.open();
     redis.pause();
     try {

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.launcher.faults.FaultCluster;
-import io.tokenbus.launcher.faults.RedisProcess;
+import io.tokenbus.testing.RedisProcess;
 import io.tokenbus.launcher.faults.TokenbusProcess;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;

@@ -1,5 +1,7 @@
 package io.tokenbus.launcher.faults;
 
+import io.tokenbus.testing.RedisProcess;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package io.tokenbus.launcher.faults;
 
+import io.tokenbus.testing.RedisProcess;
+
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

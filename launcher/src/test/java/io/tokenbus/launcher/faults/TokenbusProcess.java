@@ -1,5 +1,7 @@
 package io.tokenbus.launcher.faults;
 
+import io.tokenbus.testing.Signals;
+
 import io.tokenbus.launcher.TokenbusLauncher;
 import java.io.BufferedReader;
 import java.io.IOException;

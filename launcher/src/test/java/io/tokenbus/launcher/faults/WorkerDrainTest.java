@@ -1,5 +1,7 @@
 package io.tokenbus.launcher.faults;
 
+import io.tokenbus.testing.RedisProcess;
+
 import io.tokenbus.launcher.faults.Workload.Mix;
 import io.tokenbus.launcher.faults.JobFollower.Options;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.tokenbus.launcher.faults;
 
+import io.tokenbus.testing.RedisProcess;
+
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;

@@ -1,13 +1,13 @@
-package io.tokenbus.launcher.faults;
+package io.tokenbus.testing;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /** POSIX signals to one process by its pid ({@code kill -STOP|-CONT|-TERM|-KILL <pid>}). */
-final class Signals {
+public final class Signals {
   private Signals() {}
 
-  static void send(long pid, String signal) throws IOException {
+  public static void send(long pid, String signal) throws IOException {
     Process p = new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).redirectErrorStream(true).start();
     try {
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {

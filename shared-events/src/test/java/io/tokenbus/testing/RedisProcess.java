@@ -1,4 +1,4 @@
-package io.tokenbus.launcher.faults;
+package io.tokenbus.testing;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -262,10 +262,17 @@ public final class RedisProcess implements AutoCloseable {
         return p.toString();
       }
     }
-    throw new IllegalStateException("no redis-server found");
+    try {
+      // A fresh machine has none: the binary bundled in embedded-redis (Redis 6.2), run as our own process.
+      java.io.File bundled = redis.embedded.core.ExecutableProvider.newJarResourceProvider().get();
+      bundled.setExecutable(true);
+      return bundled.getAbsolutePath();
+    } catch (IOException e) {
+      throw new IllegalStateException("no redis-server on the PATH and the bundled one cannot be extracted", e);
+    }
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     } catch (IOException e) {
@@ -273,7 +280,7 @@ public final class RedisProcess implements AutoCloseable {
     }
   }
 
-  static void sleep(long ms) {
+  public static void sleep(long ms) {
     try {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
