@@ -139,7 +139,7 @@ public final class CheckpointVerticle extends VerticleBase {
     JobKeys k = JobKeys.of(a.jobId());
     return scripts.write(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
       String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
-      String.valueOf(config.initialLease().toMillis())))
+      String.valueOf(config.initialLease().toMillis()), a.request().prompt()))
       .map(r -> r.toInteger() == 1);
   }
 
@@ -208,8 +208,8 @@ public final class CheckpointVerticle extends VerticleBase {
           default:
             break;
         }
-        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 9);
-        for (int i = 9; i < r.size(); i++) {
+        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 10);
+        for (int i = 10; i < r.size(); i++) {
           chunks.add(ChunkEvent.decode(r.get(i).toString()));
         }
         String model = r.get(5).toString();
@@ -217,7 +217,7 @@ public final class CheckpointVerticle extends VerticleBase {
         return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(1).toString()), r.get(2).toLong(),
           r.get(3).toLong(), r.get(4).toString(), model.isEmpty() ? null : model, chunks,
           terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), r.get(8).toInteger() == 1,
-          orphaned(r.get(7).toLong())));
+          orphaned(r.get(7).toLong()), r.get(9).toString().isEmpty() ? null : r.get(9).toString()));
       });
   }
 

@@ -87,6 +87,8 @@ class HttpApiTest {
     var ok = f.web.get("/api/jobs/" + id).bearerTokenAuthentication(job.getString("streamToken")).send().await();
     assertEquals(200, ok.statusCode());
     assertEquals(id, ok.bodyAsJsonObject().getString("jobId"));
+    assertEquals("auth", ok.bodyAsJsonObject().getString("prompt"), "a token holder opening the job by link sees its prompt");
+    assertEquals("ask", ok.bodyAsJsonObject().getString("type"));
     var viaQuery = f.web.get("/api/jobs/" + id + "?token=" + job.getString("streamToken")).send().await();
     assertEquals(200, viaQuery.statusCode());
   }

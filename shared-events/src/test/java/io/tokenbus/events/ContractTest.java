@@ -117,7 +117,7 @@ class ContractTest {
     StatusEvent t = new StatusEvent(JobState.COMPLETED, JOB, 1, "a", null);
     AppendRequest a = new AppendRequest(JOB, List.of(c), t);
     assertEquals(a, AppendRequest.fromJson(a.toJson()));
-    JobSnapshot s = new JobSnapshot(JOB, JobState.COMPLETED, 1, 5, "ask", null, List.of(c), t, false, false);
+    JobSnapshot s = new JobSnapshot(JOB, JobState.COMPLETED, 1, 5, "ask", null, List.of(c), t, false, false, null);
     assertEquals(s, JobSnapshot.fromJson(s.toJson()));
     JsonObject replay = s.toReplayJson();
     assertEquals(1L, replay.getLong("lastSequence"));

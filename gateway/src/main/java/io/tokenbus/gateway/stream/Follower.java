@@ -336,7 +336,7 @@ public final class Follower {
       }
       merge();
       op.answer().complete(new JobSnapshot(s.jobId(), s.state(), s.lastSequence(), s.createdAt(), s.type(), s.model(),
-        fresh, s.terminal(), false, s.orphaned()));
+        fresh, s.terminal(), false, s.orphaned(), null));
     });
   }
 

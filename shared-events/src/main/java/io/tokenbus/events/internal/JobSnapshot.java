@@ -16,7 +16,8 @@ import java.util.List;
  * is not a dead worker).
  */
 public record JobSnapshot(String jobId, JobState state, long lastSequence, long createdAt, String type, String model,
-                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, boolean orphaned) {
+                          List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, boolean orphaned,
+                          String prompt) {
 
   public JobSnapshot {
     chunks = List.copyOf(chunks);
@@ -24,7 +25,7 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
 
   /** The same snapshot holding other chunks. */
   public JobSnapshot withChunks(List<ChunkEvent> other) {
-    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, orphaned);
+    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, orphaned, prompt);
   }
 
   /** The public reply shape of {@code job.replay} and {@code GET /api/jobs/{id}/chunks}. */
@@ -52,11 +53,17 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
     if (terminal != null && terminal.error() != null) {
       j.put("error", terminal.error().toJson());
     }
+    if (prompt != null) {
+      j.put("prompt", prompt);
+    }
     return j;
   }
 
   public JsonObject toJson() {
     JsonObject j = toReplayJson().put("createdAt", createdAt).put("type", type).put("orphaned", orphaned);
+    if (prompt != null) {
+      j.put("prompt", prompt);
+    }
     if (model != null) {
       j.put("model", model);
     }
@@ -72,6 +79,6 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
     JsonObject t = j.getJsonObject("terminal");
     return new JobSnapshot(j.getString("jobId"), JobState.fromWire(j.getString("state")), j.getLong("lastSequence"),
       j.getLong("createdAt", 0L), j.getString("type"), j.getString("model"), chunks,
-      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getBoolean("orphaned", false));
+      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getBoolean("orphaned", false), j.getString("prompt"));
   }
 }
