@@ -252,6 +252,20 @@ class WebUiTest {
     return new JsonObject((String) stored).getString("token");
   }
 
+  private static void saveScreenshot(org.openqa.selenium.WebDriver d, String name) {
+    try {
+      Path shot = ((TakesScreenshot) d).getScreenshotAs(OutputType.FILE).toPath();
+      Files.copy(shot, ARTIFACTS.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      if (Boolean.getBoolean("tokenbus.updateScreenshot")) {
+        Path docs = Path.of("..", "docs", "images");
+        Files.createDirectories(docs);
+        Files.copy(shot, docs.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** The job's whole output as stored: what the page must show. */
   private String storedText(String jobId) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
@@ -330,11 +344,21 @@ class WebUiTest {
     waitFor(Duration.ofSeconds(20), d -> List.of("connected", "streaming").contains(connState()));
   }
 
+  /**
+   * Also makes README's picture of the page: a research job mid-answer, saved to target/test-artifacts and, with
+   * {@code -Dtokenbus.updateScreenshot=true}, over {@code docs/images/ui-research-mid-stream.png} (README says how).
+   */
   @Test
   void researchViewShowsItsSteps() {
     String jobId = submit("How does streaming work?", "research");
-    waitFor(Duration.ofSeconds(30), d -> d.findElements(By.cssSelector("#steps li[data-step]")).size() >= 3
-      && "completed".equals(jobState(jobId)));
+    boolean[] shot = {false};
+    waitFor(Duration.ofSeconds(30), d -> {
+      if (!shot[0] && d.findElements(By.cssSelector("#steps li[data-step='writing']")).size() == 1 && answerText().length() > 120) {
+        shot[0] = true;
+        saveScreenshot(d, "ui-research-mid-stream.png");
+      }
+      return d.findElements(By.cssSelector("#steps li[data-step]")).size() >= 3 && "completed".equals(jobState(jobId));
+    });
     List<String> steps = driver.findElements(By.cssSelector("#steps li[data-step]")).stream()
       .map(e -> e.getAttribute("data-step")).toList();
     assertEquals(List.of("thinking", "searching", "writing"), steps);
