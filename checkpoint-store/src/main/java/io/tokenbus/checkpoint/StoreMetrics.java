@@ -31,6 +31,11 @@ final class StoreMetrics {
       .description("pipelined round trips sent and not answered yet").register(registry);
     Gauge.builder("tokenbus_checkpoint_redis_up", pipeline, p -> p.connectionsUp() > 0 ? 1 : 0)
       .description("1 while at least one Redis connection is up").register(registry);
+    for (String op : new String[] {"write", "read"}) { // the kinds an outage or overload shows, at 0 from the start
+      failures(op, "store_unavailable");
+      failures(op, "overloaded");
+    }
+    Counter.builder("tokenbus_checkpoint_redis_connection_losses").description("Redis connections lost").register(registry);
   }
 
   void trip(long nanos) {
@@ -54,8 +59,12 @@ final class StoreMetrics {
   }
 
   void failed(String op, String kind) {
-    Counter.builder("tokenbus_checkpoint_failures").description("store operations that failed, by kind")
-      .tags("op", op, "kind", kind).register(registry).increment();
+    failures(op, kind).increment();
+  }
+
+  private Counter failures(String op, String kind) {
+    return Counter.builder("tokenbus_checkpoint_failures").description("Redis commands that failed, by op and kind (error code)")
+      .tags("op", op, "kind", kind).register(registry);
   }
 
   /** A terminal event was stored: the job is closed (whoever closed it: worker, cancel, lease expiry, history loss). */

@@ -27,6 +27,8 @@ public final class WorkerMetrics {
 
   public WorkerMetrics(MeterRegistry registry) {
     this.registry = registry;
+    Counter.builder("tokenbus_worker_store_retries").description("checkpoint writes retried during a store outage")
+      .tag("code", ErrorCode.STORE_UNAVAILABLE.id).register(registry); // at 0 from the start
   }
 
   /** The metrics of one job accepted now. {@code createdAtMs}: when the gateway took it (epoch ms; 0 if unknown). */
