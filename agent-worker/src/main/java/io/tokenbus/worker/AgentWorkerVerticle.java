@@ -19,6 +19,7 @@ import io.tokenbus.worker.backend.ModelBackend;
 import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
 import io.tokenbus.worker.run.OutboxBudget;
+import io.tokenbus.worker.run.WorkerMetrics;
 import io.tokenbus.worker.workflow.Workflows;
 import io.tokenbus.events.JobError;
 import io.vertx.core.Future;
@@ -59,6 +60,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private Promise<Void> drainedWhenIdle;
   private Counter accepted;
   private Counter refused;
+  private WorkerMetrics metrics;
 
   /** Backends as configured ({@link BackendFactory}). */
   public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry) {
@@ -82,6 +84,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
     Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
     refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
+    metrics = new WorkerMetrics(registry);
     Gauge.builder("tokenbus_worker_jobs_running", running, Map::size).register(registry);
     return backendsFactory.apply(vertx).compose(b -> {
       backends = b;
@@ -154,6 +157,7 @@ public final class AgentWorkerVerticle extends VerticleBase {
     }
     String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
     JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, budget, this::jobDone);
+    run.metrics(metrics.job(backend.name(), model, a.createdAt()));
     running.put(a.jobId(), run);
     accepted.increment();
     m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));

@@ -59,6 +59,7 @@ public final class CheckpointVerticle extends VerticleBase {
   private RedisPipeline pipeline;
   private ScriptCalls scripts;
   private Counter chunksStored;
+  private StoreMetrics metrics;
 
   public CheckpointVerticle(CheckpointConfig config, MeterRegistry registry) {
     this.config = config;
@@ -72,6 +73,8 @@ public final class CheckpointVerticle extends VerticleBase {
       DistributionSummary.builder("tokenbus_checkpoint_batch_commands").description("Redis commands per pipelined round trip")
         .register(registry));
     scripts = new ScriptCalls(pipeline);
+    metrics = new StoreMetrics(registry, pipeline);
+    pipeline.metrics(metrics);
     chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
     Gauge.builder("tokenbus_checkpoint_redis_connections_up", pipeline, RedisPipeline::connectionsUp)
       .description("dedicated Redis connections up").register(registry);
@@ -165,8 +168,12 @@ public final class CheckpointVerticle extends VerticleBase {
       StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
       if ("lost".equals(outcome)) {
         log.warn("job " + req.jobId() + " closed as history_lost: " + terminal.error().message());
+        metrics.closed(terminal);
       } else if ("ok".equals(outcome)) {
         chunksStored.increment(req.chunks().size());
+        if (t != null) {
+          metrics.closed(terminal != null ? terminal : t);
+        }
       }
       return new AppendResult("ok".equals(outcome), last, state, terminal);
     });

@@ -43,6 +43,10 @@ final class RedisLink {
     /** A trip ended (answered or failed): there is room for another. */
     void tripDone(RedisLink link);
 
+    /** A round trip was answered {@code nanos} after it was sent (for metrics). */
+    default void tripAnswered(long nanos) {
+    }
+
     /** An error reply that says Redis cannot serve right now (LOADING, BUSY, READONLY...). */
     void trouble(String cause);
   }
@@ -231,6 +235,7 @@ final class RedisLink {
       }
       if (ar.succeeded()) {
         finish(t);
+        listener.tripAnswered(System.nanoTime() - t.sentAt);
         List<Response> rs = ar.result();
         for (int i = 0; i < commands.size(); i++) {
           commands.get(i).promise().tryComplete(rs.get(i));

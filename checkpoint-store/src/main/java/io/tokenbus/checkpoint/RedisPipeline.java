@@ -69,6 +69,7 @@ final class RedisPipeline implements RedisLink.Listener {
   private String lastCause = "not connected yet";
   private boolean wasUp;
   private int next;
+  private StoreMetrics metrics;
 
   RedisPipeline(Vertx vertx, Context context, CheckpointConfig config, DistributionSummary batchSizes) {
     this.vertx = vertx;
@@ -116,11 +117,29 @@ final class RedisPipeline implements RedisLink.Listener {
   }
 
   Future<Response> write(Request request) {
-    return send(request, writes, maxPending, "write");
+    return metered("write", send(request, writes, maxPending, "write"));
   }
 
   Future<Response> read(Request request) {
-    return send(request, reads, maxPendingReads, "read");
+    return metered("read", send(request, reads, maxPendingReads, "read"));
+  }
+
+  /** Records round trips, losses and failed commands in {@code m} from now on. */
+  void metrics(StoreMetrics m) {
+    metrics = m;
+  }
+
+  private Future<Response> metered(String op, Future<Response> f) {
+    return metrics == null ? f : metrics.command(op, f);
+  }
+
+  /** Round trips sent on all connections and not answered yet. */
+  int tripsInFlight() {
+    int n = 0;
+    for (RedisLink l : links) {
+      n += l.inFlight();
+    }
+    return n;
   }
 
   private Future<Response> send(Request request, ArrayDeque<Pending> queue, int max, String kind) {
@@ -289,6 +308,9 @@ final class RedisPipeline implements RedisLink.Listener {
     lastTrouble = System.nanoTime();
     lastCause = cause;
     linksUp--;
+    if (metrics != null) {
+      metrics.connectionLost();
+    }
     if (linksUp == 0) {
       downSince = lastTrouble;
       log.warn("redis unreachable (" + cause + "): answering store_unavailable until it is back");
@@ -308,6 +330,13 @@ final class RedisPipeline implements RedisLink.Listener {
   public void tripDone(RedisLink link) {
     if ((!writes.isEmpty() || !reads.isEmpty()) && !flushScheduled) {
       flush();
+    }
+  }
+
+  @Override
+  public void tripAnswered(long nanos) {
+    if (metrics != null) {
+      metrics.trip(nanos);
     }
   }
 

@@ -58,7 +58,8 @@ public final class GatewayVerticle extends VerticleBase {
     EventCodecs.register(vertx.eventBus());
     StreamTokens tokens = new StreamTokens(config.tokenSecrets(), config.tokenTtl(), Clock.systemUTC());
     JobService jobs = new JobService(vertx, config, tokens);
-    hub = new JobStreamHub(vertx, config, jobs);
+    GatewayMetrics metrics = new GatewayMetrics(registry);
+    hub = new JobStreamHub(vertx, config, jobs, metrics);
     RateLimiter submits = new RateLimiter(config.submitsPerMinute(), 100_000);
     StreamLimits streams = new StreamLimits(config);
     HeaderDeadlines headers = new HeaderDeadlines(vertx, config.connections().headerTimeoutMs());
@@ -66,13 +67,30 @@ public final class GatewayVerticle extends VerticleBase {
     Gauge.builder("tokenbus_gateway_anonymous_sockets", streams, StreamLimits::anonymous).register(registry);
     Gauge.builder("tokenbus_gateway_followed_jobs", hub, JobStreamHub::followedJobs).register(registry);
     Gauge.builder("tokenbus_gateway_connections_awaiting_request", headers, HeaderDeadlines::waiting).register(registry);
+    for (String t : new String[] {GatewayMetrics.SSE, GatewayMetrics.BRIDGE}) {
+      Gauge.builder("tokenbus_gateway_followers", hub, h -> h.followers(t)).tag("transport", t)
+        .description("clients following a job on this node").register(registry);
+    }
 
     Router router = Router.router(vertx);
+    router.route("/api/*").handler(ctx -> { // 429s answered over HTTP, by code
+      ctx.addEndHandler(ar -> {
+        if (ctx.get(HttpErrors.CODE) instanceof ErrorCode code) {
+          metrics.answered(ctx.request().path().endsWith("/events") ? GatewayMetrics.SSE : GatewayMetrics.HTTP, code);
+        }
+      });
+      ctx.next();
+    });
     router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()).setHandleFileUploads(false));
     new JobsApi(jobs, submits).mount(router);
     streams.mountSse(router, "/api/jobs/:id/events"); // per-address slot, in front of the endpoint
     new SseEndpoint(vertx, config, tokens, hub, streams).mount(router);
     bridge = new EventBusBridge(vertx, config, jobs, hub, submits, streams);
+    // Every bridge socket holds a stream slot; the other open slots are SSE responses.
+    Gauge.builder("tokenbus_gateway_connections", bridge, b -> streams.getAsInt() - b.sockets()).tag("transport", GatewayMetrics.SSE)
+      .description("open streaming connections").register(registry);
+    Gauge.builder("tokenbus_gateway_connections", bridge, EventBusBridge::sockets).tag("transport", GatewayMetrics.BRIDGE)
+      .description("open streaming connections").register(registry);
     bridge.mount(router);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)

@@ -67,6 +67,9 @@ public final class JobRun implements StepRunner {
   private boolean appendInFlight;
   private StatusEvent terminal;
   private boolean done;
+  private WorkerMetrics.Job metrics = WorkerMetrics.Job.NONE;
+  /** The terminal event published for this job, if any. */
+  private StatusEvent endedWith;
 
   public JobRun(Vertx vertx, WorkerConfig config, JobAssignment assignment, ModelBackend backend, String model,
                 CheckpointWriter checkpoint, OutboxBudget budget, Consumer<JobRun> onDone) {
@@ -88,6 +91,12 @@ public final class JobRun implements StepRunner {
 
   public JobRequest request() {
     return request;
+  }
+
+  /** Records this job's timings and outcome in {@code m}. */
+  public JobRun metrics(WorkerMetrics.Job m) {
+    this.metrics = m;
+    return this;
   }
 
   public void start(Workflow workflow) {
@@ -183,6 +192,7 @@ public final class JobRun implements StepRunner {
     if (terminal != null || text.isEmpty()) {
       return;
     }
+    metrics.token();
     if (tokenCount++ == 0) {
       firstTokenAt = System.nanoTime();
     }
@@ -288,14 +298,14 @@ public final class JobRun implements StepRunner {
         // to a lagging replica). Publish the store's one terminal; followers ignore a second copy.
         stopGeneration();
         if (r.terminal() != null) {
-          eb.publish(Addresses.status(jobId), r.terminal());
+          eb.publish(Addresses.status(jobId), endedWith = r.terminal());
         }
         finish();
         return;
       }
       publish.forEach(this::publish);
       if (closing != null) {
-        eb.publish(Addresses.status(jobId), r.terminal() != null ? r.terminal() : closing);
+        eb.publish(Addresses.status(jobId), endedWith = r.terminal() != null ? r.terminal() : closing);
         finish();
         return;
       }
@@ -323,7 +333,7 @@ public final class JobRun implements StepRunner {
     terminal = failed;
     checkpoint.append(new AppendRequest(jobId, List.of(), failed)).onComplete(ar -> {
       if (ar.succeeded() && ar.result().terminal() != null) {
-        eb.publish(Addresses.status(jobId), ar.result().terminal());
+        eb.publish(Addresses.status(jobId), endedWith = ar.result().terminal());
       }
       finish();
     });
@@ -356,6 +366,7 @@ public final class JobRun implements StepRunner {
       if (!te.code().retryable || spentMs + backoffMs > config.storeOutageMs()) {
         return Future.failedFuture(te);
       }
+      metrics.storeRetry(te.code());
       Promise<AppendResult> p = Promise.promise();
       vertx.setTimer(backoffMs, id -> append(req, firstAttemptNanos, Math.min(1000, backoffMs * 2)).onComplete(p));
       return p.future();
@@ -373,6 +384,7 @@ public final class JobRun implements StepRunner {
   private void finish() {
     if (!done) {
       done = true;
+      metrics.ended(endedWith != null ? endedWith : terminal);
       budget.forget(resumeWhenRoom);
       budget.give(outbox.stream().filter(e -> e instanceof ChunkEvent).count());
       if (flushTimer >= 0) {

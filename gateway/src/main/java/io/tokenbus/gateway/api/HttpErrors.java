@@ -10,10 +10,14 @@ import io.vertx.ext.web.RoutingContext;
 public final class HttpErrors {
   private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
 
+  /** Routing-context key of the error code a request was answered with (read by the metrics). */
+  public static final String CODE = "tokenbus.error";
+
   private HttpErrors() {}
 
   public static void fail(RoutingContext ctx, Throwable t) {
     TokenbusException e = TokenbusException.from(t);
+    ctx.put(CODE, e.code());
     if (e.code().status >= 500) {
       log.warn(ctx.request().method() + " " + ctx.request().path() + " failed: " + e.code().id + ": " + e.getMessage());
     }

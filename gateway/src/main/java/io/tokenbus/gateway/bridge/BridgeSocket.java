@@ -7,6 +7,7 @@ import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.api.RateLimiter;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.stream.FeedEvent;
@@ -48,6 +49,7 @@ final class BridgeSocket {
     this.submits = submits;
     this.bridge = bridge;
     this.budget = new WriteBudget(config.connections().maxQueuedBytesPerStream(), hub.vertx(), config.pingTimeoutMs(), () -> {
+      hub.metrics().slowConsumer(GatewayMetrics.BRIDGE, "stall");
       sock.close();
       cleanup();
     });
@@ -119,6 +121,7 @@ final class BridgeSocket {
   private void register(String address, JsonObject headers) {
     Matcher m = Addresses.JOB_OUTBOUND.matcher(address);
     if (!m.matches()) {
+      hub.metrics().registrationRefused(ErrorCode.FORBIDDEN);
       write(Frames.err(address, new TokenbusException(ErrorCode.FORBIDDEN, "registration for " + address + " is not permitted")));
       return;
     }
@@ -129,6 +132,7 @@ final class BridgeSocket {
         throw new TokenbusException(ErrorCode.TOO_MANY_JOBS, "a socket may follow at most " + config.maxSubscriptionsPerSocket() + " jobs");
       }
     } catch (TokenbusException e) {
+      hub.metrics().registrationRefused(e.code());
       write(Frames.err(address, e));
       return;
     }
@@ -165,6 +169,7 @@ final class BridgeSocket {
       return;
     }
     if (requestsInFlight >= config.connections().maxRequestsPerSocket()) {
+      hub.metrics().answered(GatewayMetrics.BRIDGE, ErrorCode.RATE_LIMITED);
       write(Frames.err(replyAddress, new TokenbusException(ErrorCode.RATE_LIMITED,
         "this socket has " + requestsInFlight + " requests waiting for an answer; wait for them")));
       return;
@@ -183,6 +188,7 @@ final class BridgeSocket {
         default -> throw new TokenbusException(ErrorCode.FORBIDDEN, "sending to " + address + " is not permitted");
       };
     } catch (TokenbusException e) {
+      hub.metrics().answered(GatewayMetrics.BRIDGE, e);
       write(Frames.err(replyAddress, e));
       return;
     }
@@ -190,6 +196,7 @@ final class BridgeSocket {
     result.onComplete(ar -> {
       requestsInFlight--;
       if (ar.failed()) {
+        hub.metrics().answered(GatewayMetrics.BRIDGE, TokenbusException.from(ar.cause()));
         write(Frames.err(replyAddress, TokenbusException.from(ar.cause())));
       } else if (ar.result() instanceof ReplayAnswer ra) {
         write(Frames.reply(replyAddress, ra.snapshot.toReplayJson()));
@@ -237,6 +244,7 @@ final class BridgeSocket {
     }
     if (budget.exceeded()) {
       // A client that does not read would grow memory without bound: drop it; it resumes by replay.
+      hub.metrics().slowConsumer(GatewayMetrics.BRIDGE, "write_budget");
       sock.close();
       cleanup();
       return;
@@ -261,6 +269,12 @@ final class BridgeSocket {
     @Override
     public void chunk(FeedEvent e) {
       write(Frames.rec(chunkAddress, e.json()));
+      hub.metrics().chunkWritten(GatewayMetrics.BRIDGE, e);
+    }
+
+    @Override
+    public String transport() {
+      return GatewayMetrics.BRIDGE;
     }
 
     @Override

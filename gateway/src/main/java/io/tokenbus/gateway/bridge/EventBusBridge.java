@@ -3,6 +3,7 @@ package io.tokenbus.gateway.bridge;
 import io.tokenbus.events.ErrorCode;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.api.RateLimiter;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.limits.StreamLimits;
@@ -70,6 +71,7 @@ public final class EventBusBridge {
     try {
       slot = limits.openSocket(sock.remoteAddress() == null ? "unknown" : sock.remoteAddress().hostAddress());
     } catch (TokenbusException e) {
+      hub.metrics().answered(GatewayMetrics.BRIDGE, e);
       s.refuse(e.getMessage());
       return;
     }
@@ -92,6 +94,7 @@ public final class EventBusBridge {
     if (a == null || !a.slot().isAnonymous()) {
       return;
     }
+    hub.metrics().registrationRefused(ErrorCode.UNAUTHORIZED); // registered nothing in time
     // Address-less err: the stock client hands it to onerror; our client reconnects quietly on 401.
     a.sock().write(Frames.err(null, new TokenbusException(ErrorCode.UNAUTHORIZED, "no job was registered with a stream token within "
       + config.connections().registerDeadlineMs() + " ms; connect again when there is a job to follow")));

@@ -7,6 +7,7 @@ import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.StreamError;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.api.HttpErrors;
 import io.tokenbus.gateway.api.JobsApi;
 import io.tokenbus.gateway.auth.StreamTokens;
@@ -100,7 +101,10 @@ public final class SseEndpoint {
     private final HttpServerResponse response;
     private Follower follower;
     private final WriteBudget budget = new WriteBudget(config.connections().maxQueuedBytesPerStream(), vertx,
-      config.pingTimeoutMs(), () -> abort("client took nothing while history waited"));
+      config.pingTimeoutMs(), () -> {
+        hub.metrics().slowConsumer(GatewayMetrics.SSE, "stall");
+        abort("client took nothing while history waited");
+      });
     private long heartbeat = -1;
     private boolean ended;
 
@@ -111,6 +115,12 @@ public final class SseEndpoint {
     @Override
     public void chunk(FeedEvent e) {
       write("id: " + ((ChunkEvent) e.event()).sequence() + "\nevent: " + ChunkEvent.TYPE + "\ndata: " + e.json() + "\n\n");
+      hub.metrics().chunkWritten(GatewayMetrics.SSE, e);
+    }
+
+    @Override
+    public String transport() {
+      return GatewayMetrics.SSE;
     }
 
     @Override
@@ -159,6 +169,7 @@ public final class SseEndpoint {
         return;
       }
       if (budget.exceeded()) {
+        hub.metrics().slowConsumer(GatewayMetrics.SSE, "write_budget");
         abort("client is not reading");
         return;
       }

@@ -8,16 +8,26 @@ import io.tokenbus.events.StatusEvent;
 public final class FeedEvent {
   private final Object event;
   private final boolean repair;
+  private final boolean live;
   private String json;
 
+  /** An event read from the store (replay, catch-up) or made here: not live. */
   public FeedEvent(Object event) {
-    this(event, false);
+    this.event = event;
+    this.repair = false;
+    this.live = false;
   }
 
   /** @param repair read back from the store by the idle check rather than brought by the bus */
   FeedEvent(Object event, boolean repair) {
     this.event = event;
     this.repair = repair;
+    this.live = !repair;
+  }
+
+  /** Brought by the bus as the worker published it (its latency is the system's), not read from the store. */
+  public boolean live() {
+    return live;
   }
 
   boolean repair() {

@@ -58,6 +58,10 @@ public final class Follower {
     return feed;
   }
 
+  String transport() {
+    return sink.transport();
+  }
+
   /** Chooses which event kinds reach the sink (bridge registrations per address; SSE takes all). */
   public void want(boolean chunks, boolean progress, boolean status) {
     wantsChunks = chunks;
@@ -101,6 +105,7 @@ public final class Follower {
       return;
     }
     if (queue.size() >= maxPending) {
+      feed.metrics().slowConsumer(sink.transport(), "pending");
       abort("too many events waiting while the stream catches up");
       return;
     }
@@ -130,7 +135,7 @@ public final class Follower {
     Promise<JobSnapshot> p = Promise.promise();
     queue.addFirst(new ReplayOp(after, p));
     pump();
-    return p.future();
+    return feed.metrics().replay(sink.transport(), p.future());
   }
 
   /** After the replay answer is written: continues with the rest of the history, the terminal, then live events. */
@@ -210,6 +215,7 @@ public final class Follower {
 
   private void onChunk(FeedEvent e, long s) {
     if (delivered(s)) {
+      feed.metrics().duplicateSuppressed();
       return;
     }
     if (prefix < 0 && lo == 0) {
@@ -224,6 +230,7 @@ public final class Follower {
       advance(s);
       sink.chunk(e);
     } else if (s > t + 1) {
+      feed.metrics().gapRepair("gap");
       step(catchUp(s - 1).onSuccess(v -> onChunk(e, s)));
     } // else: inside the hole before the live window, which a catch-up fills in order
   }

@@ -70,6 +70,18 @@ final class JobFeed {
     return followers.size();
   }
 
+  int followers(String transport) {
+    int n = 0;
+    for (Follower f : followers) {
+      n += transport.equals(f.transport()) ? 1 : 0;
+    }
+    return n;
+  }
+
+  io.tokenbus.gateway.GatewayMetrics metrics() {
+    return hub.metrics();
+  }
+
   private void onChunk(ChunkEvent c, boolean repair) {
     if (c.sequence() > lastSequence) {
       lastSequence = c.sequence();
@@ -107,6 +119,9 @@ final class JobFeed {
         return;
       }
       JobSnapshot s = ar.result();
+      if (!s.chunks().isEmpty()) {
+        hub.metrics().gapRepair("idle_poll");
+      }
       s.chunks().forEach(c -> onChunk(c, true));
       if (s.terminal() != null && !s.hasMore() && !terminal) {
         onStatus(s.terminal());

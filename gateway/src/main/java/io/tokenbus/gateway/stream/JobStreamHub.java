@@ -1,6 +1,7 @@
 package io.tokenbus.gateway.stream;
 
 import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.jobs.JobService;
 import io.vertx.core.Vertx;
 import java.util.HashMap;
@@ -15,8 +16,14 @@ public final class JobStreamHub {
   private final JobService jobs;
   private final Map<String, JobFeed> feeds = new HashMap<>();
   private final long pollTimer;
+  private final GatewayMetrics metrics;
 
   public JobStreamHub(Vertx vertx, GatewayConfig config, JobService jobs) {
+    this(vertx, config, jobs, GatewayMetrics.none());
+  }
+
+  public JobStreamHub(Vertx vertx, GatewayConfig config, JobService jobs, GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.vertx = vertx;
     this.config = config;
     this.jobs = jobs;
@@ -32,6 +39,19 @@ public final class JobStreamHub {
 
   public int followedJobs() {
     return feeds.size();
+  }
+
+  /** Followers on this node whose sink is of {@code transport} (counted at each scrape). */
+  public int followers(String transport) {
+    int n = 0;
+    for (JobFeed f : feeds.values()) {
+      n += f.followers(transport);
+    }
+    return n;
+  }
+
+  public GatewayMetrics metrics() {
+    return metrics;
   }
 
   public void close() {

@@ -22,6 +22,11 @@ public interface StreamSink {
   /** The stream cannot go on for a reason a resume would not fix ({@code history_lost}): tell the client, end. */
   void fail(TokenbusException e);
 
+  /** The transport's metrics label: sse or bridge. */
+  default String transport() {
+    return "other";
+  }
+
   /** The follower delivered the end of the job and left the feed. */
   default void finished() {
   }
