@@ -58,11 +58,14 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
    *                             where the client stands, at most this long ({@code TOKENBUS_BRIDGE_REPLAY_GRACE_MS})
    * @param maxRequestsPerSocket bridge requests (replay, submit, cancel) one socket may have in flight; 429 beyond
    *                             ({@code TOKENBUS_MAX_REQUESTS_PER_SOCKET})
+   * @param trustedProxies       addresses of reverse proxies whose {@code X-Forwarded-For} names the client; from
+   *                             anyone else the header is ignored ({@code TOKENBUS_TRUSTED_PROXIES}, comma separated)
    */
   public record Connections(int maxStreamsPerAddress, int maxAnonymousSockets, long registerDeadlineMs, long idleTimeoutMs,
                             long headerTimeoutMs, int maxQueuedBytesPerStream, long bridgeReplayGraceMs,
-                            int maxRequestsPerSocket) {
+                            int maxRequestsPerSocket, List<String> trustedProxies) {
     public Connections {
+      trustedProxies = List.copyOf(trustedProxies);
       require(maxStreamsPerAddress >= 1, "maxStreamsPerAddress must be >= 1");
       require(maxAnonymousSockets >= 1, "maxAnonymousSockets must be >= 1");
       require(registerDeadlineMs >= 100, "registerDeadline must be >= 100 ms");
@@ -74,14 +77,14 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
 
     public static Connections defaults(int maxStreams) {
-      return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16);
+      return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, List.of());
     }
 
     public JsonObject toJson() {
       return new JsonObject().put("maxStreamsPerAddress", maxStreamsPerAddress).put("maxAnonymousSockets", maxAnonymousSockets)
         .put("registerDeadlineMs", registerDeadlineMs).put("httpIdleTimeoutMs", idleTimeoutMs).put("headerTimeoutMs", headerTimeoutMs)
         .put("maxQueuedBytesPerStream", maxQueuedBytesPerStream).put("bridgeReplayGraceMs", bridgeReplayGraceMs)
-        .put("maxRequestsPerSocket", maxRequestsPerSocket);
+        .put("maxRequestsPerSocket", maxRequestsPerSocket).put("trustedProxies", trustedProxies);
     }
   }
 
@@ -197,7 +200,9 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
         seconds(env, "TOKENBUS_HEADER_TIMEOUT_SECONDS", c.headerTimeoutMs()),
         Integer.parseInt(env.getOrDefault("TOKENBUS_STREAM_MAX_QUEUED_BYTES", String.valueOf(c.maxQueuedBytesPerStream()))),
         Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(c.bridgeReplayGraceMs()))),
-        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket())))));
+        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
+        java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
+          .filter(a -> !a.isEmpty()).toList()));
   }
 
   private static long seconds(Map<String, String> env, String name, long defaultMs) {

@@ -82,7 +82,7 @@ public final class GatewayVerticle extends VerticleBase {
       ctx.next();
     });
     router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()).setHandleFileUploads(false));
-    new JobsApi(jobs, submits).mount(router);
+    new JobsApi(jobs, submits, streams::client).mount(router);
     streams.mountSse(router, "/api/jobs/:id/events"); // per-address slot, in front of the endpoint
     new SseEndpoint(vertx, config, tokens, hub, streams).mount(router);
     bridge = new EventBusBridge(vertx, config, jobs, hub, submits, streams);

@@ -14,7 +14,11 @@ public final class JobsApi {
   private final JobService jobs;
   private final RateLimiter submits;
 
-  public JobsApi(JobService jobs, RateLimiter submits) {
+  private final java.util.function.Function<RoutingContext, String> clients;
+
+  /** @param clients who a request comes from, for the per-client submission limit */
+  public JobsApi(JobService jobs, RateLimiter submits, java.util.function.Function<RoutingContext, String> clients) {
+    this.clients = clients;
     this.jobs = jobs;
     this.submits = submits;
   }
@@ -29,7 +33,7 @@ public final class JobsApi {
   private void submit(RoutingContext ctx) {
     JobRequest request;
     try {
-      if (!submits.tryAcquire(clientKey(ctx))) {
+      if (!submits.tryAcquire(clients.apply(ctx))) {
         throw new TokenbusException(ErrorCode.RATE_LIMITED, "too many submissions from this client; try again shortly");
       }
       request = JobRequest.fromJson(jsonBody(ctx));
@@ -114,10 +118,6 @@ public final class JobsApi {
       return auth.substring(7).trim();
     }
     return ctx.queryParams().get("token");
-  }
-
-  public static String clientKey(RoutingContext ctx) {
-    return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
   }
 
   public static long longParam(String v, String name) {

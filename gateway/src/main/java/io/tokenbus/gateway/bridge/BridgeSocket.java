@@ -29,6 +29,7 @@ final class BridgeSocket {
   private static final int MAX_REPLY_ADDRESS = 36;
 
   private final SockJSSocket sock;
+  private final String client;
   private final GatewayConfig config;
   private final JobService jobs;
   private final JobStreamHub hub;
@@ -40,9 +41,10 @@ final class BridgeSocket {
   private int requestsInFlight;
   private boolean closed;
 
-  BridgeSocket(SockJSSocket sock, GatewayConfig config, JobService jobs, JobStreamHub hub, RateLimiter submits,
+  BridgeSocket(SockJSSocket sock, String client, GatewayConfig config, JobService jobs, JobStreamHub hub, RateLimiter submits,
                EventBusBridge bridge) {
     this.sock = sock;
+    this.client = client;
     this.config = config;
     this.jobs = jobs;
     this.hub = hub;
@@ -210,7 +212,7 @@ final class BridgeSocket {
   }
 
   private Future<JsonObject> submit(JsonObject body) {
-    if (!submits.tryAcquire(sock.remoteAddress() == null ? "unknown" : sock.remoteAddress().hostAddress())) {
+    if (!submits.tryAcquire(client)) {
       throw new TokenbusException(ErrorCode.RATE_LIMITED, "too many submissions from this client; try again shortly");
     }
     return jobs.submit(JobRequest.fromJson(body));

@@ -66,10 +66,11 @@ public final class EventBusBridge {
   }
 
   private void opened(SockJSSocket sock) {
-    BridgeSocket s = new BridgeSocket(sock, config, jobs, hub, submits, this);
+    String client = limits.client(sock);
+    BridgeSocket s = new BridgeSocket(sock, client, config, jobs, hub, submits, this);
     StreamLimits.Slot slot;
     try {
-      slot = limits.openSocket(sock.remoteAddress() == null ? "unknown" : sock.remoteAddress().hostAddress());
+      slot = limits.openSocket(client);
     } catch (TokenbusException e) {
       hub.metrics().answered(GatewayMetrics.BRIDGE, e);
       s.refuse(e.getMessage());

@@ -29,8 +29,21 @@ public final class StreamLimits implements SseEndpoint.StreamCounter {
   private int open;
   private int anonymous;
 
+  private final ClientAddresses clients;
+
   public StreamLimits(GatewayConfig config) {
     this.config = config;
+    this.clients = new ClientAddresses(config.connections().trustedProxies());
+  }
+
+  /** The client behind an HTTP request (the peer, or what a trusted proxy forwarded). */
+  public String client(RoutingContext ctx) {
+    return clients.of(ctx.request().remoteAddress(), ctx.request().headers());
+  }
+
+  /** The client behind a bridge socket. */
+  public String client(io.vertx.ext.web.handler.sockjs.SockJSSocket sock) {
+    return clients.of(sock.remoteAddress(), sock.headers());
   }
 
   /** Node-wide slot (the SSE endpoint takes it after checking the token; the address slot is already held). */
@@ -63,7 +76,7 @@ public final class StreamLimits implements SseEndpoint.StreamCounter {
   }
 
   private void sse(RoutingContext ctx) {
-    String address = JobsApi.clientKey(ctx);
+    String address = client(ctx);
     try {
       acquireAddress(address);
     } catch (TokenbusException e) {
