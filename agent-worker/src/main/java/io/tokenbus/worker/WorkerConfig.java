@@ -134,13 +134,12 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       }
     }
     if (env.get("TOKENBUS_OLLAMA_URL") != null) {
-      out.add(new BackendConfig("ollama", BackendConfig.OLLAMA, env.get("TOKENBUS_OLLAMA_URL"),
-        env.getOrDefault("TOKENBUS_OLLAMA_MODEL", "llama3.2"), null, 0, 0, 2, maxRetryAfterSeconds));
+      out.add(BackendConfig.withDefaults("ollama", BackendConfig.OLLAMA, env.get("TOKENBUS_OLLAMA_URL"),
+        env.getOrDefault("TOKENBUS_OLLAMA_MODEL", "llama3.2"), null, maxRetryAfterSeconds));
     }
     if (env.get("TOKENBUS_OPENAI_URL") != null) {
-      out.add(new BackendConfig("openai", BackendConfig.OPENAI, env.get("TOKENBUS_OPENAI_URL"),
-        env.getOrDefault("TOKENBUS_OPENAI_MODEL", "gpt-4o-mini"), env.get("TOKENBUS_OPENAI_API_KEY"), 0, 0, 2,
-        maxRetryAfterSeconds));
+      out.add(BackendConfig.withDefaults("openai", BackendConfig.OPENAI, env.get("TOKENBUS_OPENAI_URL"),
+        env.getOrDefault("TOKENBUS_OPENAI_MODEL", "gpt-4o-mini"), env.get("TOKENBUS_OPENAI_API_KEY"), maxRetryAfterSeconds));
     }
     return out;
   }

@@ -21,6 +21,10 @@ public record BackendConfig(String name, String kind, String baseUrl, String mod
   public static final String OLLAMA = "ollama";
   public static final String OPENAI = "openai";
   public static final int DEFAULT_MAX_RETRY_AFTER_SECONDS = 30;
+  /** The documented defaults (docs/backends.md), the one source for every way a backend is configured. */
+  public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+  public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+  public static final int DEFAULT_RETRIES = 2;
 
   public BackendConfig {
     if (name == null || name.isBlank() || !(OLLAMA.equals(kind) || OPENAI.equals(kind))) {
@@ -33,8 +37,8 @@ public record BackendConfig(String name, String kind, String baseUrl, String mod
       throw new IllegalArgumentException("backend " + name + " needs a default model");
     }
     baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    connectTimeoutMs = connectTimeoutMs <= 0 ? 5000 : connectTimeoutMs;
-    idleTimeoutMs = idleTimeoutMs <= 0 ? 60_000 : idleTimeoutMs;
+    connectTimeoutMs = connectTimeoutMs <= 0 ? DEFAULT_CONNECT_TIMEOUT_MS : connectTimeoutMs;
+    idleTimeoutMs = idleTimeoutMs <= 0 ? DEFAULT_IDLE_TIMEOUT_MS : idleTimeoutMs;
     retries = Math.max(0, retries);
     if (maxRetryAfterSeconds < 0) {
       throw new IllegalArgumentException("backend " + name + ": maxRetryAfterSeconds must be 0 or more");
@@ -47,6 +51,12 @@ public record BackendConfig(String name, String kind, String baseUrl, String mod
     this(name, kind, baseUrl, model, apiKey, connectTimeoutMs, idleTimeoutMs, retries, DEFAULT_MAX_RETRY_AFTER_SECONDS);
   }
 
+  /** A backend with the documented timeouts and retries. */
+  public static BackendConfig withDefaults(String name, String kind, String baseUrl, String model, String apiKey,
+                                           int maxRetryAfterSeconds) {
+    return new BackendConfig(name, kind, baseUrl, model, apiKey, 0, 0, DEFAULT_RETRIES, maxRetryAfterSeconds);
+  }
+
   public static BackendConfig fromJson(JsonObject j) {
     return fromJson(j, DEFAULT_MAX_RETRY_AFTER_SECONDS);
   }
@@ -55,7 +65,7 @@ public record BackendConfig(String name, String kind, String baseUrl, String mod
   public static BackendConfig fromJson(JsonObject j, int maxRetryAfterSeconds) {
     return new BackendConfig(j.getString("name", j.getString("kind")), j.getString("kind"), j.getString("baseUrl"),
       j.getString("model"), j.getString("apiKey"), j.getInteger("connectTimeoutMs", 0), j.getLong("idleTimeoutMs", 0L),
-      j.getInteger("retries", 2), j.getInteger("maxRetryAfterSeconds", maxRetryAfterSeconds));
+      j.getInteger("retries", DEFAULT_RETRIES), j.getInteger("maxRetryAfterSeconds", maxRetryAfterSeconds));
   }
 
   public JsonObject toJson() {

@@ -46,7 +46,7 @@ public final class BackendFactory {
         if (model == null) {
           return LocalGeneratorBackend.NAME;
         }
-        BackendConfig found = new BackendConfig(BackendConfig.OLLAMA, BackendConfig.OLLAMA, probeUrl, model, null, 2000, 120_000, 1,
+        BackendConfig found = BackendConfig.withDefaults(BackendConfig.OLLAMA, BackendConfig.OLLAMA, probeUrl, model, null,
           config.maxRetryAfterSeconds());
         all.add(of(vertx, found, config.maxConcurrentJobs()));
         log.info("no backend configured; found Ollama at " + probeUrl + " with model " + model + ", using it by default");

@@ -93,6 +93,11 @@ class BackendFactoryTest {
       Backends b = BackendFactory.create(vertx, probing(), "http://127.0.0.1:" + ollama.actualPort()).await();
       assertEquals("ollama", b.choose(null).name());
       assertEquals("llama3.2:latest", b.choose(null).defaultModel());
+      // Issue 10: the probed Ollama had retries 1, connect 2 s, idle 120 s instead of the documented defaults.
+      BackendConfig found = ((HttpChatBackend) b.choose(null)).config;
+      assertEquals(BackendConfig.DEFAULT_RETRIES, found.retries());
+      assertEquals(5000, found.connectTimeoutMs());
+      assertEquals(60_000, found.idleTimeoutMs());
       b.close().await();
     } finally {
       ollama.close().await();
