@@ -127,9 +127,9 @@ public record CheckpointConfig(String redisUrl, RedisMode redisMode, String mast
   }
 
   public static CheckpointConfig fromEnv(Map<String, String> env, String defaultRedisUrl) {
-    CheckpointConfig d = defaults(env.getOrDefault("REDIS_URL", defaultRedisUrl));
+    CheckpointConfig d = defaults("redis://localhost"); // the numbers; the deployment is checked below
     String master = env.get("TOKENBUS_REDIS_MASTER_NAME");
-    return new CheckpointConfig(d.redisUrl, RedisMode.parse(env.get("TOKENBUS_REDIS_MODE")),
+    return new CheckpointConfig(env.getOrDefault("REDIS_URL", defaultRedisUrl), RedisMode.parse(env.get("TOKENBUS_REDIS_MODE")),
       master == null || master.isBlank() ? null : master.strip(),
       Duration.ofSeconds(number(env, "TOKENBUS_RETENTION_SECONDS", d.retention.toSeconds())),
       (int) number(env, "TOKENBUS_REPLAY_MAX_CHUNKS", d.maxReplayChunks),
