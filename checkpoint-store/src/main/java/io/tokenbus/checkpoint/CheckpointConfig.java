@@ -2,12 +2,18 @@ package io.tokenbus.checkpoint;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Settings of the checkpoint store.
  *
- * @param redisUrl          where Redis is ({@code REDIS_URL})
+ * @param redisUrl          where Redis is ({@code REDIS_URL}): one {@code redis://} URL, or with {@code cluster} and
+ *                          {@code sentinel} several separated by commas (seed nodes, or the sentinels)
+ * @param redisMode         how Redis is deployed ({@code TOKENBUS_REDIS_MODE}: standalone, cluster, sentinel)
+ * @param masterName        the master's name the sentinels monitor; sentinel mode only ({@code TOKENBUS_REDIS_MASTER_NAME})
  * @param retention         how long a job's chunks are kept after its last write ({@code TOKENBUS_RETENTION_SECONDS})
  * @param maxReplayChunks   cap on chunks returned by one replay; callers page with {@code afterSequence}
  *                          ({@code TOKENBUS_REPLAY_MAX_CHUNKS})
@@ -26,13 +32,32 @@ import java.util.Map;
  * @param reconnectMaxDelay longest wait between two reconnection attempts (the backoff doubles up to it)
  *                          ({@code TOKENBUS_REDIS_RECONNECT_MAX_MS})
  */
-public record CheckpointConfig(String redisUrl, Duration retention, int maxReplayChunks, int maxPending,
+public record CheckpointConfig(String redisUrl, RedisMode redisMode, String masterName, Duration retention, int maxReplayChunks, int maxPending,
                                int maxPendingReads, int maxBatch, int maxInFlight, int connections,
                                Duration initialLease, Duration redisTimeout, Duration reconnectMaxDelay) {
 
   public CheckpointConfig {
     if (redisUrl == null || redisUrl.isBlank()) {
       throw new IllegalArgumentException("REDIS_URL must be set");
+    }
+    if (redisMode == null) {
+      throw new IllegalArgumentException("TOKENBUS_REDIS_MODE must be set");
+    }
+    List<String> urls = endpoints(redisUrl);
+    for (String u : urls) {
+      if (!u.startsWith("redis://") && !u.startsWith("rediss://") && !u.startsWith("unix://")) {
+        throw new IllegalArgumentException("REDIS_URL: '" + mask(u) + "' is not a redis:// URL");
+      }
+    }
+    if (redisMode == RedisMode.STANDALONE && urls.size() != 1) {
+      throw new IllegalArgumentException("REDIS_URL holds " + urls.size() + " endpoints: with TOKENBUS_REDIS_MODE=standalone"
+        + " give one (several are cluster seed nodes or sentinels: set TOKENBUS_REDIS_MODE)");
+    }
+    if (redisMode == RedisMode.SENTINEL && (masterName == null || masterName.isBlank())) {
+      throw new IllegalArgumentException("TOKENBUS_REDIS_MODE=sentinel needs TOKENBUS_REDIS_MASTER_NAME (the name in 'sentinel monitor')");
+    }
+    if (redisMode != RedisMode.SENTINEL && masterName != null && !masterName.isBlank()) {
+      throw new IllegalArgumentException("TOKENBUS_REDIS_MASTER_NAME is only used with TOKENBUS_REDIS_MODE=sentinel");
     }
     requirePositive("retention", retention);
     requirePositive("initialLease (TOKENBUS_WORKER_LEASE_SECONDS)", initialLease);
@@ -52,43 +77,60 @@ public record CheckpointConfig(String redisUrl, Duration retention, int maxRepla
   }
 
   public static CheckpointConfig defaults(String redisUrl) {
-    return new CheckpointConfig(redisUrl, Duration.ofHours(24), 5000, 20_000, 2_000, 128, 4, 2, Duration.ofSeconds(15),
+    return new CheckpointConfig(redisUrl, RedisMode.STANDALONE, null, Duration.ofHours(24), 5000, 20_000, 2_000, 128, 4, 2, Duration.ofSeconds(15),
       Duration.ofMillis(2000), Duration.ofMillis(1000));
   }
 
   public CheckpointConfig withRetention(Duration d) {
-    return new CheckpointConfig(redisUrl, d, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+    return new CheckpointConfig(redisUrl, redisMode, masterName, d, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
       connections, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
   public CheckpointConfig withMaxReplayChunks(int n) {
-    return new CheckpointConfig(redisUrl, retention, n, maxPending, maxPendingReads, maxBatch, maxInFlight,
+    return new CheckpointConfig(redisUrl, redisMode, masterName, retention, n, maxPending, maxPendingReads, maxBatch, maxInFlight,
       connections, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
   public CheckpointConfig withMaxPending(int writes, int reads) {
-    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, writes, reads, maxBatch, maxInFlight,
+    return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, writes, reads, maxBatch, maxInFlight,
       connections, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
   public CheckpointConfig withInitialLease(Duration d) {
-    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+    return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
       connections, d, redisTimeout, reconnectMaxDelay);
   }
 
   public CheckpointConfig withRedisTimeout(Duration timeout, Duration reconnectMax) {
-    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+    return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
       connections, initialLease, timeout, reconnectMax);
   }
 
   public CheckpointConfig withConnections(int n) {
-    return new CheckpointConfig(redisUrl, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+    return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
       n, initialLease, redisTimeout, reconnectMaxDelay);
   }
 
+  /** Another Redis deployment: {@code urls} comma-separated, {@code masterName} for sentinel mode only. */
+  public CheckpointConfig withRedis(RedisMode mode, String urls, String master) {
+    return new CheckpointConfig(urls, mode, master, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch,
+      maxInFlight, connections, initialLease, redisTimeout, reconnectMaxDelay);
+  }
+
+  /** The endpoints in {@link #redisUrl}: one, or the cluster seeds or sentinels. */
+  public List<String> redisEndpoints() {
+    return endpoints(redisUrl);
+  }
+
+  private static List<String> endpoints(String urls) {
+    return Arrays.stream(urls.split(",")).map(String::strip).filter(u -> !u.isEmpty()).toList();
+  }
+
   public static CheckpointConfig fromEnv(Map<String, String> env, String defaultRedisUrl) {
-    CheckpointConfig d = defaults(env.getOrDefault("REDIS_URL", defaultRedisUrl));
-    return new CheckpointConfig(d.redisUrl,
+    CheckpointConfig d = defaults("redis://localhost"); // the numbers; the deployment is checked below
+    String master = env.get("TOKENBUS_REDIS_MASTER_NAME");
+    return new CheckpointConfig(env.getOrDefault("REDIS_URL", defaultRedisUrl), RedisMode.parse(env.get("TOKENBUS_REDIS_MODE")),
+      master == null || master.isBlank() ? null : master.strip(),
       Duration.ofSeconds(number(env, "TOKENBUS_RETENTION_SECONDS", d.retention.toSeconds())),
       (int) number(env, "TOKENBUS_REPLAY_MAX_CHUNKS", d.maxReplayChunks),
       (int) number(env, "TOKENBUS_CHECKPOINT_MAX_PENDING", d.maxPending),
@@ -117,10 +159,39 @@ public record CheckpointConfig(String redisUrl, Duration retention, int maxRepla
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("redisUrl", redisUrl.replaceAll("//[^@/]*@", "//***@"))
+    JsonObject j = new JsonObject().put("redisMode", redisMode.wire()).put("redisUrl", mask(redisUrl));
+    if (masterName != null) {
+      j.put("masterName", masterName);
+    }
+    return j
       .put("retentionSeconds", retention.toSeconds()).put("maxReplayChunks", maxReplayChunks)
       .put("maxPending", maxPending).put("maxPendingReads", maxPendingReads).put("maxBatch", maxBatch)
       .put("maxInFlight", maxInFlight).put("connections", connections).put("initialLeaseMs", initialLease.toMillis())
       .put("redisTimeoutMs", redisTimeout.toMillis()).put("reconnectMaxMs", reconnectMaxDelay.toMillis());
+  }
+
+  private static String mask(String url) {
+    return url.replaceAll("//[^@/,]*@", "//***@");
+  }
+
+  /** How Redis is deployed ({@code TOKENBUS_REDIS_MODE}). */
+  public enum RedisMode {
+    STANDALONE, CLUSTER, SENTINEL;
+
+    public String wire() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    static RedisMode parse(String v) {
+      if (v == null || v.isBlank()) {
+        return STANDALONE;
+      }
+      for (RedisMode m : values()) {
+        if (m.wire().equals(v.strip().toLowerCase(Locale.ROOT))) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("TOKENBUS_REDIS_MODE must be standalone, cluster or sentinel, got '" + v + "'");
+    }
   }
 }

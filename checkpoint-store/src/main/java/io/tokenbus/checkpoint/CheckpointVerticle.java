@@ -60,6 +60,7 @@ public final class CheckpointVerticle extends VerticleBase {
   private ScriptCalls scripts;
   private Counter chunksStored;
   private StoreMetrics metrics;
+  private volatile RedisSettings.Verdict settings;
 
   public CheckpointVerticle(CheckpointConfig config, MeterRegistry registry) {
     this.config = config;
@@ -72,14 +73,16 @@ public final class CheckpointVerticle extends VerticleBase {
     pipeline = new RedisPipeline(vertx, context, config,
       DistributionSummary.builder("tokenbus_checkpoint_batch_commands").description("Redis commands per pipelined round trip")
         .register(registry));
-    scripts = new ScriptCalls(pipeline);
+    boolean cluster = config.redisMode() == CheckpointConfig.RedisMode.CLUSTER;
+    scripts = new ScriptCalls(pipeline, cluster);
     metrics = new StoreMetrics(registry, pipeline);
     pipeline.metrics(metrics);
     chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
     Gauge.builder("tokenbus_checkpoint_redis_connections_up", pipeline, RedisPipeline::connectionsUp)
       .description("dedicated Redis connections up").register(registry);
     return pipeline.start()
-      .compose(v -> scripts.load())
+      .compose(v -> cluster ? Future.succeededFuture() : scripts.load()) // on a cluster: EVAL on NOSCRIPT, per node
+      .compose(v -> RedisSettings.check(pipeline, config.redisMode()).onSuccess(s -> settings = s))
       .compose(v -> Future.all(
         consume(Addresses.CHECKPOINT_OPEN, this::open),
         consume(Addresses.CHECKPOINT_APPEND, this::append),
@@ -106,6 +109,11 @@ public final class CheckpointVerticle extends VerticleBase {
   /** For tests: completes once every Redis connection is up. */
   Future<Void> whenStoreUp() {
     return onContext(() -> pipeline.whenAllUp());
+  }
+
+  /** For tests: the durability settings found at start. */
+  RedisSettings.Verdict redisSettings() {
+    return settings;
   }
 
   /** For tests: how many times the scripts were loaded after the one at start (NOSCRIPT). */

@@ -7,8 +7,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisReplicas;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
@@ -29,6 +32,22 @@ import java.util.concurrent.TimeUnit;
  * sent, so the oldest unanswered trip tells whether the connection still answers ({@link #check}, called by the
  * pipeline's watchdog), and a dead link is closed whole (client included, so nothing leaks) and replaced with backoff.
  * One socket carries 200k+ pipelined commands/s (docs/VERTX5-NOTES section 3), more than a Redis core serves.
+ *
+ * <p>Deployments ({@code TOKENBUS_REDIS_MODE}), through the client's own modes:
+ * <ul>
+ *   <li>standalone: one socket, a trip is one {@code batch()}.</li>
+ *   <li>cluster: the link's client holds one socket per cluster node and routes each command by its key's slot,
+ *   following MOVED/ASK and retrying TRYAGAIN/CLUSTERDOWN. The client's {@code batch()} refuses commands whose keys
+ *   live on different nodes (and would send a batch of keyless SCRIPT LOADs to one random node), so a trip is
+ *   sent command by command: still all written in the same event-loop turn, one socket write per command; each
+ *   node's answers come back in order. A lost socket to any node, or a silent node, closes the link whole.</li>
+ *   <li>sentinel: each connect asks the sentinels for the current master ({@link RedisRole#MASTER}) and gets a
+ *   plain connection to it. The client's auto-failover is off on purpose: it swaps the socket under a connection
+ *   silently, while the link must fail the commands in flight on the dead master ({@code store_unavailable}) and
+ *   judge the new one with its watchdog. After a failover the old master's socket closes (or goes silent: the
+ *   watchdog) and the reconnect asks the sentinels again; a node that answers READONLY was demoted to a replica, so
+ *   the link reconnects too.</li>
+ * </ul>
  *
  * <p>Not thread-safe: used from its owner verticle's context only.
  */
@@ -71,6 +90,7 @@ final class RedisLink {
   private final long timeoutNanos;
   private final long maxDelayMs;
   private final Listener listener;
+  private final CheckpointConfig.RedisMode mode;
   /** Unanswered trips, oldest first. */
   private final ArrayDeque<Trip> trips = new ArrayDeque<>();
   /** The oldest trip, found overdue by the previous watchdog round. */
@@ -98,10 +118,22 @@ final class RedisLink {
     // TCP_USER_TIMEOUT (native epoll only, ignored otherwise) drops a connection whose writes go unacknowledged.
     net.setTcpKeepAlive(true);
     net.setTcpUserTimeout(timeoutMs);
-    this.options = new RedisOptions().setConnectionString(config.redisUrl()).setNetClientOptions(net)
+    this.mode = config.redisMode();
+    // one socket per endpoint (per cluster node; per sentinel and the master in sentinel mode)
+    this.options = new RedisOptions().setNetClientOptions(net)
       .setMaxPoolSize(1).setMaxPoolWaiting(1).setPoolCleanerInterval(-1).setPoolRecycleTimeout(-1)
       // room for every command of every trip in flight, plus re-sends and script loads
       .setMaxWaitingHandlers(2 * (config.maxInFlight() + 1) * config.maxBatch() + 64);
+    config.redisEndpoints().forEach(options::addConnectionString);
+    switch (mode) {
+      // Two sockets per node: the link holds one, and the client refreshes its slot map (CLUSTER SLOTS, every
+      // hashSlotCacheTTL and on MOVED) on a second one from the same pool; with one, the refresh waits for ever.
+      case CLUSTER -> options.setType(RedisClientType.CLUSTER).setUseReplicas(RedisReplicas.NEVER)
+        .setMaxPoolSize(2).setMaxPoolWaiting(16).setHashSlotCacheTTL(5000);
+      case SENTINEL -> options.setType(RedisClientType.SENTINEL).setMasterName(config.masterName())
+        .setRole(RedisRole.MASTER).setAutoFailover(false);
+      default -> options.setType(RedisClientType.STANDALONE);
+    }
   }
 
   int index() {
@@ -223,6 +255,10 @@ final class RedisLink {
 
   /** Sends the commands in one write; their answers come back together. */
   void sendBatch(List<Pending> commands) {
+    if (mode == CheckpointConfig.RedisMode.CLUSTER) {
+      sendEach(commands); // see the class comment: a cluster batch cannot span nodes
+      return;
+    }
     Trip t = new Trip(commands, System.nanoTime());
     trips.add(t);
     List<Request> requests = new ArrayList<>(commands.size());
@@ -292,6 +328,7 @@ final class RedisLink {
         }
         if (--left[0] == 0) {
           finish(t);
+          listener.tripAnswered(System.nanoTime() - t.sentAt);
           listener.tripDone(this);
         }
       });
@@ -304,6 +341,9 @@ final class RedisLink {
       listener.trouble(message);
     }
     p.promise().tryFail(e);
+    if (mode == CheckpointConfig.RedisMode.SENTINEL && state == State.UP && String.valueOf(message).startsWith("READONLY")) {
+      kill("the node became a replica (READONLY); asking the sentinels for the master");
+    }
   }
 
   private void finish(Trip t) {

@@ -13,17 +13,23 @@ import java.util.List;
  * Calls the scripts by SHA through the pipeline. When Redis lost its script cache (restart, failover, SCRIPT FLUSH)
  * every command in flight answers NOSCRIPT at once: they all wait for one shared load, then each is sent again once.
  *
+ * <p>On Redis Cluster each master has its own script cache and SCRIPT LOAD (keyless) would reach one random node, so
+ * a command that gets NOSCRIPT is sent again at once as EVAL with the script's source, on its key's node: EVAL runs
+ * the script and leaves it in that node's cache, so the next EVALSHA there finds it.
+ *
  * <p>Not thread-safe: used from its owner verticle's context only.
  */
 final class ScriptCalls {
   private final RedisPipeline pipeline;
+  private final boolean evalOnNoScript;
   private Future<Void> loading;
   /** Counts loads begun; a command sent before the current count was reached finds the scripts loaded. */
   private long loadsBegun;
   private long loadsDone;
 
-  ScriptCalls(RedisPipeline pipeline) {
+  ScriptCalls(RedisPipeline pipeline, boolean cluster) {
     this.pipeline = pipeline;
+    this.evalOnNoScript = cluster;
   }
 
   long loads() {
@@ -44,12 +50,19 @@ final class ScriptCalls {
       if (!RedisFailures.isNoScript(e)) {
         return Future.failedFuture(e);
       }
+      if (evalOnNoScript) {
+        return send(Request.cmd(Command.EVAL).arg(s.source), read, keys, args);
+      }
       return loadedSince(sentAfter).compose(v -> send(s, read, keys, args));
     });
   }
 
   private Future<Response> send(Scripts s, boolean read, List<String> keys, List<String> args) {
-    Request r = Request.cmd(Command.EVALSHA).arg(s.sha).arg(keys.size());
+    return send(Request.cmd(Command.EVALSHA).arg(s.sha), read, keys, args);
+  }
+
+  private Future<Response> send(Request r, boolean read, List<String> keys, List<String> args) {
+    r.arg(keys.size());
     keys.forEach(r::arg);
     args.forEach(r::arg);
     return read ? pipeline.read(r) : pipeline.write(r);

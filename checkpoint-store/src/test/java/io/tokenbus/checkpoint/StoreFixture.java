@@ -42,11 +42,20 @@ final class StoreFixture implements AutoCloseable {
   }
 
   static StoreFixture start(String url, UnaryOperator<CheckpointConfig> tune) {
+    return start(tune.apply(CheckpointConfig.defaults(url)), url);
+  }
+
+  /** A store on {@code config}'s Redis; {@code rawUrl} (one server) for {@link #redis}, or null for none. */
+  static StoreFixture start(CheckpointConfig config, String rawUrl) {
     Node node = Node.local();
-    CheckpointConfig config = tune.apply(CheckpointConfig.defaults(url));
     CheckpointVerticle v = new CheckpointVerticle(config, node.registry());
-    node.vertx().deployVerticle(v).await();
-    return new StoreFixture(node, v, config, Redis.createClient(node.vertx(), url));
+    try {
+      node.vertx().deployVerticle(v).await();
+    } catch (RuntimeException e) {
+      node.close().await();
+      throw e;
+    }
+    return new StoreFixture(node, v, config, rawUrl == null ? null : Redis.createClient(node.vertx(), rawUrl));
   }
 
   String newId() {
@@ -109,7 +118,9 @@ final class StoreFixture implements AutoCloseable {
 
   @Override
   public void close() {
-    raw.close();
+    if (raw != null) {
+      raw.close();
+    }
     node.close().await();
   }
 }

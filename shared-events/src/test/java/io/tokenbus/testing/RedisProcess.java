@@ -31,10 +31,12 @@ public final class RedisProcess implements AutoCloseable {
   private final Persistence persistence;
   private final Path dir;
   private final Path logFile;
+  private final List<String> extraArgs;
   private Process process;
   private boolean paused;
 
-  private RedisProcess(int port, Persistence persistence, Path dir, Path logFile) {
+  private RedisProcess(int port, Persistence persistence, Path dir, Path logFile, List<String> extraArgs) {
+    this.extraArgs = List.copyOf(extraArgs);
     this.port = port;
     this.persistence = persistence;
     this.dir = dir;
@@ -43,11 +45,24 @@ public final class RedisProcess implements AutoCloseable {
 
   /** Starts a server; its data directory and log live under {@code logDir}. */
   public static RedisProcess start(Persistence persistence, Path logDir) throws IOException {
+    return start(persistence, logDir, freePort(), List.of());
+  }
+
+  /**
+   * Starts a server on {@code port} with more command-line settings (e.g. {@code --replicaof 127.0.0.1 6379},
+   * {@code --cluster-enabled yes}); {@code --dir} is its own temporary directory.
+   */
+  public static RedisProcess start(Persistence persistence, Path logDir, int port, List<String> extraArgs) throws IOException {
     Files.createDirectories(logDir);
-    Path dir = Files.createTempDirectory(logDir, "redis-data-");
-    RedisProcess r = new RedisProcess(freePort(), persistence, dir, logDir.resolve("redis-" + dir.getFileName() + ".log"));
+    Path dir = Files.createTempDirectory(logDir.toAbsolutePath(), "redis-data-");
+    RedisProcess r = new RedisProcess(port, persistence, dir, logDir.resolve("redis-" + dir.getFileName() + ".log"), extraArgs);
     r.launch();
     return r;
+  }
+
+  /** Whether this process still runs. */
+  public boolean alive() {
+    return process != null && process.isAlive();
   }
 
   public int port() {
@@ -70,6 +85,7 @@ public final class RedisProcess implements AutoCloseable {
     } else {
       cmd.addAll(List.of("--appendonly", "no"));
     }
+    cmd.addAll(extraArgs);
     process = new ProcessBuilder(cmd).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
     paused = false;
@@ -139,6 +155,11 @@ public final class RedisProcess implements AutoCloseable {
 
   /** One command over a fresh connection; the reply as String, Long, List or null; a Redis error is thrown. */
   public Object cli(String... args) throws IOException {
+    return cli(port, args);
+  }
+
+  /** One command to any Redis (or sentinel) on 127.0.0.1:{@code port}, as {@link #cli(String...)}. */
+  public static Object cli(int port, String... args) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(5000);
       OutputStream out = s.getOutputStream();
@@ -270,6 +291,26 @@ public final class RedisProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("no redis-server on the PATH and the bundled one cannot be extracted", e);
     }
+  }
+
+  /**
+   * A free port p such that p + 10000 is free too (a cluster node's bus port), below 55536; taken nothing from
+   * {@code avoid}.
+   */
+  public static int freeClusterPort(java.util.Set<Integer> avoid) {
+    for (int i = 0; i < 200; i++) {
+      int p = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(30000);
+      if (avoid.contains(p) || avoid.contains(p + 10000) || avoid.contains(p - 10000)) {
+        continue;
+      }
+      try (ServerSocket a = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress());
+           ServerSocket b = new ServerSocket(p + 10000, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return p;
+      } catch (IOException busy) {
+        // try another
+      }
+    }
+    throw new IllegalStateException("no free port pair for a cluster node");
   }
 
   public static int freePort() {
