@@ -51,8 +51,8 @@ public final class JobService {
   public Future<JsonObject> submit(JobRequest request) {
     String jobId = JobIds.newId(random);
     JobAssignment a = new JobAssignment(jobId, request, System.currentTimeMillis());
-    return eb.request(Addresses.CHECKPOINT_OPEN, a)
-      .compose(v -> eb.<JsonObject>request(Addresses.WORKER_RUN, a, RUN_TIMEOUT)
+    return whenRegistered(() -> eb.request(Addresses.CHECKPOINT_OPEN, a), 200)
+      .compose(v -> whenRegistered(() -> eb.<JsonObject>request(Addresses.WORKER_RUN, a, RUN_TIMEOUT), 200)
         .recover(e -> {
           // No worker took it: close the job so it never looks queued forever, with the reason it was refused.
           TokenbusException te = TokenbusException.from(e);
@@ -68,6 +68,24 @@ public final class JobService {
         .put("state", JobState.QUEUED.wire()).put("type", request.type().wire())
         .put("backend", m.body().getString("backend")).put("model", m.body().getString("model")))
       .recover(e -> Future.failedFuture(TokenbusException.from(e)));
+  }
+
+  /**
+   * Retries a request that found no handler for up to ~3 s: a node that just joined the cluster or merged back into it
+   * (after a freeze or a partition) sees the others' registrations arrive over a moment. Nobody received such a
+   * request, so sending it again is safe.
+   */
+  private <T> Future<io.vertx.core.eventbus.Message<T>> whenRegistered(
+    java.util.function.Supplier<Future<io.vertx.core.eventbus.Message<T>>> request, long backoffMs) {
+    return request.get().recover(e -> {
+      if (!(e instanceof io.vertx.core.eventbus.ReplyException re) || re.failureType() != io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS
+        || backoffMs > 1600) {
+        return Future.failedFuture(e);
+      }
+      io.vertx.core.Promise<io.vertx.core.eventbus.Message<T>> p = io.vertx.core.Promise.promise();
+      vertx.setTimer(backoffMs, id -> whenRegistered(request, backoffMs * 2).onComplete(p));
+      return p.future();
+    });
   }
 
   /**
