@@ -248,7 +248,7 @@ export class TokenbusClient {
       const ac = new AbortController();
       const t = setTimeout(() => ac.abort(), PROBE_MS);
       let alive = false;
-      try { alive = (await fetch(`${this.url}/health/live`, { cache: 'no-store', signal: ac.signal })).ok; } catch { alive = false; }
+      try { alive = (await fetch(`${this.url}/api/ping`, { cache: 'no-store', signal: ac.signal })).ok; } catch { alive = false; }
       clearTimeout(t);
       this.probing = false;
       if (alive) this.lastFrameAt = performance.now();

@@ -22,7 +22,9 @@ import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.run.WorkerMetrics;
 import io.tokenbus.worker.workflow.Workflows;
 import io.tokenbus.events.JobError;
+import io.tokenbus.runtime.Readiness;
 import io.vertx.core.Future;
+import io.vertx.ext.healthchecks.Status;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -40,7 +42,7 @@ import java.util.function.Function;
  * Owns the jobs running on this worker. Takes jobs from {@code tokenbus.worker.run} (point-to-point, so the event bus
  * spreads them across worker instances), runs each as a {@link JobRun}, and stops one on {@code tokenbus.worker.cancel}.
  */
-public final class AgentWorkerVerticle extends VerticleBase {
+public final class AgentWorkerVerticle extends VerticleBase implements Readiness {
   private static final Logger log = LoggerFactory.getLogger(AgentWorkerVerticle.class);
 
   private final WorkerConfig config;
@@ -61,6 +63,9 @@ public final class AgentWorkerVerticle extends VerticleBase {
   private Counter accepted;
   private Counter refused;
   private WorkerMetrics metrics;
+  /** Consuming jobs: set once started, cleared the moment a drain begins (read by the management listener). */
+  private volatile boolean takingJobs;
+  private volatile boolean draining;
 
   /** Backends as configured ({@link BackendFactory}). */
   public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry) {
@@ -93,7 +98,10 @@ public final class AgentWorkerVerticle extends VerticleBase {
       leaseTimer = vertx.setPeriodic(Math.max(100, config.leaseMs() / 3), id -> renewLeases());
       return Future.all(runConsumer.completion(), cancelConsumer.completion());
     })
-      .onSuccess(v -> log.info("agent worker ready " + config.toJson().encode()));
+      .onSuccess(v -> {
+        takingJobs = true;
+        log.info("agent worker ready " + config.toJson().encode());
+      });
   }
 
   /**
@@ -102,6 +110,8 @@ public final class AgentWorkerVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    takingJobs = false; // not ready from the first moment of the drain
+    draining = true;
     Promise<Void> drained = Promise.promise();
     drainedWhenIdle = drained;
     if (running.isEmpty()) {
@@ -197,6 +207,18 @@ public final class AgentWorkerVerticle extends VerticleBase {
     if (run != null) {
       run.cancel();
     }
+  }
+
+  @Override
+  public String readinessName() {
+    return "worker";
+  }
+
+  /** Ready while it takes jobs: started, and not draining (SIGTERM undeploys it, which starts the drain). */
+  @Override
+  public void readiness(Promise<Status> status) {
+    status.complete(takingJobs ? Status.OK()
+      : Status.KO(new JsonObject().put("reason", draining ? "draining" : "starting")));
   }
 
   /** For tests and health: jobs running now. */

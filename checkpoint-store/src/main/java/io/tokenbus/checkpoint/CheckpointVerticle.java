@@ -19,7 +19,9 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
+import io.tokenbus.runtime.Readiness;
 import io.vertx.core.Future;
+import io.vertx.ext.healthchecks.Status;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -48,7 +50,7 @@ import java.util.function.Supplier;
  * and a job is only judged orphaned once this verticle has reached Redis without trouble for a whole lease period,
  * so a store outage (during which workers could not renew) never reads as a dead worker.
  */
-public final class CheckpointVerticle extends VerticleBase {
+public final class CheckpointVerticle extends VerticleBase implements Readiness {
   private static final Logger log = LoggerFactory.getLogger(CheckpointVerticle.class);
   /** An hour: a longer lease would keep a dead worker's job open that long. */
   private static final long MAX_LEASE_MS = 3_600_000;
@@ -61,6 +63,8 @@ public final class CheckpointVerticle extends VerticleBase {
   private Counter chunksStored;
   private StoreMetrics metrics;
   private volatile RedisSettings.Verdict settings;
+  /** Consumers registered (set once start completes; read by the management listener). */
+  private volatile boolean serving;
 
   public CheckpointVerticle(CheckpointConfig config, MeterRegistry registry) {
     this.config = config;
@@ -89,14 +93,37 @@ public final class CheckpointVerticle extends VerticleBase {
         consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
         consume(Addresses.CHECKPOINT_REPLAY, this::replay),
         consume(Addresses.CHECKPOINT_LEASE, this::lease)))
-      .onSuccess(v -> log.info("checkpoint store ready " + config.toJson().encode()))
+      .onSuccess(v -> {
+        serving = true;
+        log.info("checkpoint store ready " + config.toJson().encode());
+      })
       .onFailure(e -> pipeline.close());
   }
 
   @Override
   public Future<?> stop() {
+    serving = false;
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList())
       .eventually(() -> pipeline == null ? Future.succeededFuture() : pipeline.close());
+  }
+
+  @Override
+  public String readinessName() {
+    return "redis";
+  }
+
+  /** Ready while it serves the bus and at least one Redis connection is up (the state behind tokenbus_checkpoint_redis_up). */
+  @Override
+  public void readiness(Promise<Status> status) {
+    if (!serving) {
+      status.complete(Status.KO(new JsonObject().put("reason", "store not started")));
+      return;
+    }
+    context.runOnContext(v -> {
+      int up = pipeline.connectionsUp();
+      status.complete(up > 0 ? Status.OK(new JsonObject().put("connectionsUp", up))
+        : Status.KO(new JsonObject().put("reason", "no Redis connection up")));
+    });
   }
 
   /** For tests: runs {@code op} on this verticle's context (the store is not thread-safe) from any thread. */

@@ -45,6 +45,24 @@ class RedisOutageTest {
     f.verticle.whenStoreUp().await();
   }
 
+  /** The store's readiness check as the management listener calls it (from another thread). */
+  private static boolean ready() {
+    io.vertx.core.Promise<io.vertx.ext.healthchecks.Status> p = io.vertx.core.Promise.promise();
+    f.verticle.readiness(p);
+    return p.future().await().isOk();
+  }
+
+  private static boolean becomes(boolean state, long withinMs) throws InterruptedException {
+    long deadline = System.nanoTime() + withinMs * 1_000_000;
+    while (ready() != state) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(20); // polling a state, as a probe does
+    }
+    return true;
+  }
+
   /** Fails with store_unavailable, and says how long it took. */
   private static long unavailableAfterMs(Runnable op) {
     long t0 = System.nanoTime();
@@ -85,13 +103,16 @@ class RedisOutageTest {
   void aKilledRedisIsReconnectedToWhenItIsBackOnItsPort() throws Exception {
     String id = f.open();
     f.append(id, chunks(id, 1, 2), null);
+    assertTrue(ready(), "ready while Redis is up");
     redis.kill();
     try {
       assertTrue(unavailableAfterMs(() -> f.replay(id, 0)) < TIMEOUT.toMillis() * 3);
+      assertTrue(becomes(false, 3_000), "/health/ready turns down when no Redis connection is up");
     } finally {
       redis.restart(true);
     }
     f.verticle.whenStoreUp().await();
+    assertTrue(becomes(true, 3_000), "ready again once Redis is back");
     String fresh = f.open(); // the restarted Redis has no scripts: loaded again on NOSCRIPT
     assertTrue(f.append(fresh, chunks(fresh, 1, 2), null).accepted());
     AppendResult old = f.append(id, chunks(id, 3, 3), null);

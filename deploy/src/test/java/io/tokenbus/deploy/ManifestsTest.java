@@ -3,6 +3,7 @@ package io.tokenbus.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -157,41 +158,93 @@ class ManifestsTest {
 
   // ---------------------------------------------------------------- probes
 
+  static final String MANAGEMENT_SERVER = "shared-events/src/main/java/io/tokenbus/runtime/ManagementServer.java";
+  static final String MANAGEMENT_CONFIG = "shared-events/src/main/java/io/tokenbus/runtime/ManagementConfig.java";
+
+  /** The management port a container's process listens on: TOKENBUS_MANAGEMENT_PORT or the code's default. */
+  static int managementPort(Map<String, String> env) {
+    int defaultPort = Integer.parseInt(Manifests.fromSource(MANAGEMENT_CONFIG, "DEFAULT_PORT = (\\d+);"));
+    return Integer.parseInt(env.getOrDefault("TOKENBUS_MANAGEMENT_PORT", String.valueOf(defaultPort)));
+  }
+
+  static boolean managementRoute(String path) {
+    return Pattern.compile("router\\.get\\(\"" + Pattern.quote(path) + "\"\\)").matcher(Manifests.read(Manifests.REPO.resolve(MANAGEMENT_SERVER))).find();
+  }
+
   @Test
   void probesPointAtEndpointsThatExist() {
-    String router = Manifests.read(Manifests.REPO.resolve("gateway/src/main/java/io/tokenbus/gateway/GatewayVerticle.java"));
-    String defaultHost = Manifests.fromSource("gateway/src/main/java/io/tokenbus/gateway/GatewayConfig.java",
-      "new GatewayConfig\\(\"([^\"]+)\", \\d+,");
-    int defaultHttpPort = Integer.parseInt(Manifests.fromSource("gateway/src/main/java/io/tokenbus/gateway/GatewayConfig.java",
-      "new GatewayConfig\\(\"[^\"]+\", (\\d+),"));
-    int hazelcastPort = hazelcastPort();
+    String defaultHost = Manifests.fromSource(MANAGEMENT_CONFIG, "new ManagementConfig\\(\"([^\"]+)\", DEFAULT_PORT,");
     for (Deployment d : all(Deployment.class)) {
       for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
         String where = id(d) + " container " + c.getName();
-        String role = role(c);
+        role(c);
         Map<String, String> env = envOf(d, c);
         assertNotNull(c.getReadinessProbe(), where + ": no readinessProbe");
         assertNotNull(c.getLivenessProbe(), where + ": no livenessProbe");
+        // Every role serves its own health now: readiness must ask the service, not whether a port is open.
+        assertNotNull(c.getReadinessProbe().getHttpGet(), where + ": readiness must be GET /health/ready");
+        assertEquals("/health/ready", c.getReadinessProbe().getHttpGet().getPath(), where);
+        assertNotNull(c.getLivenessProbe().getHttpGet(), where + ": liveness must be GET /health/live");
+        assertEquals("/health/live", c.getLivenessProbe().getHttpGet().getPath(), where);
         for (Probe p : new Probe[] {c.getStartupProbe(), c.getReadinessProbe(), c.getLivenessProbe()}) {
           if (p == null) {
             continue;
           }
-          assertTrue(p.getExec() == null && p.getGrpc() == null,
-            where + ": only httpGet (gateway) and tcpSocket (Hazelcast) probes check something this image serves");
-          if (p.getHttpGet() != null) {
-            assertEquals("gateway", role, where + ": only the gateway role has an HTTP server");
-            String path = p.getHttpGet().getPath();
-            assertTrue(Pattern.compile("router\\.get\\(\"" + Pattern.quote(path) + "\"\\)").matcher(router).find(),
-              where + ": the gateway has no GET route " + path);
-            int port = containerPort(c, p.getHttpGet().getPort(), where);
-            assertEquals(Integer.parseInt(env.getOrDefault("TOKENBUS_HTTP_PORT", String.valueOf(defaultHttpPort))), port,
-              where + ": probe port is not the gateway's HTTP port");
-            assertEquals("0.0.0.0", env.getOrDefault("TOKENBUS_HTTP_HOST", defaultHost),
-              where + ": the gateway must listen on every interface for the kubelet to reach it");
-          } else {
-            assertNotNull(p.getTcpSocket(), where + ": a probe without an action");
-            assertEquals(hazelcastPort, containerPort(c, p.getTcpSocket().getPort(), where),
-              where + ": tcpSocket probes may only check the Hazelcast member port");
+          assertTrue(p.getExec() == null && p.getGrpc() == null && p.getTcpSocket() == null,
+            where + ": only httpGet probes on the management port check what the services report");
+          assertNotNull(p.getHttpGet(), where + ": a probe without an action");
+          String path = p.getHttpGet().getPath();
+          assertTrue(managementRoute(path), where + ": the management listener has no GET route " + path);
+          assertEquals(managementPort(env), containerPort(c, p.getHttpGet().getPort(), where),
+            where + ": probe port is not the management port (TOKENBUS_MANAGEMENT_PORT)");
+          assertEquals("0.0.0.0", env.getOrDefault("TOKENBUS_MANAGEMENT_HOST", defaultHost),
+            where + ": the management listener must listen on every interface for the kubelet to reach it");
+        }
+      }
+    }
+  }
+
+  @Test
+  void prometheusScrapesTheManagementPortOfEveryPod() {
+    for (Deployment d : all(Deployment.class)) {
+      Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+      Map<String, String> a = Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations()).orElse(Map.of());
+      assertEquals("true", a.get("prometheus.io/scrape"), id(d) + ": pods must be scraped");
+      String port = a.get("prometheus.io/port");
+      assertNotNull(port, id(d) + ": prometheus.io/port");
+      int management = managementPort(envOf(d, c));
+      assertEquals(management, containerPort(c, new IntOrString(Integer.parseInt(port)), id(d) + " prometheus.io/port"),
+        id(d) + ": Prometheus must scrape the management port");
+      String path = a.getOrDefault("prometheus.io/path", "/metrics");
+      assertTrue(managementRoute(path), id(d) + ": the management listener has no GET route " + path);
+    }
+  }
+
+  @Test
+  void theManagementPortIsNeitherRoutedNorOpenToTheOutside() {
+    for (Deployment d : all(Deployment.class)) {
+      Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+      int management = managementPort(envOf(d, c));
+      for (Service s : all(Service.class)) {
+        if (!selects(s.getSpec().getSelector(), podLabels(d)) || "None".equals(s.getSpec().getClusterIP())) {
+          continue;
+        }
+        for (ServicePort p : s.getSpec().getPorts()) {
+          IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
+          assertTrue(containerPort(c, target, id(s)) != management, id(s) + " exposes the management port of " + id(d));
+        }
+      }
+      for (NetworkPolicy np : all(NetworkPolicy.class)) {
+        if (!selects(np.getSpec().getPodSelector(), podLabels(d))) {
+          continue;
+        }
+        for (NetworkPolicyIngressRule rule : Optional.ofNullable(np.getSpec().getIngress()).orElse(List.of())) {
+          if (admitsPort(rule, c, management)) {
+            assertTrue(rule.getFrom() != null && !rule.getFrom().isEmpty(), id(np) + " opens the management port of "
+              + id(d) + " to everyone");
+            for (NetworkPolicyPeer peer : rule.getFrom()) {
+              assertNull(peer.getIpBlock(), id(np) + ": the management port is for pods of the cluster (Prometheus) only");
+            }
           }
         }
       }

@@ -14,28 +14,32 @@ import io.tokenbus.gateway.limits.HeaderDeadlines;
 import io.tokenbus.gateway.limits.StreamLimits;
 import io.tokenbus.gateway.sse.SseEndpoint;
 import io.tokenbus.gateway.stream.JobStreamHub;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.internal.ReplayRequest;
+import io.tokenbus.runtime.Readiness;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
-import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.vertx.ext.web.healthchecks.HealthCheckHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Owns the browser-facing HTTP server: the job API, SSE, the SockJS event-bus bridge, the web UI, health and
- * metrics. One instance per node: all streams of the node share its event loop and its {@link JobStreamHub}; scale
+ * Owns the browser-facing HTTP server: the job API, SSE, the SockJS event-bus bridge, the web UI (metrics and health
+ * are on the node's management port, see {@link io.tokenbus.runtime.ManagementServer}). One instance per node: all streams of the node share its event loop and its {@link JobStreamHub}; scale
  * out with more gateway nodes.
  */
-public final class GatewayVerticle extends VerticleBase {
+public final class GatewayVerticle extends VerticleBase implements Readiness {
+  /** A well-formed job id no job has: the store answers not_found when it and Redis work. */
+  private static final String READINESS_PROBE_JOB = "readiness-probe-0000";
   /** Sent with the page and every static file (see docs/ui.md). */
   static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';"
     + " connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -47,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private JobStreamHub hub;
   private EventBusBridge bridge;
+  private volatile JobService jobs;
 
   public GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry registry) {
     this.config = config;
@@ -58,6 +63,7 @@ public final class GatewayVerticle extends VerticleBase {
     EventCodecs.register(vertx.eventBus());
     StreamTokens tokens = new StreamTokens(config.tokenSecrets(), config.tokenTtl(), Clock.systemUTC());
     JobService jobs = new JobService(vertx, config, tokens);
+    this.jobs = jobs;
     GatewayMetrics metrics = new GatewayMetrics(registry);
     hub = new JobStreamHub(vertx, config, jobs, metrics);
     RateLimiter submits = new RateLimiter(config.submitsPerMinute(), 100_000);
@@ -92,15 +98,11 @@ public final class GatewayVerticle extends VerticleBase {
     Gauge.builder("tokenbus_gateway_connections", bridge, EventBusBridge::sockets).tag("transport", GatewayMetrics.BRIDGE)
       .description("open streaming connections").register(registry);
     bridge.mount(router);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)
-      .register("event-loop", p -> p.complete(Status.OK()))));
-    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(HealthChecks.create(vertx)
-      .register("checkpoint-store", 2000, p -> jobs.read("readiness-probe-0000", 0, io.tokenbus.events.internal.ReplayRequest.STATE_ONLY).onComplete(ar -> {
-        // An unknown job answered by the store proves the store and Redis are reachable.
-        boolean up = ar.failed() && io.tokenbus.events.TokenbusException.from(ar.cause()).code() == ErrorCode.NOT_FOUND;
-        p.complete(up ? Status.OK() : Status.KO());
-      }))));
+    // Metrics and health are served on the management port (runtime.ManagementServer), not here. The web UI's
+    // client probes this listener when a bridge socket falls silent (docs/ui.md): /api/ping answers 204 and says
+    // nothing about the node. /health/live answers the same for pages loaded before the management port existed.
+    router.get("/api/ping").handler(GatewayVerticle::ping);
+    router.get("/health/live").handler(GatewayVerticle::ping);
     // The page and what it loads: from this origin only. Model output rendered in the page can neither load nor send
     // anything elsewhere (no image beacons, no fetch), and no inline script or style runs.
     router.route("/*").handler(ctx -> {
@@ -128,6 +130,30 @@ public final class GatewayVerticle extends VerticleBase {
     }).listen()
       .onSuccess(s -> log.info("gateway listening on http://" + ("0.0.0.0".equals(config.host()) ? "localhost" : config.host())
         + ":" + s.actualPort() + "/ " + config.toJson().encode()));
+  }
+
+  private static void ping(io.vertx.ext.web.RoutingContext ctx) {
+    ctx.response().setStatusCode(204).putHeader("cache-control", "no-store").end();
+  }
+
+  /** Ready when a checkpoint store answers through the bus (and so Redis behind it is reachable). */
+  @Override
+  public String readinessName() {
+    return "checkpoint-store";
+  }
+
+  @Override
+  public void readiness(Promise<Status> status) {
+    if (jobs == null) {
+      status.complete(Status.KO(new JsonObject().put("reason", "gateway starting")));
+      return;
+    }
+    context.runOnContext(v -> jobs.read(READINESS_PROBE_JOB, 0, ReplayRequest.STATE_ONLY).onComplete(ar -> {
+      // An unknown job answered by the store proves the store and Redis are reachable.
+      TokenbusException e = ar.failed() ? TokenbusException.from(ar.cause()) : null;
+      status.complete(e != null && e.code() == ErrorCode.NOT_FOUND ? Status.OK()
+        : Status.KO(new JsonObject().put("code", e == null ? "unexpected_answer" : e.code().id)));
+    }));
   }
 
   public int actualPort() {

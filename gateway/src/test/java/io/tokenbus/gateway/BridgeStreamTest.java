@@ -284,7 +284,7 @@ class BridgeStreamTest {
   }
 
   private static double gauge(String name) {
-    String body = f.web.get("/metrics").send().await().bodyAsString();
+    String body = f.mgmt.get("/metrics").send().await().bodyAsString();
     return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
       .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }

@@ -67,7 +67,7 @@ class ConnectionTimeoutsTest {
   @Test
   void aConnectionThatSendsHalfARequestHeadIsClosedAfterTheHeaderTimeout() {
     Raw raw = new Raw();
-    raw.socket.write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ");
+    raw.socket.write("GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ");
     assertClosedByTheHeaderDeadline(raw);
   }
 
@@ -79,7 +79,7 @@ class ConnectionTimeoutsTest {
   @Test
   void aRequestHeadTrickledByteByByteIsClosedAfterTheHeaderTimeout() {
     Raw raw = new Raw();
-    raw.socket.write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+    raw.socket.write("GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
     long trickle = f.clientVertx.setPeriodic(50, id -> raw.socket.write(Buffer.buffer("a")));
     try {
       assertClosedByTheHeaderDeadline(raw);
@@ -90,14 +90,14 @@ class ConnectionTimeoutsTest {
 
   @Test
   void aKeptAliveConnectionThatGoesIdleOrTricklesItsNextHeadIsClosedAfterTheIdleTimeout() {
-    for (String next : new String[] {"", "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "}) {
+    for (String next : new String[] {"", "GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "}) {
       Raw raw = new Raw();
-      raw.socket.write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + next);
+      raw.socket.write("GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + next);
       // Bytes of an unfinished head are no activity for the idle timeout (it counts complete HTTP messages).
       long trickle = next.isEmpty() ? -1 : f.clientVertx.setPeriodic(50, id -> raw.socket.write(Buffer.buffer("a")));
       try {
         long ms = raw.awaitClosedMs();
-        assertTrue(raw.received.toString().startsWith("HTTP/1.1 200"), raw.received.toString());
+        assertTrue(raw.received.toString().startsWith("HTTP/1.1 204"), raw.received.toString());
         assertTrue(ms >= IDLE_MS - 100, "closed after " + ms + " ms");
       } finally {
         f.clientVertx.cancelTimer(trickle);

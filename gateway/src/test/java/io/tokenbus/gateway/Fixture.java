@@ -4,6 +4,8 @@ import io.tokenbus.checkpoint.CheckpointConfig;
 import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.events.JobIds;
 import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.runtime.ManagementConfig;
+import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.AgentWorkerVerticle;
@@ -27,15 +29,20 @@ final class Fixture implements AutoCloseable {
   final int port;
   final Vertx clientVertx;
   final WebClient web;
+  /** The node's management listener: /metrics, /health/live, /health/ready. */
+  final WebClient mgmt;
+  final int managementPort;
   final StreamTokens tokens;
 
-  private Fixture(TestRedis redis, Node node, GatewayConfig gatewayConfig, int port) {
+  private Fixture(TestRedis redis, Node node, GatewayConfig gatewayConfig, int port, int managementPort) {
     this.redis = redis;
     this.node = node;
     this.gatewayConfig = gatewayConfig;
     this.port = port;
+    this.managementPort = managementPort;
     this.clientVertx = Vertx.vertx();
     this.web = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    this.mgmt = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(managementPort));
     this.tokens = new StreamTokens(gatewayConfig.tokenSecret(), Duration.ofHours(1), Clock.systemUTC());
   }
 
@@ -50,11 +57,17 @@ final class Fixture implements AutoCloseable {
   static Fixture start(WorkerConfig worker, GatewayConfig gateway) {
     TestRedis redis = TestRedis.start();
     Node node = Node.local();
-    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    node.vertx().deployVerticle(new AgentWorkerVerticle(worker, node.registry(), v -> io.vertx.core.Future.succeededFuture(localBackends(v, worker)))).await();
+    // Wired as the launcher wires a node: management first, each service's readiness, then started().
+    ManagementServer management = ManagementServer.start(node.vertx(), node.registry(), ManagementConfig.loopback()).await();
+    CheckpointVerticle store = new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry());
+    AgentWorkerVerticle w = new AgentWorkerVerticle(worker, node.registry(), v -> io.vertx.core.Future.succeededFuture(localBackends(v, worker)));
     GatewayVerticle g = new GatewayVerticle(gateway, node.registry());
+    management.readiness(store).readiness(w).readiness(g);
+    node.vertx().deployVerticle(store).await();
+    node.vertx().deployVerticle(w).await();
     node.vertx().deployVerticle(g).await();
-    return new Fixture(redis, node, gateway, g.actualPort());
+    management.started();
+    return new Fixture(redis, node, gateway, g.actualPort(), management.actualPort());
   }
 
   static Backends localBackends(Vertx v, WorkerConfig worker) {
@@ -107,6 +120,7 @@ final class Fixture implements AutoCloseable {
   @Override
   public void close() {
     web.close();
+    mgmt.close();
     clientVertx.close().await();
     node.close().await();
     redis.close();

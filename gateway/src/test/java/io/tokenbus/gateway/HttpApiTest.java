@@ -135,12 +135,23 @@ class HttpApiTest {
   }
 
   @Test
-  void healthAndMetrics() {
-    assertEquals(200, f.web.get("/health/live").send().await().statusCode());
-    assertEquals(200, f.web.get("/health/ready").send().await().statusCode());
-    var m = f.web.get("/metrics").send().await();
+  void healthAndMetricsAreOnTheManagementPortOnly() {
+    assertEquals(200, f.mgmt.get("/health/live").send().await().statusCode());
+    var ready = f.mgmt.get("/health/ready").send().await();
+    assertEquals(200, ready.statusCode(), ready.bodyAsString());
+    var checks = ready.bodyAsJsonObject().getJsonArray("checks").stream()
+      .map(c -> ((JsonObject) c).getString("id")).toList();
+    assertTrue(checks.containsAll(java.util.List.of("started", "checkpoint-store", "worker", "redis")), checks.toString());
+    var m = f.mgmt.get("/metrics").send().await();
     assertEquals(200, m.statusCode());
     assertTrue(m.bodyAsString().contains("tokenbus_gateway_open_streams"));
+    // The public port: no metrics, no readiness details; a bodiless ping for the web UI's offline detection.
+    assertEquals(404, f.web.get("/metrics").send().await().statusCode());
+    assertEquals(404, f.web.get("/health/ready").send().await().statusCode());
+    var ping = f.web.get("/api/ping").send().await();
+    assertEquals(204, ping.statusCode());
+    assertEquals("no-store", ping.getHeader("cache-control"));
+    assertEquals(204, f.web.get("/health/live").send().await().statusCode(), "pages loaded before the upgrade probe it");
   }
 
   @Test

@@ -131,7 +131,7 @@ class MetricsTest {
   }
 
   static String scrape() {
-    var r = f.web.get("/metrics").send().await();
+    var r = f.mgmt.get("/metrics").send().await();
     assertEquals(200, r.statusCode());
     return r.bodyAsString();
   }

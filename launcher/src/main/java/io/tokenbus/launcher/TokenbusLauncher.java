@@ -4,6 +4,8 @@ import io.tokenbus.checkpoint.CheckpointConfig;
 import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayVerticle;
+import io.tokenbus.runtime.ManagementConfig;
+import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.runtime.NodeOptions;
 import io.tokenbus.runtime.Nodes;
@@ -51,26 +53,41 @@ public final class TokenbusLauncher implements Callable<Integer> {
       redisUrl = embedded.url();
       log.info("started the bundled Redis at " + redisUrl + " (set REDIS_URL to use your own)");
     }
+    ManagementConfig mc = ManagementConfig.fromEnv(env);
+    GatewayConfig g = here.contains(Role.gateway) ? GatewayConfig.fromEnv(env) : null;
+    if (g != null && mc.port() != 0 && mc.port() == g.port()) {
+      throw new IllegalArgumentException("TOKENBUS_MANAGEMENT_PORT and TOKENBUS_HTTP_PORT are both " + mc.port()
+        + ": metrics and health need a port of their own");
+    }
     Node node = Nodes.start(NodeOptions.fromEnv(env, cluster)).await();
+    // First, so that liveness answers while the services start (not ready until they all have).
+    ManagementServer management = ManagementServer.start(node.vertx(), node.registry(), mc).await();
     if (here.contains(Role.checkpoint)) {
       CheckpointConfig c = CheckpointConfig.fromEnv(env, redisUrl);
-      node.vertx().deployVerticle(new CheckpointVerticle(c, node.registry())).await();
+      CheckpointVerticle store = new CheckpointVerticle(c, node.registry());
+      management.readiness(store);
+      node.vertx().deployVerticle(store).await();
     }
     String workerId = null;
     if (here.contains(Role.worker)) {
       WorkerConfig w = WorkerConfig.fromEnv(env);
-      workerId = node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry())).await();
+      AgentWorkerVerticle worker = new AgentWorkerVerticle(w, node.registry());
+      management.readiness(worker);
+      workerId = node.vertx().deployVerticle(worker).await();
     }
-    if (here.contains(Role.gateway)) {
-      GatewayConfig g = GatewayConfig.fromEnv(env);
+    String managementAt = "management on port " + management.actualPort();
+    if (g != null) {
       if (!env.containsKey("TOKENBUS_TOKEN_SECRET") && cluster) {
         log.warn("TOKENBUS_TOKEN_SECRET is not set: stream tokens from this gateway are valid on this gateway only");
       }
       GatewayVerticle gateway = new GatewayVerticle(g, node.registry());
+      management.readiness(gateway);
       node.vertx().deployVerticle(gateway).await();
-      System.out.println("tokenbus is running: open http://localhost:" + gateway.actualPort() + "/");
+      management.started();
+      System.out.println("tokenbus is running: open http://localhost:" + gateway.actualPort() + "/ (" + managementAt + ")");
     } else {
-      System.out.println("tokenbus " + here + " is running");
+      management.started();
+      System.out.println("tokenbus " + here + " is running (" + managementAt + ")");
     }
     EmbeddedRedis redis = embedded;
     String drainFirst = workerId;

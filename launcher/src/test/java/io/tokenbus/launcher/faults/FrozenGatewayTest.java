@@ -85,7 +85,7 @@ class FrozenGatewayTest {
     a.resume();
     Timeline.mark("gateway A SIGCONT");
     // Evicted while frozen, A first merges back into the cluster; its readiness says when (as a load balancer sees).
-    Timeline.mark("gateway A ready again after " + awaitReady(a.port(), 30_000) + " ms");
+    Timeline.mark("gateway A ready again after " + awaitReady(a.managementPort(), 30_000) + " ms");
     List<JobFollower> afterwards = Workload.submitAndFollow(6, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "after the freeze");
     followers.addAll(afterwards);
     Timeline.mark("all ended after " + Verdict.await(followers, 60_000) + " ms");

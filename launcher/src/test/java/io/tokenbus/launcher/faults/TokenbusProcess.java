@@ -26,7 +26,9 @@ public final class TokenbusProcess {
   private final String name;
   private final Process process;
   private final Path log;
+  private static final java.util.regex.Pattern MANAGEMENT = java.util.regex.Pattern.compile("management on port (\\d+)");
   private final int httpPort;
+  private volatile int managementPort;
   private volatile boolean paused;
 
   private TokenbusProcess(String name, Process process, Path log, int httpPort) {
@@ -53,6 +55,7 @@ public final class TokenbusProcess {
       "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
       "-cp", System.getProperty("java.class.path"), TokenbusLauncher.class.getName(), "--cluster", "--role", role));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("TOKENBUS_MANAGEMENT_PORT", "0"); // several processes share this host
     pb.environment().putAll(env);
     if (httpPort > 0) {
       pb.environment().put("TOKENBUS_HTTP_PORT", String.valueOf(httpPort));
@@ -66,6 +69,10 @@ public final class TokenbusProcess {
         for (String line; (line = in.readLine()) != null; ) {
           out.println(line);
           if (line.startsWith("tokenbus") && line.contains("is running")) {
+            var m = MANAGEMENT.matcher(line);
+            if (m.find()) {
+              tp.managementPort = Integer.parseInt(m.group(1));
+            }
             ready.complete(null);
           }
         }
@@ -100,6 +107,11 @@ public final class TokenbusProcess {
   /** The gateway's HTTP port (0 for other roles). */
   public int port() {
     return httpPort;
+  }
+
+  /** The management listener's port (/metrics, /health/live, /health/ready), known once the process is running. */
+  public int managementPort() {
+    return managementPort;
   }
 
   public boolean isAlive() {
