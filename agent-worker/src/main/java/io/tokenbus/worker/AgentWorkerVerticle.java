@@ -105,8 +105,10 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   }
 
   /**
-   * A deploy is not a cancel: take no new job (leave the load-balanced run address at once), let running jobs finish
-   * while leases keep being renewed, and only past the drain deadline end what is left as worker_lost.
+   * A deploy is not a cancel: take no new job, let running jobs finish while leases keep being renewed, and only past
+   * the drain deadline end what is left as worker_lost. The run consumer stays until the end of the drain and refuses
+   * with {@code no_worker} (which the gateway retries elsewhere): gateways may route to it for a while after it would
+   * have unregistered, and such a request would otherwise wait for its timeout.
    */
   @Override
   public Future<?> stop() {
@@ -120,8 +122,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       log.info("draining: " + running.size() + " running jobs get up to " + config.drainMs() / 1000 + " s to finish");
     }
     long deadline = vertx.setTimer(Math.max(1, config.drainMs()), id -> drained.tryComplete());
-    return runConsumer.unregister()
-      .compose(v -> drained.future())
+    return drained.future()
       .compose(v -> {
         vertx.cancelTimer(deadline);
         if (running.isEmpty()) {
@@ -137,7 +138,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       })
       .eventually(() -> {
         vertx.cancelTimer(leaseTimer);
-        return cancelConsumer.unregister();
+        return Future.all(runConsumer.unregister(), cancelConsumer.unregister());
       })
       .eventually(() -> backends.close());
   }
@@ -151,6 +152,10 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
 
   private void run(Message<JobAssignment> m) {
     JobAssignment a = m.body();
+    if (draining) {
+      m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
+      return;
+    }
     int limit = a.request().priority() == Priority.BACKGROUND ? Math.max(1, config.maxConcurrentJobs() / 2) : config.maxConcurrentJobs();
     if (running.size() >= limit) {
       refused.increment();

@@ -71,15 +71,14 @@ public final class JobService {
   }
 
   /**
-   * Retries a request that found no handler for up to ~3 s: a node that just joined the cluster or merged back into it
-   * (after a freeze or a partition) sees the others' registrations arrive over a moment. Nobody received such a
-   * request, so sending it again is safe.
+   * Retries a request that found no handler, or a handler on its way out (a draining worker), for up to ~3 s: a node
+   * that just joined the cluster or merged back into it sees the others' registrations arrive over a moment, and
+   * the next send goes to another worker. Nobody took such a request, so sending it again is safe.
    */
   private <T> Future<io.vertx.core.eventbus.Message<T>> whenRegistered(
     java.util.function.Supplier<Future<io.vertx.core.eventbus.Message<T>>> request, long backoffMs) {
     return request.get().recover(e -> {
-      if (!(e instanceof io.vertx.core.eventbus.ReplyException re) || re.failureType() != io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS
-        || backoffMs > 1600) {
+      if (TokenbusException.from(e).code() != ErrorCode.NO_WORKER || backoffMs > 1600) {
         return Future.failedFuture(e);
       }
       io.vertx.core.Promise<io.vertx.core.eventbus.Message<T>> p = io.vertx.core.Promise.promise();
