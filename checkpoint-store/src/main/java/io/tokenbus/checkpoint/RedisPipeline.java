@@ -37,7 +37,12 @@ import java.util.concurrent.TimeUnit;
 final class RedisPipeline implements RedisLink.Listener {
   private static final Logger log = LoggerFactory.getLogger(RedisPipeline.class);
   /** Reads per round trip: a replay answer can hold thousands of chunks, so a trip carries only a few of them. */
-  private static final int READS_PER_TRIP = 16;
+  private static final int READS_PER_TRIP = 64;
+  /**
+   * Reads may queue this many deadlines before they are shed: a gateway restart makes thousands of clients resume at
+   * once, and answering them a few seconds late beats sending them all back with 503.
+   */
+  private static final int READ_QUEUE_DEADLINES = 5;
   private static final long START_WAIT_MS = 5000;
 
   private final Vertx vertx;
@@ -260,17 +265,17 @@ final class RedisPipeline implements RedisLink.Listener {
     for (RedisLink l : links) {
       l.check(now, stalled);
     }
-    expire(writes, now);
-    expire(reads, now);
+    expire(writes, now, timeoutNanos);
+    expire(reads, now, READ_QUEUE_DEADLINES * timeoutNanos);
   }
 
   /** Commands that waited their whole deadline in a queue: Redis answers, but not fast enough for this load. */
-  private void expire(ArrayDeque<Pending> queue, long now) {
+  private void expire(ArrayDeque<Pending> queue, long now, long waitNanos) {
     Pending p;
-    while ((p = queue.peek()) != null && now - p.queuedAt() > timeoutNanos) {
+    while ((p = queue.peek()) != null && now - p.queuedAt() > waitNanos) {
       queue.poll();
       p.promise().tryFail(new TokenbusException(ErrorCode.OVERLOADED,
-        "no redis round trip free within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+        "no redis round trip free within " + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms"));
     }
   }
 
