@@ -38,7 +38,7 @@ class ClusterTest {
     NodeOptions o = NodeOptions.clusteredLoopback().withClusterName("tokenbus-test-" + UUID.randomUUID());
     workerNode = Nodes.start(o).await();
     gatewayNode = Nodes.start(o).await();
-    WorkerConfig w = Fixture.fastWorker();
+    WorkerConfig w = Fixture.fastWorker().withDrainMs(0);
     workerNode.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), workerNode.registry())).await();
     workerNode.vertx().deployVerticle(new AgentWorkerVerticle(w, workerNode.registry(), v -> io.vertx.core.Future.succeededFuture(Fixture.localBackends(v, w)))).await();
     GatewayVerticle g = new GatewayVerticle(Fixture.gateway(), gatewayNode.registry());

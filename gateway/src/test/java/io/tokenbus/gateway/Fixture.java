@@ -54,7 +54,9 @@ final class Fixture implements AutoCloseable {
     return GatewayConfig.defaults().withPort(0);
   }
 
-  static Fixture start(WorkerConfig worker, GatewayConfig gateway) {
+  static Fixture start(WorkerConfig workerConfig, GatewayConfig gateway) {
+    // Closing a fixture must not wait for its jobs to drain (the drain has its own multi-process test).
+    WorkerConfig worker = workerConfig.withDrainMs(0);
     TestRedis redis = TestRedis.start();
     Node node = Node.local();
     // Wired as the launcher wires a node: management first, each service's readiness, then started().

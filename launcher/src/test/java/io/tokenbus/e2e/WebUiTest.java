@@ -75,7 +75,7 @@ class WebUiTest {
     fakeProvider = node.vertx().createHttpServer().requestHandler(WebUiTest::fakeProvider).listen(0, "127.0.0.1").await();
     BackendConfig fake = new BackendConfig("fake", BackendConfig.OPENAI, "http://127.0.0.1:" + fakeProvider.actualPort(), "fake-model",
       null, 2000, 60_000, 0);
-    node.vertx().deployVerticle(new AgentWorkerVerticle(WorkerConfig.defaults().withLocalGenerator(25, 100)
+    node.vertx().deployVerticle(new AgentWorkerVerticle(WorkerConfig.defaults().withDrainMs(0).withLocalGenerator(25, 100)
       .withBackends(List.of(fake), "local"), node.registry())).await();
     gatewayConfig = GatewayConfig.defaults().withPort(TestRedis.freePort());
     port = gatewayConfig.port();
