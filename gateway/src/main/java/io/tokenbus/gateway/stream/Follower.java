@@ -41,7 +41,6 @@ public final class Follower {
   private boolean held;
   private long holdTimer = -1;
   private boolean replaying;
-  private boolean statusDelivered;
   private boolean closed;
 
   Follower(JobFeed feed, StreamSink sink, int maxPending) {
@@ -127,11 +126,7 @@ public final class Follower {
       return Future.failedFuture(new TokenbusException(ErrorCode.CONFLICT, "a replay is already running on this stream"));
     }
     replaying = true;
-    held = false;
-    if (holdTimer >= 0) {
-      feed.vertx().cancelTimer(holdTimer);
-      holdTimer = -1;
-    }
+    releaseHold();
     Promise<JobSnapshot> p = Promise.promise();
     queue.addFirst(new ReplayOp(after, p));
     pump();
@@ -153,19 +148,21 @@ public final class Follower {
     pump();
   }
 
-  public boolean statusDelivered() {
-    return statusDelivered;
-  }
-
   /** Stops delivery and leaves the job's feed. Idempotent. */
   public void close() {
     if (!closed) {
       closed = true;
       queue.clear();
-      if (holdTimer >= 0) {
-        feed.vertx().cancelTimer(holdTimer);
-      }
+      releaseHold();
       feed.leave(this);
+    }
+  }
+
+  private void releaseHold() {
+    held = false;
+    if (holdTimer >= 0) {
+      feed.vertx().cancelTimer(holdTimer);
+      holdTimer = -1;
     }
   }
 
@@ -239,9 +236,8 @@ public final class Follower {
     if (closed) {
       return;
     }
-    if (wantsStatus && !statusDelivered) {
-      statusDelivered = true;
-      sink.status(status);
+    if (wantsStatus) {
+      sink.status(status); // at most once: the follower closes right after
     }
     close();
     sink.finished();
