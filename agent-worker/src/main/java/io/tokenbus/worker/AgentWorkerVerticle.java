@@ -9,7 +9,10 @@ import io.tokenbus.events.JobIds;
 import io.tokenbus.events.Priority;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.codec.EventCodecs;
+import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobClaim;
+import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.worker.backend.BackendException;
 import io.tokenbus.worker.backend.BackendFactory;
@@ -19,6 +22,7 @@ import io.tokenbus.worker.backend.ModelBackend;
 import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
 import io.tokenbus.worker.run.OutboxBudget;
+import io.tokenbus.worker.run.StoredChunks;
 import io.tokenbus.worker.run.WorkerMetrics;
 import io.tokenbus.worker.workflow.Workflows;
 import io.tokenbus.events.JobError;
@@ -56,12 +60,14 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   private OutboxBudget budget;
   private MessageConsumer<JobAssignment> runConsumer;
   private MessageConsumer<JsonObject> cancelConsumer;
+  private MessageConsumer<Takeover> takeoverConsumer;
   private long leaseTimer = -1;
   private boolean renewalInFlight;
   private boolean renewalFailing;
   private Promise<Void> drainedWhenIdle;
   private Counter accepted;
   private Counter refused;
+  private Counter takenOver;
   private WorkerMetrics metrics;
   /** Consuming jobs: set once started, cleared the moment a drain begins (read by the management listener). */
   private volatile boolean takingJobs;
@@ -88,6 +94,8 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     budget = new OutboxBudget(config.maxBufferedChunksPerWorker());
     Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
+    takenOver = Counter.builder("tokenbus_worker_jobs_taken_over")
+      .description("jobs this worker continued after their worker died").register(registry);
     refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
     metrics = new WorkerMetrics(registry);
     Gauge.builder("tokenbus_worker_jobs_running", running, Map::size).register(registry);
@@ -95,8 +103,9 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       backends = b;
       runConsumer = vertx.eventBus().consumer(Addresses.WORKER_RUN, this::run);
       cancelConsumer = vertx.eventBus().consumer(Addresses.WORKER_CANCEL, this::cancel);
+      takeoverConsumer = vertx.eventBus().consumer(Addresses.WORKER_TAKEOVER, this::takeover);
       leaseTimer = vertx.setPeriodic(Math.max(100, config.leaseMs() / 3), id -> renewLeases());
-      return Future.all(runConsumer.completion(), cancelConsumer.completion());
+      return Future.all(runConsumer.completion(), cancelConsumer.completion(), takeoverConsumer.completion());
     })
       .onSuccess(v -> {
         takingJobs = true;
@@ -138,7 +147,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       })
       .eventually(() -> {
         vertx.cancelTimer(leaseTimer);
-        return Future.all(runConsumer.unregister(), cancelConsumer.unregister());
+        return Future.all(runConsumer.unregister(), cancelConsumer.unregister(), takeoverConsumer.unregister());
       })
       .eventually(() -> backends.close());
   }
@@ -170,13 +179,76 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       m.reply(TokenbusException.invalid(e.getMessage()).toReply());
       return;
     }
+    JobRun run = newRun(a, backend);
+    accepted.increment();
+    m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", run.model()));
+    run.start(workflows.forType(a.request().type()));
+  }
+
+  private JobRun newRun(JobAssignment a, ModelBackend backend) {
     String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
     JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, budget, this::jobDone);
     run.metrics(metrics.job(backend.name(), model, a.createdAt()));
     running.put(a.jobId(), run);
-    accepted.increment();
-    m.reply(new JsonObject().put("accepted", true).put("backend", backend.name()).put("model", model));
-    run.start(workflows.forType(a.request().type()));
+    return run;
+  }
+
+  /**
+   * Continues a job whose worker died: claims it in the store (a new owner epoch fences the old worker, and of several
+   * claimers one wins), reads what it stored and runs its workflow again from there. Taken even above the
+   * concurrency limit: the job was admitted once and its load only moves. A backend missing here or unable to
+   * continue a partial answer ends the job as worker_lost (written as the owner, so the end is the store's).
+   */
+  private void takeover(Message<Takeover> m) {
+    String jobId = m.body().jobId();
+    if (draining) {
+      m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
+      return;
+    }
+    if (running.containsKey(jobId)) {
+      m.reply(new Takeover.Result(Takeover.Result.HELD));
+      return;
+    }
+    vertx.eventBus().<JobClaim.Result>request(Addresses.CHECKPOINT_CLAIM, new JobClaim(jobId, config.leaseMs(), config.maxTakeovers()))
+      .compose(r -> {
+        JobClaim.Result claim = r.body();
+        return switch (claim.outcome()) {
+          case HELD -> Future.succeededFuture(Takeover.Result.HELD);
+          case CLOSED -> Future.succeededFuture(Takeover.Result.CLOSED);
+          case EXHAUSTED -> Future.failedFuture(new TokenbusException(ErrorCode.CONFLICT,
+            "job " + jobId + " was taken over " + (claim.epoch() - 1) + " times already"));
+          case CLAIMED -> StoredChunks.read(vertx.eventBus(), jobId, claim.lastSequence())
+            .map(chunks -> {
+              continueRun(claim, chunks);
+              return Takeover.Result.CONTINUED;
+            });
+        };
+      })
+      .onSuccess(outcome -> m.reply(new Takeover.Result(outcome)))
+      .onFailure(e -> {
+        log.warn("could not take over job " + jobId + ": " + e.getMessage());
+        m.reply(TokenbusException.from(e).toReply());
+      });
+  }
+
+  private void continueRun(JobClaim.Result claim, List<ChunkEvent> chunks) {
+    JobAssignment a = claim.assignment();
+    ModelBackend backend;
+    JobError cannot = null;
+    try {
+      backend = backends.choose(a.request().backend());
+    } catch (BackendException e) {
+      backend = backends.choose(null);
+      cannot = new JobError(JobError.WORKER_LOST, "the worker running this job stopped; " + e.getMessage());
+    }
+    JobRun run = newRun(a, backend).continueFrom(claim.epoch(), chunks);
+    takenOver.increment();
+    log.info("took over job " + a.jobId() + " at epoch " + claim.epoch() + " after chunk " + claim.lastSequence());
+    if (cannot != null) {
+      run.fail(cannot);
+    } else {
+      run.start(workflows.forType(a.request().type()));
+    }
   }
 
   /**
@@ -189,10 +261,21 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       return;
     }
     renewalInFlight = true;
-    vertx.eventBus().request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.copyOf(running.keySet()), config.leaseMs()),
+    List<String> ids = List.copyOf(running.keySet());
+    List<Long> epochs = ids.stream().map(id -> running.get(id).epoch()).toList();
+    vertx.eventBus().<LeaseRenewal.Result>request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(ids, epochs, config.leaseMs()),
         new DeliveryOptions().setSendTimeout(Math.max(100, config.leaseMs() / 3)))
       .onComplete(ar -> {
         renewalInFlight = false;
+        if (ar.succeeded()) {
+          for (String id : ar.result().body().lost()) {
+            JobRun r = running.get(id);
+            if (r != null && r.epoch() == epochs.get(ids.indexOf(id))) {
+              log.warn("job " + id + " was taken over by another worker (this one missed its lease): stopping it");
+              r.abandon();
+            }
+          }
+        }
         if (ar.failed()) {
           if (!renewalFailing) {
             log.warn("could not renew job leases (retrying): " + ar.cause().getMessage());

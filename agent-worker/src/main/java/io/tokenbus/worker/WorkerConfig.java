@@ -39,13 +39,17 @@ import java.util.Set;
  * @param drainMs             on stop (SIGTERM, a rolling update) the worker takes no new job and lets running ones
  *                            finish for up to this long; what is left then ends as worker_lost, never cancelled
  *                            ({@code TOKENBUS_DRAIN_SECONDS})
+ * @param maxTakeovers        how many times a job whose worker died may move to another worker (each move continues
+ *                            it where the store says it stopped); beyond, it ends as worker_lost, so a job that kills
+ *                            every worker running it is not passed on for ever ({@code TOKENBUS_MAX_TAKEOVERS}, 0: never)
  * @param maxRetryAfterSeconds the longest {@code Retry-After} a backend's retry waits, unless the backend sets its own
  *                            ({@code TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS}); also for the Ollama found by the probe
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, long storeOutageMs,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
-                           String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds, long drainMs) {
+                           String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds, long drainMs,
+                           int maxTakeovers) {
 
   public WorkerConfig {
     backends = List.copyOf(backends);
@@ -67,6 +71,9 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
     if (drainMs < 0) {
       throw new IllegalArgumentException("TOKENBUS_DRAIN_SECONDS must be 0 or more");
     }
+    if (maxTakeovers < 0) {
+      throw new IllegalArgumentException("TOKENBUS_MAX_TAKEOVERS must be 0 or more");
+    }
     if (leaseMs < 300) {
       throw new IllegalArgumentException("worker lease must be at least 300 ms");
     }
@@ -78,43 +85,43 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
 
   public static WorkerConfig defaults() {
     return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 2000, 15_000,
-      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 120_000);
+      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 120_000, 3);
   }
 
   public WorkerConfig withDrainMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, ms);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, ms, maxTakeovers);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
+      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs);
+      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
   }
 
   /**
@@ -163,7 +170,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       Long.parseLong(env.getOrDefault("TOKENBUS_DOCS_SEARCH_BUDGET_MS", String.valueOf(d.docsSearchBudgetMs))),
       1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))),
       maxRetryAfterSeconds,
-      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_DRAIN_SECONDS", String.valueOf(d.drainMs / 1000))));
+      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_DRAIN_SECONDS", String.valueOf(d.drainMs / 1000))),
+      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_TAKEOVERS", String.valueOf(d.maxTakeovers))));
   }
 
   public JsonObject toJson() {
@@ -174,6 +182,6 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
       .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir)
       .put("docsSearchBudgetMs", docsSearchBudgetMs).put("maxRetryAfterSeconds", maxRetryAfterSeconds)
-      .put("drainSeconds", drainMs / 1000);
+      .put("drainSeconds", drainMs / 1000).put("maxTakeovers", maxTakeovers);
   }
 }

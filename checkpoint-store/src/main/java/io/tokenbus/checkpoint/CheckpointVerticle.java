@@ -17,6 +17,7 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Readiness;
@@ -92,7 +93,8 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
         consume(Addresses.CHECKPOINT_APPEND, this::append),
         consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
         consume(Addresses.CHECKPOINT_REPLAY, this::replay),
-        consume(Addresses.CHECKPOINT_LEASE, this::lease)))
+        consume(Addresses.CHECKPOINT_LEASE, this::lease),
+        consume(Addresses.CHECKPOINT_CLAIM, this::claim)))
       .onSuccess(v -> {
         serving = true;
         log.info("checkpoint store ready " + config.toJson().encode());
@@ -177,7 +179,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     JobKeys k = JobKeys.of(a.jobId());
     return scripts.write(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
       String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
-      String.valueOf(config.initialLease().toMillis()), a.request().prompt()))
+      String.valueOf(config.initialLease().toMillis()), a.request().prompt(), a.toJson().encode()))
       .map(r -> r.toInteger() == 1);
   }
 
@@ -193,6 +195,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     StatusEvent t = req.terminal();
     args.add(t == null ? "" : t.state().wire());
     args.add(t == null ? "" : t.toJson().encode());
+    args.add(String.valueOf(req.epoch()));
     for (ChunkEvent c : req.chunks()) {
       args.add(c.encoded());
     }
@@ -201,6 +204,10 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
       long last = r.get(1).toLong();
       JobState state = JobState.fromWire(r.get(2).toString());
       StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
+      if ("fenced".equals(outcome)) {
+        metrics.fenced();
+        return new AppendResult(false, last, state, null);
+      }
       if ("lost".equals(outcome)) {
         log.warn("job " + req.jobId() + " closed as history_lost: " + terminal.error().message());
         metrics.closed(terminal);
@@ -275,15 +282,46 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     return pipeline.healthyForNanos() >= TimeUnit.MILLISECONDS.toNanos(period);
   }
 
-  /** Extends the lease of every job a worker still runs (one pipelined script call per job), on the store's clock. */
-  Future<Integer> lease(LeaseRenewal renewal) {
+  /**
+   * Extends the lease of every job a worker still runs (one pipelined script call per job), on the store's clock.
+   * Answers the jobs another worker owns now: the caller stops them.
+   */
+  Future<LeaseRenewal.Result> lease(LeaseRenewal renewal) {
     if (renewal.leaseMs() <= 0 || renewal.leaseMs() > MAX_LEASE_MS) {
       return Future.failedFuture(TokenbusException.invalid("leaseMs must be 1.." + MAX_LEASE_MS));
     }
     List<Future<Response>> all = new ArrayList<>(renewal.jobIds().size());
-    for (String id : renewal.jobIds()) {
-      all.add(scripts.write(Scripts.LEASE, List.of(JobKeys.of(id).meta()), List.of(String.valueOf(renewal.leaseMs()))));
+    for (int i = 0; i < renewal.jobIds().size(); i++) {
+      all.add(scripts.write(Scripts.LEASE, List.of(JobKeys.of(renewal.jobIds().get(i)).meta()),
+        List.of(String.valueOf(renewal.leaseMs()), String.valueOf(renewal.epochs().get(i)))));
     }
-    return Future.all(all).map(v -> all.size());
+    return Future.all(all).map(v -> {
+      List<String> lost = new ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        if (all.get(i).result().toInteger() < 0) {
+          lost.add(renewal.jobIds().get(i));
+        }
+      }
+      return new LeaseRenewal.Result(lost);
+    });
+  }
+
+  /** A worker takes over a job whose lease ran out while this store could see Redis (see claim.lua). */
+  Future<JobClaim.Result> claim(JobClaim c) {
+    if (c.leaseMs() <= 0 || c.leaseMs() > MAX_LEASE_MS || c.maxTakeovers() < 0) {
+      return Future.failedFuture(TokenbusException.invalid("leaseMs must be 1.." + MAX_LEASE_MS + ", maxTakeovers >= 0"));
+    }
+    long healthyMs = TimeUnit.NANOSECONDS.toMillis(pipeline.healthyForNanos());
+    return scripts.write(Scripts.CLAIM, List.of(JobKeys.of(c.jobId()).meta()),
+        List.of(String.valueOf(c.leaseMs()), String.valueOf(c.maxTakeovers()), String.valueOf(healthyMs)))
+      .map(r -> {
+        JobClaim.Outcome outcome = JobClaim.Outcome.valueOf(r.get(0).toString());
+        JobAssignment a = r.size() > 3 ? JobAssignment.fromJson(new JsonObject(r.get(3).toString())) : null;
+        if (outcome == JobClaim.Outcome.CLAIMED) {
+          metrics.takenOver();
+          log.info("job " + c.jobId() + " taken over at epoch " + r.get(1) + " after chunk " + r.get(2));
+        }
+        return new JobClaim.Result(outcome, r.get(1).toLong(), r.get(2).toLong(), a);
+      });
   }
 }

@@ -13,7 +13,7 @@ import java.util.HexFormat;
  * be sent before (and regardless of) any SCRIPT LOAD answer; {@link ScriptCalls} loads them when Redis lacks them.
  */
 enum Scripts {
-  OPEN("open.lua"), APPEND("append.lua"), READ("read.lua"), LEASE("lease.lua");
+  OPEN("open.lua"), APPEND("append.lua"), READ("read.lua"), LEASE("lease.lua"), CLAIM("claim.lua");
 
   final String source;
   final String sha;

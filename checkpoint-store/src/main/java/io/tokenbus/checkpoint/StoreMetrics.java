@@ -36,6 +36,21 @@ final class StoreMetrics {
       failures(op, "overloaded");
     }
     Counter.builder("tokenbus_checkpoint_redis_connection_losses").description("Redis connections lost").register(registry);
+    takeovers = Counter.builder("tokenbus_checkpoint_takeovers").description("jobs claimed by a new worker after their lease ran out")
+      .register(registry);
+    fenced = Counter.builder("tokenbus_checkpoint_fenced_writes").description("writes refused: the writer's job was taken over")
+      .register(registry);
+  }
+
+  private final Counter takeovers;
+  private final Counter fenced;
+
+  void takenOver() {
+    takeovers.increment();
+  }
+
+  void fenced() {
+    fenced.increment();
   }
 
   void trip(long nanos) {

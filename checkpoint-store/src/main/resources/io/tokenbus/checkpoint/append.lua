@@ -1,7 +1,9 @@
 -- KEYS[1] meta hash, KEYS[2] chunk stream (entry id "<sequence>-0", field c = the model:chunk JSON).
--- ARGV: ttlMs, firstSequence (0 without chunks), terminalState ('' for none), terminalJson ('' for none), chunkJson...
+-- ARGV: ttlMs, firstSequence (0 without chunks), terminalState ('' for none), terminalJson ('' for none), epoch (the
+-- writer's owner epoch; 0: not a worker's write, never fenced), chunkJson...
 -- Returns {'ok', last, state[, terminal]} when the append was taken, else {'closed' | 'lost', last, state, terminal}:
--- nothing was written and terminal is the job's stored terminal event.
+-- nothing was written and terminal is the job's stored terminal event; or {'fenced', last, state}: another worker
+-- took the job over (a newer epoch), nothing was written and the caller must stop without publishing.
 -- Atomic per job: chunks at or below the stored last sequence are skipped (idempotent retries); the first terminal
 -- wins. A writer only ever sends first = its acknowledged last + 1 (and a terminal's lastSequence = its acknowledged
 -- last), so a missing job or a gap means the store lost what it had acknowledged (eviction, a restart without
@@ -11,7 +13,8 @@
 -- every append: that keeps the per-token cost at three commands.
 local meta, log = KEYS[1], KEYS[2]
 local ttl = ARGV[1]
-local n = #ARGV - 4
+local n = #ARGV - 5
+local epoch = tonumber(ARGV[5])
 local first = tonumber(ARGV[2])
 
 local function lose(last, message)
@@ -32,7 +35,7 @@ local function claimed()
   return 0
 end
 
-local m = redis.call('HMGET', meta, 'state', 'last')
+local m = redis.call('HMGET', meta, 'state', 'last', 'epoch')
 local state = m[1]
 if not state then
   return lose(claimed(), 'the store no longer holds this job (Redis restarted empty or evicted it)')
@@ -41,13 +44,16 @@ local last = tonumber(m[2])
 if state == 'completed' or state == 'failed' or state == 'cancelled' then
   return {'closed', last, state, redis.call('HGET', meta, 'terminal')}
 end
+if epoch ~= 0 and epoch ~= (tonumber(m[3]) or 1) then
+  return {'fenced', last, state}
+end
 if (n > 0 or ARGV[3] ~= '') and claimed() > last then
   return lose(last, 'the store lost chunks ' .. (last + 1) .. '..' .. claimed() .. ' it had acknowledged')
 end
 for i = 1, n do
   local seq = first + i - 1
   if seq > last then
-    redis.call('XADD', log, seq .. '-0', 'c', ARGV[4 + i])
+    redis.call('XADD', log, seq .. '-0', 'c', ARGV[5 + i])
     last = seq
   end
 end

@@ -13,6 +13,7 @@ import io.tokenbus.events.JobState;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
@@ -154,7 +155,7 @@ class CheckpointVerticleTest {
     assertLeaseIsStoreTimePlus(renewed, LEASE.toMillis(), before);
     String abandoned = f.open();
     before = storeTime();
-    f.eb.request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.of(renewed), 60_000)).await();
+    f.eb.request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.of(renewed), List.of(1L), 60_000)).await();
     assertLeaseIsStoreTimePlus(renewed, 60_000, before);
     // Past the initial lease, and past one lease period of healthy store access since this verticle started.
     Thread.sleep(LEASE.toMillis() + 100);
@@ -163,7 +164,51 @@ class CheckpointVerticleTest {
     f.append(abandoned, List.of(), new StatusEvent(JobState.FAILED, abandoned, 0, null, null));
     assertFalse(f.replay(abandoned, 0).orphaned(), "a finished job is never orphaned");
     assertEquals(ErrorCode.INVALID_REQUEST,
-      failure(f.eb.request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.of(renewed), 0))).code());
+      failure(f.eb.request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(List.of(renewed), List.of(1L), 0))).code());
+  }
+
+  /**
+   * A takeover: a claim only wins once the lease ran out, exactly one claimer wins, and from then on the old owner's
+   * writes and renewals are refused (fencing), while the new owner continues the same dense log.
+   */
+  @Test
+  void aClaimAfterTheLeaseRanOutFencesTheOldOwner() throws InterruptedException {
+    String id = f.open();
+    assertTrue(appendAs(id, 1, chunks(id, 1, 3)).accepted());
+    assertEquals(JobClaim.Outcome.HELD, claim(id, 5).outcome(), "the lease still holds");
+    Thread.sleep(LEASE.toMillis() + 100);
+    JobClaim.Result won = claim(id, 5);
+    assertEquals(JobClaim.Outcome.CLAIMED, won.outcome());
+    assertEquals(2, won.epoch());
+    assertEquals(3, won.lastSequence());
+    assertEquals(id, won.assignment().jobId());
+    assertEquals("p", won.assignment().request().prompt());
+    assertEquals(JobClaim.Outcome.HELD, claim(id, 5).outcome(), "a second claimer loses: the winner holds the lease");
+
+    AppendResult stale = appendAs(id, 1, chunks(id, 4, 4));
+    assertFalse(stale.accepted(), "the old owner is fenced");
+    assertEquals(null, stale.terminal(), "and is told nothing to publish");
+    LeaseRenewal.Result renewal = f.eb.<LeaseRenewal.Result>request(Addresses.CHECKPOINT_LEASE,
+      new LeaseRenewal(List.of(id), List.of(1L), 60_000)).await().body();
+    assertEquals(List.of(id), renewal.lost(), "the old owner's renewal says the job moved");
+    assertTrue(appendAs(id, 2, chunks(id, 4, 5)).accepted(), "the new owner continues the log");
+    assertEquals(5, f.replay(id, 0).lastSequence());
+    assertEquals(List.of(), f.eb.<LeaseRenewal.Result>request(Addresses.CHECKPOINT_LEASE,
+      new LeaseRenewal(List.of(id), List.of(2L), 300)).await().body().lost());
+
+    Thread.sleep(400);
+    assertEquals(JobClaim.Outcome.EXHAUSTED, claim(id, 1).outcome(), "one takeover allowed, one taken");
+    assertTrue(f.append(id, List.of(), new StatusEvent(JobState.COMPLETED, id, 5, null, null)).accepted(),
+      "an unfenced close is never refused");
+    assertEquals(JobClaim.Outcome.CLOSED, claim(id, 5).outcome());
+  }
+
+  private static AppendResult appendAs(String id, long epoch, List<ChunkEvent> chunks) {
+    return f.eb.<AppendResult>request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, chunks, null, epoch)).await().body();
+  }
+
+  private static JobClaim.Result claim(String id, int maxTakeovers) {
+    return f.eb.<JobClaim.Result>request(Addresses.CHECKPOINT_CLAIM, new JobClaim(id, 300, maxTakeovers)).await().body();
   }
 
   private static long storeTime() {

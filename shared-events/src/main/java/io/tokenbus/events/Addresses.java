@@ -27,6 +27,11 @@ public final class Addresses {
   public static final String WORKER_RUN = "tokenbus.worker.run";
   /** Internal: cancel broadcast to all workers; the one running the job stops it. */
   public static final String WORKER_CANCEL = "tokenbus.worker.cancel";
+  /**
+   * Internal: load-balanced (point-to-point) request that a worker take over a job whose worker stopped renewing its
+   * lease: body and reply {@link io.tokenbus.events.internal.Takeover}.
+   */
+  public static final String WORKER_TAKEOVER = "tokenbus.worker.takeover";
   /** Internal: checkpoint-store request/reply operations. */
   public static final String CHECKPOINT_OPEN = "tokenbus.checkpoint.open";
   public static final String CHECKPOINT_APPEND = "tokenbus.checkpoint.append";
@@ -35,6 +40,8 @@ public final class Addresses {
   public static final String CHECKPOINT_APPEND_BATCH = "tokenbus.checkpoint.append-batch";
   /** Internal: a worker renews the leases of the jobs it runs; an expired lease means the worker is gone. */
   public static final String CHECKPOINT_LEASE = "tokenbus.checkpoint.lease";
+  /** Internal: a worker claims a job whose lease ran out (a new owner epoch), to continue it. */
+  public static final String CHECKPOINT_CLAIM = "tokenbus.checkpoint.claim";
 
   public static String chunk(String jobId) {
     return "job." + jobId + "." + CHUNK_SUFFIX;

@@ -82,10 +82,16 @@ abstract class HttpChatBackend implements ModelBackend {
     return c;
   }
 
-  /** {model, messages, stream: true}: what both wire formats start from. */
+  /**
+   * {model, messages, stream: true}: what both wire formats start from. A partial answer goes last as an assistant
+   * message, which Ollama, llama.cpp and (with continue_final_message) vLLM continue rather than answer.
+   */
   static JsonObject chatBody(GenerationRequest r) {
     JsonArray messages = new JsonArray();
     r.messages().forEach(m -> messages.add(new JsonObject().put("role", m.role()).put("content", m.content())));
+    if (!r.partial().isEmpty()) {
+      messages.add(new JsonObject().put("role", "assistant").put("content", r.partial()));
+    }
     return new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true);
   }
 

@@ -53,6 +53,12 @@ public final class LocalGeneratorBackend implements ModelBackend {
     return MODEL;
   }
 
+  /** Deterministic for a seed: a partial answer is continued by producing the same text and skipping its start. */
+  @Override
+  public boolean canContinue() {
+    return true;
+  }
+
   /** The whole text a seed produces, as the tokens {@link #generate} streams. */
   public List<String> tokens(long seed, String prompt) {
     List<String> out = new ArrayList<>(maxTokens);
@@ -115,14 +121,74 @@ public final class LocalGeneratorBackend implements ModelBackend {
   public Generation generate(GenerationRequest request, TokenSink sink) {
     String prompt = request.messages().isEmpty() ? "" : request.messages().get(request.messages().size() - 1).content();
     // A phase from the seed keeps concurrent generations from emitting in lockstep, as real streams would not.
-    int n = request.maxTokens() > 0 ? Math.min(request.maxTokens(), maxTokens) : maxTokens;
-    Paced p = new Paced(new Words(request.seed(), prompt, n), sink, 1 + new SplittableRandom(request.seed()).nextDouble());
+    // A continuation skips the partial answer's tokens; its maxTokens is what is left of the step's cap.
+    Words all = new Words(request.seed(), prompt, Integer.MAX_VALUE);
+    int[] skipped = {0};
+    Iterator<String> rest = after(all, request.partial().length(), skipped);
+    int n = request.maxTokens() > 0 ? Math.min(request.maxTokens(), maxTokens - skipped[0]) : maxTokens - skipped[0];
+    Iterator<String> words = limit(rest, Math.max(0, n));
+    Paced p = new Paced(words, sink, 1 + new SplittableRandom(request.seed()).nextDouble());
+    if (!words.hasNext()) { // the partial answer was all of it
+      vertx.runOnContext(v -> {
+        if (!p.done) {
+          p.done = true;
+          sink.onEnd();
+        }
+      });
+      return p;
+    }
     active.add(p);
     if (ticker < 0) {
       lastTick = System.nanoTime();
       ticker = vertx.setPeriodic(TICK_MS, id -> tick());
     }
     return p;
+  }
+
+  /**
+   * {@code tokens} without their first {@code chars} characters (a token cut there yields its rest); counts the
+   * tokens passed whole into {@code skipped[0]}.
+   */
+  private static Iterator<String> after(Iterator<String> tokens, int chars, int[] skipped) {
+    ArrayDeque<String> head = new ArrayDeque<>(1);
+    int done = 0;
+    while (done < chars && tokens.hasNext()) {
+      String t = tokens.next();
+      if (done + t.length() > chars) {
+        head.add(t.substring(chars - done));
+      } else {
+        skipped[0]++;
+      }
+      done += t.length();
+    }
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return !head.isEmpty() || tokens.hasNext();
+      }
+
+      @Override
+      public String next() {
+        return head.isEmpty() ? tokens.next() : head.poll();
+      }
+    };
+  }
+
+  private static Iterator<String> limit(Iterator<String> tokens, int n) {
+    return new Iterator<>() {
+      private int left = n;
+
+      @Override
+      public boolean hasNext() {
+        return left > 0 && tokens.hasNext();
+      }
+
+      @Override
+      public String next() {
+        left--;
+        return tokens.next();
+      }
+    };
   }
 
   /**

@@ -13,6 +13,14 @@ public interface ModelBackend {
   /** Model used when a job names none. */
   String defaultModel();
 
+  /**
+   * Whether a request with a {@code partial} answer is continued from exactly that text (the job of a dead worker
+   * goes on where its stored chunks end). Backends that would start a new answer must say false.
+   */
+  default boolean canContinue() {
+    return false;
+  }
+
   /** Starts one completion. Tokens, end or error arrive at {@code sink}; the returned handle pauses or cancels it. */
   Generation generate(GenerationRequest request, TokenSink sink);
 

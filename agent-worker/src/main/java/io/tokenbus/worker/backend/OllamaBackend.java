@@ -16,6 +16,12 @@ public final class OllamaBackend extends HttpChatBackend {
     super(vertx, config, maxConnections);
   }
 
+  /** Ollama's /api/chat continues a final assistant message instead of answering it (ollama/ollama#6778). */
+  @Override
+  public boolean canContinue() {
+    return true;
+  }
+
   @Override
   String path() {
     return "/api/chat";

@@ -18,6 +18,12 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
     super(vertx, config, maxConnections);
   }
 
+  /** Only when configured: OpenAI itself answers a final assistant message instead of continuing it. */
+  @Override
+  public boolean canContinue() {
+    return !BackendConfig.CONTINUE_NONE.equals(config.continuation());
+  }
+
   @Override
   String path() {
     return "/v1/chat/completions";
@@ -29,6 +35,9 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
       .put("stream_options", new JsonObject().put("include_usage", true));
     if (r.maxTokens() > 0) {
       body.put("max_tokens", r.maxTokens());
+    }
+    if (!r.partial().isEmpty() && BackendConfig.CONTINUE_FINAL_MESSAGE.equals(config.continuation())) {
+      body.put("continue_final_message", true).put("add_generation_prompt", false); // vLLM, SGLang, Aphrodite
     }
     return body;
   }

@@ -70,6 +70,10 @@ public final class JobRun implements StepRunner {
   private WorkerMetrics.Job metrics = WorkerMetrics.Job.NONE;
   /** The terminal event published for this job, if any. */
   private StatusEvent endedWith;
+  /** The owner epoch this worker holds for the job: 1 unless it took the job over (fencing, see append.lua). */
+  private long epoch = 1;
+  /** Set while a job taken over replays its stored part through the workflow; null once past it. */
+  private StoredAnswer stored;
 
   public JobRun(Vertx vertx, WorkerConfig config, JobAssignment assignment, ModelBackend backend, String model,
                 CheckpointWriter checkpoint, OutboxBudget budget, Consumer<JobRun> onDone) {
@@ -91,6 +95,42 @@ public final class JobRun implements StepRunner {
 
   public JobRequest request() {
     return request;
+  }
+
+  /**
+   * Makes this run continue a job another worker started and died on: it owns the job at {@code epoch} and the store
+   * holds {@code chunks} (1..n, dense). Call before {@link #start}; the workflow then runs again from the start and
+   * picks up where the chunks end (see {@link StoredAnswer}), so clients see a pause and nothing else.
+   */
+  public JobRun continueFrom(long epoch, List<ChunkEvent> chunks) {
+    this.epoch = epoch;
+    this.nextSequence = chunks.isEmpty() ? 1 : chunks.get(chunks.size() - 1).sequence() + 1;
+    this.stored = new StoredAnswer(chunks);
+    output.append(stored.all());
+    if (output.length() > config.maxResultChars()) {
+      output = null;
+    }
+    if (stored.used()) {
+      stored = null;
+    }
+    return this;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  /**
+   * Another worker owns this job now (its lease ran out while this worker was paused or cut off, and it was taken
+   * over): stop at once and write or publish nothing more, the new owner carries on.
+   */
+  public void abandon() {
+    if (terminal == null) {
+      terminal = new StatusEvent(JobState.FAILED, jobId, nextSequence - 1, null,
+        new JobError(JobError.WORKER_LOST, "taken over by another worker"));
+    }
+    stopGeneration();
+    finish();
   }
 
   /** Records this job's timings and outcome in {@code m}. */
@@ -137,9 +177,29 @@ public final class JobRun implements StepRunner {
     if (terminal != null) {
       return Future.failedFuture(new BackendException(JobError.INTERNAL, "job is closing"));
     }
+    String partial = "";
+    if (stored != null && stored.used()) {
+      stored = null;
+    }
+    if (stored != null) {
+      StoredAnswer.Taken before = stored.take(step);
+      if (!stored.streaming(step)) {
+        return Future.succeededFuture(before.text()); // over before the takeover: its text, no model call
+      }
+      stored = null; // the step that was streaming: from here on everything is new
+      partial = before.text();
+      if (!partial.isEmpty() && !backend.canContinue()) {
+        return Future.failedFuture(new BackendException(JobError.WORKER_LOST, "the worker running this job stopped and backend "
+          + backend.name() + " cannot continue a partial answer (see docs/backends.md)"));
+      }
+      if (maxTokens > 0 && before.tokens() >= maxTokens) {
+        return Future.succeededFuture(partial); // it had streamed all its tokens
+      }
+      maxTokens = maxTokens > 0 ? maxTokens - before.tokens() : 0;
+    }
     Promise<String> promise = Promise.promise();
-    StringBuilder stepText = new StringBuilder();
-    current = backend.generate(new GenerationRequest(model, messages, seed(), maxTokens), new TokenSink() {
+    StringBuilder stepText = new StringBuilder(partial);
+    current = backend.generate(new GenerationRequest(model, messages, seed(), maxTokens, partial), new TokenSink() {
       @Override
       public void onToken(String text) {
         stepText.append(text);
@@ -171,12 +231,18 @@ public final class JobRun implements StepRunner {
 
   @Override
   public void text(Step step, String text) {
+    if (stored != null) {
+      text = stored.skip(step, text);
+      if (stored.used()) {
+        stored = null;
+      }
+    }
     token(step, text);
   }
 
   @Override
   public void progress(int percent, Step step) {
-    if (terminal != null) {
+    if (terminal != null || stored != null) { // clients saw the progress of the part a takeover replays
       return;
     }
     flushBatch();
@@ -284,7 +350,7 @@ public final class JobRun implements StepRunner {
       return;
     }
     appendInFlight = true;
-    append(new AppendRequest(jobId, chunks, closing), System.nanoTime(), 50).onComplete(ar -> {
+    append(new AppendRequest(jobId, chunks, closing, epoch), System.nanoTime(), 50).onComplete(ar -> {
       appendInFlight = false;
       budget.give(chunks.size());
       if (ar.failed()) {
@@ -296,7 +362,8 @@ public final class JobRun implements StepRunner {
       AppendResult r = ar.result();
       if (!r.accepted()) {
         // Closed by the store: a cancel fallback, a lost lease, or lost history (Redis restarted empty, a failover
-        // to a lagging replica). Publish the store's one terminal; followers ignore a second copy.
+        // to a lagging replica); publish the store's one terminal, followers ignore a second copy. Or fenced: another
+        // worker took the job over (no terminal), nothing to publish.
         stopGeneration();
         if (r.terminal() != null) {
           eb.publish(Addresses.status(jobId), endedWith = r.terminal());
@@ -332,7 +399,7 @@ public final class JobRun implements StepRunner {
     StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, 0, null,
       new JobError(JobError.CHECKPOINT_FAILED, cause.getMessage()));
     terminal = failed;
-    checkpoint.append(new AppendRequest(jobId, List.of(), failed)).onComplete(ar -> {
+    checkpoint.append(new AppendRequest(jobId, List.of(), failed, epoch)).onComplete(ar -> {
       if (ar.succeeded() && ar.result().terminal() != null) {
         eb.publish(Addresses.status(jobId), endedWith = ar.result().terminal());
       }

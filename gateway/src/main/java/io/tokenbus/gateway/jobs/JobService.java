@@ -13,6 +13,7 @@ import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
+import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.auth.StreamTokens;
 import io.vertx.core.Future;
@@ -21,7 +22,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The gateway's operations on jobs, shared by the HTTP API, the bridge and SSE: submit, read, cancel. Talks to the
@@ -29,12 +32,16 @@ import java.util.List;
  */
 public final class JobService {
   private static final DeliveryOptions RUN_TIMEOUT = new DeliveryOptions().setSendTimeout(5000);
+  /** A takeover claims the job and reads its stored chunks before it answers. */
+  private static final long TAKEOVER_TIMEOUT_MS = 10_000;
 
   private final Vertx vertx;
   private final EventBus eb;
   private final GatewayConfig config;
   private final StreamTokens tokens;
   private final SecureRandom random = new SecureRandom();
+  /** Takeover requests in flight, by job (bounded by the jobs this gateway's clients follow). */
+  private final Map<String, Future<Void>> takeovers = new HashMap<>();
 
   public JobService(Vertx vertx, GatewayConfig config, StreamTokens tokens) {
     this.vertx = vertx;
@@ -88,13 +95,31 @@ public final class JobService {
   }
 
   /**
-   * A snapshot with the chunks after {@code after} (one page). A job whose worker stopped renewing its lease is
-   * closed here as {@code worker_lost} (first terminal wins, so a late worker cannot reopen it) and read again.
+   * A snapshot with the chunks after {@code after} (one page). A job whose worker stopped renewing its lease is handed
+   * to another worker, which continues it where the store says it stopped; if none can, it is closed here as
+   * {@code worker_lost} (first terminal wins, so a late worker cannot reopen it). Then it is read again.
    */
   public Future<JobSnapshot> read(String jobId, long after, int limit) {
     return readStore(jobId, after, limit).compose(s -> !s.orphaned() ? Future.succeededFuture(s)
-      : close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST, "the worker running this job stopped"))
-        .compose(v -> readStore(jobId, after, limit)));
+      : takeover(jobId).compose(v -> readStore(jobId, after, limit)));
+  }
+
+  /** One takeover request per job at a time from this gateway, however many of its clients found the job orphaned. */
+  private Future<Void> takeover(String jobId) {
+    Future<Void> pending = takeovers.get(jobId);
+    if (pending != null) {
+      return pending;
+    }
+    Future<Void> f = whenRegistered(() -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
+        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100)
+      .<Void>mapEmpty()
+      .recover(e -> close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST,
+        "the worker running this job stopped and no other worker could continue it (" + e.getMessage() + ")")))
+      .onComplete(ar -> takeovers.remove(jobId));
+    if (!f.isComplete()) {
+      takeovers.put(jobId, f);
+    }
+    return f;
   }
 
   private Future<JobSnapshot> readStore(String jobId, long after, int limit) {

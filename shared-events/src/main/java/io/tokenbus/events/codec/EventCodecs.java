@@ -9,7 +9,9 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.LeaseRenewal;
+import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.eventbus.EventBus;
 import java.util.function.Function;
@@ -32,6 +34,11 @@ public final class EventCodecs {
     add(eb, AppendBatch.class, "tb.append-batch", AppendBatch::toJson, AppendBatch::fromJson);
     add(eb, AppendBatchResult.class, "tb.appended-batch", AppendBatchResult::toJson, AppendBatchResult::fromJson);
     add(eb, LeaseRenewal.class, "tb.lease", LeaseRenewal::toJson, LeaseRenewal::fromJson);
+    add(eb, LeaseRenewal.Result.class, "tb.lease-result", LeaseRenewal.Result::toJson, LeaseRenewal.Result::fromJson);
+    add(eb, JobClaim.class, "tb.claim", JobClaim::toJson, JobClaim::fromJson);
+    add(eb, JobClaim.Result.class, "tb.claim-result", JobClaim.Result::toJson, JobClaim.Result::fromJson);
+    add(eb, Takeover.class, "tb.takeover", Takeover::toJson, Takeover::fromJson);
+    add(eb, Takeover.Result.class, "tb.takeover-result", Takeover.Result::toJson, Takeover.Result::fromJson);
     add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
     add(eb, JobSnapshot.class, "tb.snapshot", JobSnapshot::toJson, JobSnapshot::fromJson);
   }
