@@ -23,8 +23,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The services as separate JVM processes joined by Hazelcast on 127.0.0.1: checkpoint store, worker and gateway each
  * in its own. Processes are killed with {@code destroyForcibly} (SIGKILL) mid-stream: a killed gateway's client resumes
- * on a new gateway with Last-Event-ID and gets every remaining chunk exactly once; a killed worker's job ends with
- * job:failed {@code worker_lost} once its lease runs out, and what it streamed stays replayable. Processes, Redis and
+ * on a new gateway with Last-Event-ID and gets every remaining chunk exactly once; the job of a killed worker that was
+ * the only one (no worker left to take it over, see WorkerTakeoverTest) ends with job:failed {@code worker_lost} once
+ * its lease runs out, and what it streamed stays replayable. Processes, Redis and
  * their logs ({@code target/fault-logs/}) come from the fault-test harness ({@link FaultCluster}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

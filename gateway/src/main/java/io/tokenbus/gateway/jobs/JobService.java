@@ -33,7 +33,8 @@ import java.util.Map;
 public final class JobService {
   private static final DeliveryOptions RUN_TIMEOUT = new DeliveryOptions().setSendTimeout(5000);
   /** A takeover claims the job and reads its stored chunks before it answers. */
-  private static final long TAKEOVER_TIMEOUT_MS = 10_000;
+  private static final long TAKEOVER_TIMEOUT_MS = 5_000;
+  private static final int TAKEOVER_ATTEMPTS = 4;
 
   private final Vertx vertx;
   private final EventBus eb;
@@ -104,15 +105,29 @@ public final class JobService {
       : takeover(jobId).compose(v -> readStore(jobId, after, limit)));
   }
 
+  /**
+   * Load-balanced, so a request may reach the dead worker itself until the cluster removes it (a refused connection
+   * or a timeout): tried again on another. Not when no worker is registered (already retried for a few seconds) or
+   * the job was taken over too often ({@code conflict}).
+   */
+  private Future<Void> requestTakeover(String jobId, int attemptsLeft) {
+    return whenRegistered(() -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
+        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100)
+      .<Void>mapEmpty()
+      .recover(e -> {
+        ErrorCode code = TokenbusException.from(e).code();
+        return attemptsLeft <= 1 || code == ErrorCode.CONFLICT || code == ErrorCode.NO_WORKER ? Future.failedFuture(e)
+          : requestTakeover(jobId, attemptsLeft - 1);
+      });
+  }
+
   /** One takeover request per job at a time from this gateway, however many of its clients found the job orphaned. */
   private Future<Void> takeover(String jobId) {
     Future<Void> pending = takeovers.get(jobId);
     if (pending != null) {
       return pending;
     }
-    Future<Void> f = whenRegistered(() -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
-        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100)
-      .<Void>mapEmpty()
+    Future<Void> f = requestTakeover(jobId, TAKEOVER_ATTEMPTS)
       .recover(e -> close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST,
         "the worker running this job stopped and no other worker could continue it (" + e.getMessage() + ")")))
       .onComplete(ar -> takeovers.remove(jobId));

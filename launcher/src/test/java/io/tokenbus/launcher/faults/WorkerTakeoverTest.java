@@ -1,0 +1,84 @@
+package io.tokenbus.launcher.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.tokenbus.launcher.faults.JobFollower.Options;
+import io.tokenbus.launcher.faults.Workload.Mix;
+import io.tokenbus.testing.RedisProcess;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A job that outlives its worker (issue 8, section 3): the worker running 20 jobs is SIGKILLed mid-stream and every
+ * job completes on the other worker, exactly once per client, with the text an uninterrupted run gives.
+ * Failed before: each job ended job:failed worker_lost once its lease ran out.
+ */
+class WorkerTakeoverTest {
+  private static FaultCluster cluster;
+  private static TokenbusProcess doomed;
+  private static TokenbusProcess gateway;
+  private final List<JobFollower> followers = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new FaultCluster(WorkerTakeoverTest.class, RedisProcess.Persistence.NONE, Map.of(
+      "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "20",
+      "TOKENBUS_LOCAL_MAX_TOKENS", "600",
+      "TOKENBUS_WORKER_LEASE_SECONDS", "2"));
+    List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway");
+    doomed = ps.get(1);
+    gateway = ps.get(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @AfterEach
+  void closeFollowers() {
+    Workload.closeAll(followers);
+  }
+
+  @Test
+  @Timeout(240)
+  void everyJobOfAKilledWorkerCompletesOnTheOtherWorker() throws Exception {
+    List<JobFollower> first = Workload.submitAndFollow(20, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
+      Options.defaults(), "takeover");
+    followers.addAll(first);
+    cluster.launch("worker"); // all 20 run on the first worker; this one is there to take them over
+    Workload.awaitChunks(first, 20, 60_000, "before the kill");
+    List<Map<Long, String>> beforeKill = first.stream().map(f -> f.log().chunks()).toList();
+    assertEquals(0, first.stream().filter(f -> f.log().done().isDone()).count(), "precondition: every job still streams");
+    Timeline.mark("worker SIGKILL");
+    doomed.kill();
+    Timeline.mark("all ended after " + Verdict.await(first, 120_000) + " ms");
+    Verdict.assertAllCompleted("after the worker running them was killed, " + cluster.describe(), first);
+    Workload.assertStoreHoldsWhatClientsGot(gateway.port(), first);
+
+    // The same prompts again, uninterrupted, give the same text (the local generator is deterministic): the continued
+    // jobs neither repeated nor skipped anything where they changed worker, and what was streamed before is unchanged.
+    List<JobFollower> again = Workload.submitAndFollow(20, gateway.port(), List.of(gateway.port()), Mix.SSE,
+      Options.defaults(), "takeover");
+    followers.addAll(again);
+    Verdict.await(again, 60_000);
+    Verdict.assertAllCompleted("the same jobs uninterrupted", again);
+    for (int i = 0; i < first.size(); i++) {
+      Map<Long, String> got = first.get(i).log().chunks();
+      beforeKill.get(i).forEach((seq, chunk) -> assertEquals(chunk, got.get(seq), "chunk " + seq + " as seen before the kill"));
+      assertEquals(text(again.get(i).log().chunks()), text(got), first.get(i).log().label() + ": the text of an uninterrupted run");
+    }
+  }
+
+  private static String text(Map<Long, String> chunks) {
+    return String.join("", chunks.values());
+  }
+}
