@@ -1,10 +1,16 @@
 package io.tokenbus.launcher.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.launcher.faults.JobFollower.Options;
 import io.tokenbus.launcher.faults.Workload.Mix;
 import io.tokenbus.testing.RedisProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,13 +21,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A job that outlives its worker (issue 8, section 3): the worker running 20 jobs is SIGKILLed mid-stream and every
- * job completes on the other worker, exactly once per client, with the text an uninterrupted run gives.
+ * A job that outlives its worker (issue 8, section 3): of two workers sharing 40 jobs, one is SIGKILLed mid-stream and
+ * every one of its jobs completes on the other worker, exactly once per client, with the text an uninterrupted run gives.
  * Failed before: each job ended job:failed worker_lost once its lease ran out.
  */
 class WorkerTakeoverTest {
   private static FaultCluster cluster;
   private static TokenbusProcess doomed;
+  private static TokenbusProcess survivor;
   private static TokenbusProcess gateway;
   private final List<JobFollower> followers = new ArrayList<>();
 
@@ -31,9 +38,10 @@ class WorkerTakeoverTest {
       "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "20",
       "TOKENBUS_LOCAL_MAX_TOKENS", "600",
       "TOKENBUS_WORKER_LEASE_SECONDS", "2"));
-    List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway");
+    List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "worker", "gateway");
     doomed = ps.get(1);
-    gateway = ps.get(2);
+    survivor = ps.get(2);
+    gateway = ps.get(3);
   }
 
   @AfterAll
@@ -51,11 +59,11 @@ class WorkerTakeoverTest {
   @Test
   @Timeout(240)
   void everyJobOfAKilledWorkerCompletesOnTheOtherWorker() throws Exception {
-    List<JobFollower> first = Workload.submitAndFollow(20, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
+    List<JobFollower> first = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
       Options.defaults(), "takeover");
     followers.addAll(first);
-    cluster.launch("worker"); // all 20 run on the first worker; this one is there to take them over
     Workload.awaitChunks(first, 20, 60_000, "before the kill");
+    int onDoomed = runningJobs(doomed);
     List<Map<Long, String>> beforeKill = first.stream().map(f -> f.log().chunks()).toList();
     assertEquals(0, first.stream().filter(f -> f.log().done().isDone()).count(), "precondition: every job still streams");
     Timeline.mark("worker SIGKILL");
@@ -63,10 +71,13 @@ class WorkerTakeoverTest {
     Timeline.mark("all ended after " + Verdict.await(first, 120_000) + " ms");
     Verdict.assertAllCompleted("after the worker running them was killed, " + cluster.describe(), first);
     Workload.assertStoreHoldsWhatClientsGot(gateway.port(), first);
+    assertTrue(onDoomed >= 10, "precondition: the killed worker ran a share of the jobs, " + onDoomed);
+    assertEquals(onDoomed, Files.readAllLines(survivor.log()).stream().filter(l -> l.contains("took over job")).count(),
+      "the other worker took over every job of the killed one");
 
     // The same prompts again, uninterrupted, give the same text (the local generator is deterministic): the continued
     // jobs neither repeated nor skipped anything where they changed worker, and what was streamed before is unchanged.
-    List<JobFollower> again = Workload.submitAndFollow(20, gateway.port(), List.of(gateway.port()), Mix.SSE,
+    List<JobFollower> again = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.SSE,
       Options.defaults(), "takeover");
     followers.addAll(again);
     Verdict.await(again, 60_000);
@@ -76,6 +87,14 @@ class WorkerTakeoverTest {
       beforeKill.get(i).forEach((seq, chunk) -> assertEquals(chunk, got.get(seq), "chunk " + seq + " as seen before the kill"));
       assertEquals(text(again.get(i).log().chunks()), text(got), first.get(i).log().label() + ": the text of an uninterrupted run");
     }
+  }
+
+  /** The jobs a worker runs now, from its management port ({@code tokenbus_worker_jobs_running}). */
+  private static int runningJobs(TokenbusProcess worker) throws Exception {
+    String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+      + worker.managementPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().filter(l -> l.startsWith("tokenbus_worker_jobs_running")).findFirst()
+      .map(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElseThrow();
   }
 
   private static String text(Map<Long, String> chunks) {
