@@ -30,6 +30,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +57,8 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
   private static final Logger log = LoggerFactory.getLogger(CheckpointVerticle.class);
   /** An hour: a longer lease would keep a dead worker's job open that long. */
   private static final long MAX_LEASE_MS = 3_600_000;
+  /** Written by the readiness check to learn whether Redis takes writes again. */
+  private static final String PROBE_KEY = "tb:probe:writable";
 
   private final CheckpointConfig config;
   private final MeterRegistry registry;
@@ -114,7 +118,10 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     return "redis";
   }
 
-  /** Ready while it serves the bus and at least one Redis connection is up (the state behind tokenbus_checkpoint_redis_up). */
+  /**
+   * Ready while it serves the bus and Redis takes writes: a connection is up and, if the latest write failed (a
+   * read-only replica after a failover, maxmemory reached, no quorum of replicas), a probe write succeeds now.
+   */
   @Override
   public void readiness(Promise<Status> status) {
     if (!serving) {
@@ -123,8 +130,15 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     }
     context.runOnContext(v -> {
       int up = pipeline.connectionsUp();
-      status.complete(up > 0 ? Status.OK(new JsonObject().put("connectionsUp", up))
-        : Status.KO(new JsonObject().put("reason", "no Redis connection up")));
+      if (up == 0) {
+        status.complete(Status.KO(new JsonObject().put("reason", "no Redis connection up")));
+      } else if (scripts.lastWriteFailure() == null) {
+        status.complete(Status.OK(new JsonObject().put("connectionsUp", up)));
+      } else {
+        pipeline.write(Request.cmd(Command.SET).arg(PROBE_KEY).arg("1").arg("PX").arg("10000")).onComplete(ar ->
+          status.complete(ar.succeeded() ? Status.OK(new JsonObject().put("connectionsUp", up))
+            : Status.KO(new JsonObject().put("reason", "Redis refuses writes: " + ar.cause().getMessage()))));
+      }
     });
   }
 

@@ -26,6 +26,7 @@ final class ScriptCalls {
   /** Counts loads begun; a command sent before the current count was reached finds the scripts loaded. */
   private long loadsBegun;
   private long loadsDone;
+  private String lastWriteFailure;
 
   ScriptCalls(RedisPipeline pipeline, boolean cluster) {
     this.pipeline = pipeline;
@@ -37,7 +38,12 @@ final class ScriptCalls {
   }
 
   Future<Response> write(Scripts s, List<String> keys, List<String> args) {
-    return call(s, false, keys, args);
+    return call(s, false, keys, args).andThen(ar -> lastWriteFailure = ar.failed() ? ar.cause().getMessage() : null);
+  }
+
+  /** Why the latest write failed (Redis answered an error such as READONLY or OOM, or none came), null if it did not. */
+  String lastWriteFailure() {
+    return lastWriteFailure;
   }
 
   Future<Response> read(Scripts s, List<String> keys, List<String> args) {

@@ -19,6 +19,7 @@ import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Future;
+import io.vertx.ext.healthchecks.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -201,6 +202,29 @@ class CheckpointVerticleTest {
     assertTrue(f.append(id, List.of(), new StatusEvent(JobState.COMPLETED, id, 5, null, null)).accepted(),
       "an unfenced close is never refused");
     assertEquals(JobClaim.Outcome.CLOSED, claim(id, 5).outcome());
+  }
+
+  /** A Redis that answers but refuses writes (here: too few replicas; after a failover: READONLY) is not ready. */
+  @Test
+  void notReadyWhileRedisRefusesWrites() {
+    String id = f.open();
+    assertTrue(readiness().isOk());
+    f.redis("CONFIG", "SET", "min-replicas-to-write", "1");
+    try {
+      failure(f.appendAsync(id, chunks(id, 1, 1), null));
+      Status refused = readiness();
+      assertFalse(refused.isOk());
+      assertTrue(refused.getData().getString("reason").contains("NOREPLICAS"), refused.getData().encode());
+    } finally {
+      f.redis("CONFIG", "SET", "min-replicas-to-write", "0");
+    }
+    assertTrue(readiness().isOk(), "ready again once Redis takes writes, before any job writes");
+  }
+
+  private static Status readiness() {
+    io.vertx.core.Promise<Status> p = io.vertx.core.Promise.promise();
+    f.verticle.readiness(p);
+    return p.future().await();
   }
 
   private static AppendResult appendAs(String id, long epoch, List<ChunkEvent> chunks) {
