@@ -36,7 +36,7 @@ class WorkerTakeoverTest {
   static void start() throws Exception {
     cluster = new FaultCluster(WorkerTakeoverTest.class, RedisProcess.Persistence.NONE, Map.of(
       "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "20",
-      "TOKENBUS_LOCAL_MAX_TOKENS", "600",
+      "TOKENBUS_LOCAL_MAX_TOKENS", "900",
       "TOKENBUS_WORKER_LEASE_SECONDS", "2"));
     List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "worker", "gateway");
     doomed = ps.get(1);
@@ -63,17 +63,19 @@ class WorkerTakeoverTest {
       Options.defaults(), "takeover");
     followers.addAll(first);
     Workload.awaitChunks(first, 20, 60_000, "before the kill");
+    long endedBefore = ended(first);
     int onDoomed = runningJobs(doomed);
     List<Map<Long, String>> beforeKill = first.stream().map(f -> f.log().chunks()).toList();
-    assertEquals(0, first.stream().filter(f -> f.log().done().isDone()).count(), "precondition: every job still streams");
     Timeline.mark("worker SIGKILL");
     doomed.kill();
+    long endedMeanwhile = ended(first) - endedBefore; // jobs of the killed worker may have ended just before the kill
     Timeline.mark("all ended after " + Verdict.await(first, 120_000) + " ms");
     Verdict.assertAllCompleted("after the worker running them was killed, " + cluster.describe(), first);
     Workload.assertStoreHoldsWhatClientsGot(gateway.port(), first);
     assertTrue(onDoomed >= 10, "precondition: the killed worker ran a share of the jobs, " + onDoomed);
-    assertEquals(onDoomed, Files.readAllLines(survivor.log()).stream().filter(l -> l.contains("took over job")).count(),
-      "the other worker took over every job of the killed one");
+    long tookOver = Files.readAllLines(survivor.log()).stream().filter(l -> l.contains("took over job")).count();
+    assertTrue(tookOver <= onDoomed && tookOver >= onDoomed - endedMeanwhile,
+      "the other worker took over every job of the killed one: " + tookOver + " of " + onDoomed);
 
     // The same prompts again, uninterrupted, give the same text (the local generator is deterministic): the continued
     // jobs neither repeated nor skipped anything where they changed worker, and what was streamed before is unchanged.
@@ -95,6 +97,10 @@ class WorkerTakeoverTest {
       + worker.managementPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     return metrics.lines().filter(l -> l.startsWith("tokenbus_worker_jobs_running")).findFirst()
       .map(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElseThrow();
+  }
+
+  private static long ended(List<JobFollower> followers) {
+    return followers.stream().filter(f -> f.log().done().isDone()).count();
   }
 
   private static String text(Map<Long, String> chunks) {
