@@ -26,6 +26,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +42,7 @@ import java.util.function.Consumer;
  * the owning verticle's context only.
  */
 public final class JobRun implements StepRunner {
+  private static final Logger log = LoggerFactory.getLogger(JobRun.class);
   private final Vertx vertx;
   private final EventBus eb;
   private final WorkerConfig config;
@@ -367,6 +370,8 @@ public final class JobRun implements StepRunner {
         stopGeneration();
         if (r.terminal() != null) {
           eb.publish(Addresses.status(jobId), endedWith = r.terminal());
+        } else {
+          log.warn("job " + jobId + " was taken over by another worker (the store refused epoch " + epoch + "): stopping it");
         }
         finish();
         return;

@@ -17,7 +17,10 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * every one of its jobs completes on the other worker, exactly once per client, with the text an uninterrupted run gives.
  * Failed before: each job ended job:failed worker_lost once its lease ran out.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WorkerTakeoverTest {
   private static FaultCluster cluster;
   private static TokenbusProcess doomed;
@@ -57,6 +61,7 @@ class WorkerTakeoverTest {
   }
 
   @Test
+  @Order(1)
   @Timeout(240)
   void everyJobOfAKilledWorkerCompletesOnTheOtherWorker() throws Exception {
     List<JobFollower> first = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
@@ -84,10 +89,50 @@ class WorkerTakeoverTest {
     followers.addAll(again);
     Verdict.await(again, 60_000);
     Verdict.assertAllCompleted("the same jobs uninterrupted", again);
-    for (int i = 0; i < first.size(); i++) {
-      Map<Long, String> got = first.get(i).log().chunks();
-      beforeKill.get(i).forEach((seq, chunk) -> assertEquals(chunk, got.get(seq), "chunk " + seq + " as seen before the kill"));
-      assertEquals(text(again.get(i).log().chunks()), text(got), first.get(i).log().label() + ": the text of an uninterrupted run");
+    assertSameTexts(first, beforeKill, again);
+  }
+
+  /**
+   * Fencing: a worker frozen (SIGSTOP) past its jobs' leases has them taken over; when it wakes up it must not write
+   * into them (its renewals and appends carry an old epoch and are refused), so every client still gets each chunk
+   * once and the text of an uninterrupted run.
+   */
+  @Test
+  @Order(2)
+  @Timeout(240)
+  void aWorkerThatWakesUpAfterItsJobsWereTakenOverWritesNothingMore() throws Exception {
+    TokenbusProcess frozen = cluster.launch("worker");
+    List<JobFollower> jobs = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
+      Options.defaults(), "fencing");
+    followers.addAll(jobs);
+    Workload.awaitChunks(jobs, 20, 60_000, "before the freeze");
+    List<Map<Long, String>> beforeFreeze = jobs.stream().map(f -> f.log().chunks()).toList();
+    int onFrozen = runningJobs(frozen);
+    Timeline.mark("worker SIGSTOP");
+    frozen.pause();
+    // Past the 2 s lease and the takeover, within the cluster's failure detection (10 s): it wakes up a member.
+    Workload.awaitChunks(jobs, beforeFreeze.stream().mapToInt(Map::size).max().orElse(0) + 40, 60_000, "while frozen");
+    Timeline.mark("worker SIGCONT");
+    frozen.resume();
+    Timeline.mark("all ended after " + Verdict.await(jobs, 120_000) + " ms");
+    Verdict.assertAllCompleted("across a worker frozen past its leases, " + cluster.describe(), jobs);
+    assertTrue(onFrozen >= 10, "precondition: the frozen worker ran a share of the jobs, " + onFrozen);
+    long stopped = Files.readAllLines(frozen.log()).stream().filter(l -> l.contains("was taken over by another worker")).count();
+    assertTrue(stopped > 0, "the woken worker learnt from its lease renewal that its jobs moved");
+
+    List<JobFollower> again = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.SSE,
+      Options.defaults(), "fencing");
+    followers.addAll(again);
+    Verdict.await(again, 60_000);
+    Verdict.assertAllCompleted("the same jobs uninterrupted", again);
+    assertSameTexts(jobs, beforeFreeze, again);
+  }
+
+  private static void assertSameTexts(List<JobFollower> faulted, List<Map<Long, String>> beforeFault, List<JobFollower> clean) {
+    for (int i = 0; i < faulted.size(); i++) {
+      Map<Long, String> got = faulted.get(i).log().chunks();
+      beforeFault.get(i).forEach((seq, chunk) -> assertEquals(chunk, got.get(seq), "chunk " + seq + " as seen before the fault"));
+      assertEquals(text(clean.get(i).log().chunks()), text(got), faulted.get(i).log().label() + ": the text of an uninterrupted run");
     }
   }
 
