@@ -246,8 +246,14 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
         Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
         java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
           .filter(a -> !a.isEmpty()).toList()),
-      new Drain(seconds(env, "TOKENBUS_GATEWAY_DRAIN_SECONDS", d.drain.deadlineMs()),
-        Long.parseLong(env.getOrDefault("TOKENBUS_GATEWAY_DRAIN_SPREAD_MS", String.valueOf(d.drain.spreadMs())))));
+      drain(env, d.drain));
+  }
+
+  /** A deadline set without a spread gets the default spread, shortened to fit (0 s: close at once). */
+  private static Drain drain(Map<String, String> env, Drain d) {
+    long deadline = seconds(env, "TOKENBUS_GATEWAY_DRAIN_SECONDS", d.deadlineMs());
+    String spread = env.get("TOKENBUS_GATEWAY_DRAIN_SPREAD_MS");
+    return new Drain(deadline, spread != null ? Long.parseLong(spread) : Math.min(d.spreadMs(), deadline / 2));
   }
 
   private static long seconds(Map<String, String> env, String name, long defaultMs) {

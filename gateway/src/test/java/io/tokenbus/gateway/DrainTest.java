@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * A gateway undeployed (what SIGTERM does) while an SSE stream and a bridge socket follow jobs: readiness goes down,
  * the listener refuses new connections, the SSE stream ends cleanly with a {@code retry:} field, the bridge socket gets
  * {@code err} 503 {@code draining} and is closed, and the drain is over once they are gone, long before its deadline.
- * Before: undeploying closed every connection at once (the SSE body cut mid-chunked-encoding, the socket without a
- * word) and readiness stayed up.
+ * Before: undeploying closed every connection at once (the SSE body cut mid-chunked-encoding, the socket without an
+ * {@code err}) and readiness stayed up (this test then fails at its first readiness check).
  */
 class DrainTest {
   private static final GatewayConfig.Drain DRAIN = new GatewayConfig.Drain(8000, 400);

@@ -67,10 +67,6 @@ public final class Drain {
     clients.remove(c);
   }
 
-  public int clients() {
-    return clients.size();
-  }
-
   /**
    * Route in front of everything: a request that reaches a draining node (pipelined behind a stream, or sent in
    * the moment before the listener closed) is answered 503 {@code draining} with {@code Retry-After} and its
