@@ -15,6 +15,8 @@ const PERMANENT = [400, 401, 403, 404, 410];
 // HTTP answers worth retrying: limits and outages (Retry-After is honoured).
 const RETRYABLE_HTTP = [408, 425, 429, 500, 502, 503, 504];
 /** Exponential backoff: 250 ms doubling to 5 s, jittered. */
+/** Reconnect delay (jittered ±50 %) after a draining gateway closed the socket: prompt, yet not all tabs at once. */
+const DRAIN_RECONNECT_MS = 500;
 const backoff = (attempt) => Math.min(5000, 250 * 2 ** Math.max(0, attempt - 1)) * (0.75 + Math.random() / 2);
 
 /**
@@ -136,6 +138,7 @@ async function* sseEvents(body) {
         if (field === 'data') ev.data.push(v);
         else if (field === 'event') ev.event = v;
         else if (field === 'id') ev.id = v;
+        else if (field === 'retry' && /^\d+$/.test(v)) yield { event: 'retry', id: null, data: v };
       }
     }
   }
@@ -293,6 +296,14 @@ export class TokenbusClient {
     eb.onclose = () => {
       if (this.eb !== eb) return;
       this.dropRequests(new Error('connection lost'));
+      if (this.draining) {
+        // The gateway is shutting down (err 503 draining, then the close): nothing is wrong, so no backoff. A new
+        // socket goes where the load balancer sends it, and every job re-registers and replays from its last chunk.
+        this.draining = false;
+        this.setState('reconnecting');
+        this.reconnectTimer = setTimeout(() => { if (this.eb === eb) this.open(); }, DRAIN_RECONNECT_MS * (0.5 + Math.random()));
+        return;
+      }
       if (this.dismissed) {
         // The gateway closes a socket that follows no job within its register deadline (err 401 first). Nothing is
         // lost: a new socket is opened when there is something to send or follow.
@@ -307,6 +318,7 @@ export class TokenbusClient {
     };
     eb.onerror = (e) => {
       if (e && e.failureCode === 401 && !e.address) this.dismissed = true;
+      else if (e && e.failureCode === 503 && !e.address && String(e.message).startsWith('draining')) this.draining = true;
       else console.warn('tokenbus bridge error', e);
     };
   }
@@ -567,6 +579,7 @@ export class TokenbusClient {
       const ac = new AbortController();
       j.sse = { close: () => ac.abort() };
       let wait = null;
+      let retries = 0; // the first retry: comes with every stream; a later one is a draining gateway's delay
       try {
         const res = await fetch(`${this.url}/api/jobs/${encodeURIComponent(j.jobId)}/events?after=${j.last}`, {
           headers: { authorization: `Bearer ${j.token}`, accept: 'text/event-stream' }, cache: 'no-store', signal: ac.signal });
@@ -579,7 +592,8 @@ export class TokenbusClient {
         } else {
           this.setState('connected');
           for await (const e of sseEvents(res.body)) {
-            if (e.event === 'model:chunk') this.accept(j, JSON.parse(e.data), perf.arrived());
+            if (e.event === 'retry') { if (++retries > 1) wait = Number(e.data); }
+            else if (e.event === 'model:chunk') this.accept(j, JSON.parse(e.data), perf.arrived());
             else if (e.event === 'job:progress') j.handlers.onProgress?.(JSON.parse(e.data));
             else if (TERMINAL.includes(e.event)) { this.finish(j, JSON.parse(e.data)); ac.abort(); return; }
             else if (e.event === 'stream:error') {

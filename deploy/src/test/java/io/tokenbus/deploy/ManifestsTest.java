@@ -47,8 +47,10 @@ import org.junit.jupiter.api.Test;
  */
 class ManifestsTest {
   static final String PART_OF = "app.kubernetes.io/part-of";
-  /** Drain deadline planned for gateways and workers (issue 8 section 2, TOKENBUS_DRAIN_SECONDS default). */
-  static final int PLANNED_DRAIN_SECONDS = 120;
+  /** The drain deadline each role reads, which its pods must set next to their grace period (issue 8 section 2). */
+  static final Map<String, String> DRAIN_SETTING = Map.of("gateway", "TOKENBUS_GATEWAY_DRAIN_SECONDS", "worker", "TOKENBUS_DRAIN_SECONDS");
+  /** After its drain a node leaves the Hazelcast cluster: no cluster operation waits longer (TOKENBUS_CLUSTER_FAILURE_SECONDS). */
+  static final int CLUSTER_LEAVE_SECONDS = 10;
 
   static List<HasMetadata> objects;
 
@@ -261,23 +263,61 @@ class ManifestsTest {
       assertTrue(selects(d.getSpec().getSelector(), labels), id(d) + ": selector does not match its pods");
       Long grace = d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
       assertNotNull(grace, id(d) + ": set terminationGracePeriodSeconds");
-      String role = role(d.getSpec().getTemplate().getSpec().getContainers().get(0));
-      if (!"checkpoint".equals(role)) {
-        assertTrue(grace > PLANNED_DRAIN_SECONDS, id(d) + ": grace period must exceed the " + PLANNED_DRAIN_SECONDS + " s drain");
+      Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+      String setting = DRAIN_SETTING.get(role(c));
+      if (setting == null) {
+        continue;
       }
+      // The grace period runs from the start of preStop: sleep, then the drain, then leaving the cluster.
+      String drain = envOf(d, c).get(setting);
+      assertNotNull(drain, id(d) + ": set " + setting + " next to terminationGracePeriodSeconds, they must agree");
+      long needed = preStopSleepSeconds(c) + (long) Math.ceil(Double.parseDouble(drain)) + CLUSTER_LEAVE_SECONDS;
+      assertTrue(grace >= needed, id(d) + ": terminationGracePeriodSeconds " + grace + " < preStop sleep + " + setting
+        + " + " + CLUSTER_LEAVE_SECONDS + " s to leave the cluster = " + needed + ": the kubelet would kill it mid-drain");
     }
   }
 
+  /**
+   * A gateway sleeps in preStop before it gets SIGTERM: endpoints removal races pod termination, and a gateway that
+   * closed its listener at once would see connections the Service or the Ingress still sent it refused. The sleep
+   * covers at least one readiness period; it is not needed for workers and the store (no Service routes to them).
+   */
   @Test
-  void gatewaysAndWorkersHaveADisruptionBudgetThatAllowsDrains() {
+  void gatewaysSleepBeforeTheirDrainAndReportItAsNotReady() {
+    Deployment d = deployment("gateway");
+    Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+    long sleep = preStopSleepSeconds(c);
+    assertTrue(sleep >= 5, id(d) + ": preStop must sleep >= 5 s before SIGTERM (endpoints removal race), sleeps " + sleep);
+    Integer period = c.getReadinessProbe().getPeriodSeconds();
+    assertTrue(sleep >= (period == null ? 10 : period), id(d) + ": preStop sleep shorter than a readiness period");
+    // Readiness turns down at drain start: the service registers a check the probe reads on the management port.
+    String verticle = Manifests.read(Manifests.REPO.resolve("gateway/src/main/java/io/tokenbus/gateway/GatewayVerticle.java"));
+    assertTrue(verticle.contains("drain.draining()") && verticle.contains("\"draining\""),
+      "GatewayVerticle's readiness no longer reports a drain: update ManifestsTest with the code");
+  }
+
+  /** Seconds a container's preStop {@code sleep N} waits (0 without one). */
+  static long preStopSleepSeconds(Container c) {
+    if (c.getLifecycle() == null || c.getLifecycle().getPreStop() == null) {
+      return 0;
+    }
+    var pre = c.getLifecycle().getPreStop();
+    if (pre.getSleep() != null) {
+      return pre.getSleep().getSeconds();
+    }
+    List<String> cmd = pre.getExec() != null ? pre.getExec().getCommand() : List.of();
+    assertTrue(cmd.size() == 2 && "sleep".equals(cmd.get(0)), c.getName() + ": preStop other than a sleep: " + cmd);
+    return Long.parseLong(cmd.get(1));
+  }
+
+  @Test
+  void everyRoleHasADisruptionBudgetThatAllowsDrains() {
     List<PodDisruptionBudget> pdbs = all(PodDisruptionBudget.class);
     for (Deployment d : all(Deployment.class)) {
       List<PodDisruptionBudget> mine = pdbs.stream()
         .filter(b -> selects(b.getSpec().getSelector(), podLabels(d))).toList();
-      String role = role(d.getSpec().getTemplate().getSpec().getContainers().get(0));
-      if (!"checkpoint".equals(role)) {
-        assertEquals(1, mine.size(), id(d) + ": needs exactly one PodDisruptionBudget");
-      }
+      // Every role: a voluntary disruption (node drain, cluster upgrade) takes one pod at a time, each with its drain.
+      assertEquals(1, mine.size(), id(d) + ": needs exactly one PodDisruptionBudget");
       int replicas = Optional.ofNullable(d.getSpec().getReplicas()).orElse(1);
       for (PodDisruptionBudget b : mine) {
         IntOrString max = b.getSpec().getMaxUnavailable();

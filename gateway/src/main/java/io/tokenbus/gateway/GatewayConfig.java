@@ -30,11 +30,48 @@ import java.util.Map;
  * @param sseHeartbeatMs        heartbeat on idle SSE streams (a comment line) and SockJS sockets (an {@code h} frame),
  *                              so neither proxies nor the HTTP idle timeout close a stream that waits for tokens
  * @param connections           per-connection limits and deadlines, see {@link Connections}
+ * @param drain                 how the node leaves on SIGTERM, see {@link Drain}
  */
 public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                            long sseHeartbeatMs, Connections connections) {
+                            long sseHeartbeatMs, Connections connections, Drain drain) {
+
+  /**
+   * A draining gateway (SIGTERM, undeploy) is not ready, accepts no connection, and tells its clients to reconnect
+   * elsewhere: SSE streams end with a {@code retry:} field, bridge sockets get {@code err} 503 {@code draining} and
+   * are closed (docs/protocol.md, "When a gateway drains").
+   *
+   * @param deadlineMs the longest the node waits for its clients to leave before it closes what is left and exits
+   *                   ({@code TOKENBUS_GATEWAY_DRAIN_SECONDS}); 0 closes everything at once
+   * @param spreadMs   clients are told to leave spread evenly over this window, so that they do not all reconnect to
+   *                   the other gateways in the same instant ({@code TOKENBUS_GATEWAY_DRAIN_SPREAD_MS}); at most
+   *                   half the deadline, so that clients have the other half to go
+   */
+  public record Drain(long deadlineMs, long spreadMs) {
+    public Drain {
+      require(deadlineMs >= 0, "drain deadline must be >= 0");
+      require(spreadMs >= 0 && spreadMs <= deadlineMs / 2, "drain spread must be between 0 and half the drain deadline ("
+        + deadlineMs + " ms)");
+    }
+
+    public static Drain defaults() {
+      return new Drain(30_000, 3000);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("deadlineMs", deadlineMs).put("spreadMs", spreadMs);
+    }
+  }
+
+  /** Without drain settings: the default drain. */
+  public GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
+                       int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
+                       int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
+                       long sseHeartbeatMs, Connections connections) {
+    this(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
+      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, Drain.defaults());
+  }
 
   /**
    * What one client connection may hold and for how long (docs/protocol.md, "Connection limits").
@@ -104,6 +141,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       throw new IllegalArgumentException("invalid gateway configuration");
     }
     require(connections != null, "connection limits are required");
+    require(drain != null, "drain settings are required");
     require(connections.maxAnonymousSockets() <= maxStreams, "maxAnonymousSockets must not exceed maxStreams");
     require(connections.idleTimeoutMs() >= 2 * sseHeartbeatMs,
       "HTTP idle timeout must be at least twice the heartbeat (" + sseHeartbeatMs + " ms), or idle streams would be cut");
@@ -136,7 +174,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withPort(int p) {
     return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
   }
 
   public GatewayConfig withSecret(byte[] s) {
@@ -145,27 +183,32 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
   }
 
   public GatewayConfig withConnections(Connections c) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c, drain);
   }
 
   public GatewayConfig withSseHeartbeatMs(long ms) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections, drain);
+  }
+
+  public GatewayConfig withDrain(Drain d) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, d);
   }
 
   public static byte[] randomSecret() {
@@ -202,7 +245,15 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
         Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(c.bridgeReplayGraceMs()))),
         Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
         java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
-          .filter(a -> !a.isEmpty()).toList()));
+          .filter(a -> !a.isEmpty()).toList()),
+      drain(env, d.drain));
+  }
+
+  /** A deadline set without a spread gets the default spread, shortened to fit (0 s: close at once). */
+  private static Drain drain(Map<String, String> env, Drain d) {
+    long deadline = seconds(env, "TOKENBUS_GATEWAY_DRAIN_SECONDS", d.deadlineMs());
+    String spread = env.get("TOKENBUS_GATEWAY_DRAIN_SPREAD_MS");
+    return new Drain(deadline, spread != null ? Long.parseLong(spread) : Math.min(d.spreadMs(), deadline / 2));
   }
 
   private static long seconds(Map<String, String> env, String name, long defaultMs) {
@@ -234,6 +285,6 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
       .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
-      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson());
+      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson()).put("drain", drain.toJson());
   }
 }

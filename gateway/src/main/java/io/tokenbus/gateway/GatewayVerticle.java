@@ -9,6 +9,7 @@ import io.tokenbus.gateway.api.JobsApi;
 import io.tokenbus.gateway.api.RateLimiter;
 import io.tokenbus.gateway.auth.StreamTokens;
 import io.tokenbus.gateway.bridge.EventBusBridge;
+import io.tokenbus.gateway.drain.Drain;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.limits.HeaderDeadlines;
 import io.tokenbus.gateway.limits.StreamLimits;
@@ -51,6 +52,7 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
   private HttpServer server;
   private JobStreamHub hub;
   private EventBusBridge bridge;
+  private Drain drain;
   private volatile JobService jobs;
 
   public GatewayVerticle(GatewayConfig config, PrometheusMeterRegistry registry) {
@@ -78,7 +80,9 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
         .description("clients following a job on this node").register(registry);
     }
 
+    drain = new Drain(vertx, config.drain());
     Router router = Router.router(vertx);
+    router.route().handler(drain::gate); // 503 draining for whatever still reaches a draining node
     router.route("/api/*").handler(ctx -> { // 429s answered over HTTP, by code
       ctx.addEndHandler(ar -> {
         if (ctx.get(HttpErrors.CODE) instanceof ErrorCode code) {
@@ -90,8 +94,8 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
     router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()).setHandleFileUploads(false));
     new JobsApi(jobs, submits, streams::client).mount(router);
     streams.mountSse(router, "/api/jobs/:id/events"); // per-address slot, in front of the endpoint
-    new SseEndpoint(vertx, config, tokens, hub, streams).mount(router);
-    bridge = new EventBusBridge(vertx, config, jobs, hub, submits, streams);
+    new SseEndpoint(vertx, config, tokens, hub, streams, drain).mount(router);
+    bridge = new EventBusBridge(vertx, config, jobs, hub, submits, streams, drain);
     // Every bridge socket holds a stream slot; the other open slots are SSE responses.
     Gauge.builder("tokenbus_gateway_connections", bridge, b -> streams.getAsInt() - b.sockets()).tag("transport", GatewayMetrics.SSE)
       .description("open streaming connections").register(registry);
@@ -144,6 +148,10 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
 
   @Override
   public void readiness(Promise<Status> status) {
+    if (drain != null && drain.draining()) {
+      status.complete(Status.KO(new JsonObject().put("reason", "draining")));
+      return;
+    }
     if (jobs == null) {
       status.complete(Status.KO(new JsonObject().put("reason", "gateway starting")));
       return;
@@ -160,10 +168,23 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
     return server.actualPort();
   }
 
+  /**
+   * The drain (SIGTERM, undeploy): readiness goes down, the listener closes (new connections are refused, so they go
+   * to another gateway), idle keep-alive connections close, every client is told to reconnect elsewhere over the
+   * spread, and each connection closes once its last response ended. Completes when no connection is left, or at
+   * the deadline, when what is left is closed.
+   */
   @Override
   public Future<?> stop() {
-    hub.close();
-    bridge.close();
-    return server.close();
+    long start = System.nanoTime();
+    drain.start();
+    return server.shutdown(config.drain().deadlineMs(), TimeUnit.MILLISECONDS).eventually(() -> {
+      log.info("gateway drained in " + (System.nanoTime() - start) / 1_000_000 + " ms (deadline "
+        + config.drain().deadlineMs() + " ms)");
+      drain.close();
+      hub.close();
+      bridge.close();
+      return Future.succeededFuture();
+    });
   }
 }

@@ -33,6 +33,7 @@ final class Fixture implements AutoCloseable {
   final WebClient mgmt;
   final int managementPort;
   final StreamTokens tokens;
+  private String gatewayDeployment;
 
   private Fixture(TestRedis redis, Node node, GatewayConfig gatewayConfig, int port, int managementPort) {
     this.redis = redis;
@@ -67,9 +68,11 @@ final class Fixture implements AutoCloseable {
     management.readiness(store).readiness(w).readiness(g);
     node.vertx().deployVerticle(store).await();
     node.vertx().deployVerticle(w).await();
-    node.vertx().deployVerticle(g).await();
+    String gatewayId = node.vertx().deployVerticle(g).await();
     management.started();
-    return new Fixture(redis, node, gateway, g.actualPort(), management.actualPort());
+    Fixture f = new Fixture(redis, node, gateway, g.actualPort(), management.actualPort());
+    f.gatewayDeployment = gatewayId;
+    return f;
   }
 
   static Backends localBackends(Vertx v, WorkerConfig worker) {
@@ -117,6 +120,11 @@ final class Fixture implements AutoCloseable {
     node.vertx().eventBus().request(io.tokenbus.events.Addresses.CHECKPOINT_OPEN,
       new io.tokenbus.events.internal.JobAssignment(jobId, io.tokenbus.events.JobRequest.ask("silent"), 1)).await();
     return new JsonObject().put("jobId", jobId).put("streamToken", tokens.issue(jobId));
+  }
+
+  /** Undeploys the gateway as the launcher does on SIGTERM: it drains; completes when it has. */
+  io.vertx.core.Future<Void> drainGateway() {
+    return node.vertx().undeploy(gatewayDeployment);
   }
 
   @Override

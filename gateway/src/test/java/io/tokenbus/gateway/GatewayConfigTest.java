@@ -33,4 +33,19 @@ class GatewayConfigTest {
     assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_MAX_STREAMS_PER_ADDRESS", "0")));
     assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_HEADER_TIMEOUT_SECONDS", "0")));
   }
+
+  @Test
+  void drainSettingsComeFromTheEnvironmentAndTheSpreadFitsTheDeadline() {
+    assertEquals(new GatewayConfig.Drain(30_000, 3000), GatewayConfig.fromEnv(Map.of()).drain());
+    assertEquals(new GatewayConfig.Drain(10_000, 500), GatewayConfig.fromEnv(Map.of("TOKENBUS_GATEWAY_DRAIN_SECONDS", "10",
+      "TOKENBUS_GATEWAY_DRAIN_SPREAD_MS", "500")).drain());
+    assertEquals(new GatewayConfig.Drain(0, 0), GatewayConfig.fromEnv(Map.of("TOKENBUS_GATEWAY_DRAIN_SECONDS", "0")).drain(),
+      "0: close at once; the default spread shrinks to fit a deadline set alone");
+    assertEquals(new GatewayConfig.Drain(4000, 2000), GatewayConfig.fromEnv(Map.of("TOKENBUS_GATEWAY_DRAIN_SECONDS", "4")).drain());
+    IllegalArgumentException spread = assertThrows(IllegalArgumentException.class,
+      () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_GATEWAY_DRAIN_SECONDS", "4", "TOKENBUS_GATEWAY_DRAIN_SPREAD_MS", "3000")));
+    assertTrue(spread.getMessage().contains("half the drain deadline"), spread.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_GATEWAY_DRAIN_SECONDS", "-1")));
+    assertEquals(3000, GatewayConfig.fromEnv(Map.of()).toJson().getJsonObject("drain").getLong("spreadMs"), "logged at start");
+  }
 }

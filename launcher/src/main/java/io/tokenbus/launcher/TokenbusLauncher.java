@@ -75,6 +75,7 @@ public final class TokenbusLauncher implements Callable<Integer> {
       management.readiness(worker);
       workerId = node.vertx().deployVerticle(worker).await();
     }
+    String gatewayId = null;
     String managementAt = "management on port " + management.actualPort();
     if (g != null) {
       if (!env.containsKey("TOKENBUS_TOKEN_SECRET") && cluster) {
@@ -82,7 +83,7 @@ public final class TokenbusLauncher implements Callable<Integer> {
       }
       GatewayVerticle gateway = new GatewayVerticle(g, node.registry());
       management.readiness(gateway);
-      node.vertx().deployVerticle(gateway).await();
+      gatewayId = node.vertx().deployVerticle(gateway).await();
       management.started();
       System.out.println("tokenbus is running: open http://localhost:" + gateway.actualPort() + "/ (" + managementAt + ")");
     } else {
@@ -90,11 +91,12 @@ public final class TokenbusLauncher implements Callable<Integer> {
       System.out.println("tokenbus " + here + " is running (" + managementAt + ")");
     }
     EmbeddedRedis redis = embedded;
-    String drainFirst = workerId;
+    List<String> drainFirst = java.util.stream.Stream.of(workerId, gatewayId).filter(java.util.Objects::nonNull).toList();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      // SIGTERM: the worker drains first, while the store, the bus and the gateways it writes through still run.
-      if (drainFirst != null) {
-        node.vertx().undeploy(drainFirst).await();
+      // SIGTERM: the worker drains first, while the store, the bus and the gateways it writes through still run; then
+      // the gateway sends its clients elsewhere (TOKENBUS_GATEWAY_DRAIN_SECONDS) while the bus still feeds them.
+      for (String id : drainFirst) {
+        node.vertx().undeploy(id).await();
       }
       node.close().await();
       if (redis != null) {

@@ -20,6 +20,12 @@ public enum ErrorCode {
   OVERLOADED("overloaded", 503, true),
   NO_WORKER("no_worker", 503, true),
   STORE_UNAVAILABLE("store_unavailable", 503, true),
+  /**
+   * This gateway is shutting down: reconnect (to another gateway, as the load balancer routes a new connection) and
+   * resume after the last sequence you have. Answered with {@code Retry-After}; sent on a bridge socket just before
+   * the gateway closes it.
+   */
+  DRAINING("draining", 503, true),
   TIMEOUT("timeout", 504, true),
   INTERNAL("internal", 500, true);
 

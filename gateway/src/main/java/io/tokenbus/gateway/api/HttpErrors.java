@@ -18,7 +18,7 @@ public final class HttpErrors {
   public static void fail(RoutingContext ctx, Throwable t) {
     TokenbusException e = TokenbusException.from(t);
     ctx.put(CODE, e.code());
-    if (e.code().status >= 500) {
+    if (e.code().status >= 500 && e.code() != ErrorCode.DRAINING) { // a drain is planned, not a fault
       log.warn(ctx.request().method() + " " + ctx.request().path() + " failed: " + e.code().id + ": " + e.getMessage());
     }
     if (ctx.response().headWritten()) {

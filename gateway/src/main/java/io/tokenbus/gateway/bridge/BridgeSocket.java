@@ -9,6 +9,7 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.api.RateLimiter;
+import io.tokenbus.gateway.drain.Drain;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.stream.FeedEvent;
 import io.tokenbus.gateway.stream.Follower;
@@ -25,7 +26,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 
 /** One browser connection speaking the event-bus bridge protocol. Event-loop confined. */
-final class BridgeSocket {
+final class BridgeSocket implements Drain.Client {
+  /** WebSocket "going away": the server is shutting down (raw websocket only; SockJS framing always sends 3000). */
+  static final int CLOSE_GOING_AWAY = 1001;
+
   private static final int MAX_REPLY_ADDRESS = 36;
 
   private final SockJSSocket sock;
@@ -66,6 +70,24 @@ final class BridgeSocket {
   void refuse(String message) {
     sock.write(Frames.err(null, new TokenbusException(ErrorCode.TOO_MANY_JOBS, message)));
     sock.close();
+  }
+
+  /**
+   * The node drains: an address-less {@code err} 503 {@code draining} tells the client why, then the socket closes.
+   * The client reconnects (the load balancer picks another gateway), registers again and replays after its last
+   * sequence. The delay is the client's own: SockJS has no field to carry one.
+   */
+  @Override
+  public void leave(long retryMs) {
+    if (closed) {
+      return;
+    }
+    cleanup();
+    // Closed once the frame is out: a SockJS session drops what is still queued for it when it closes, and a write
+    // from another context than the transport's is queued. A client that reads nothing is cut at the deadline.
+    sock.write(Frames.err(null, new TokenbusException(ErrorCode.DRAINING,
+      "this gateway is shutting down; reconnect and replay after your last sequence")))
+      .onComplete(ar -> sock.close(CLOSE_GOING_AWAY, "draining"));
   }
 
   void closeIfSilentSince(long cutoff) {

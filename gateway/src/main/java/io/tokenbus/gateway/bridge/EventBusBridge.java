@@ -5,6 +5,7 @@ import io.tokenbus.events.TokenbusException;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.api.RateLimiter;
+import io.tokenbus.gateway.drain.Drain;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.limits.StreamLimits;
 import io.tokenbus.gateway.stream.JobStreamHub;
@@ -25,7 +26,8 @@ import java.util.Map;
  * addresses of the v1 contract are permitted.
  *
  * <p>Admission ({@link StreamLimits}): a socket counts against the node, its client address and, until it registers
- * for a job with a valid token, the anonymous share; an anonymous socket is closed at the register deadline.
+ * for a job with a valid token, the anonymous share; an anonymous socket is closed at the register deadline. When
+ * the node drains, every socket is told so ({@code err} 503 {@code draining}) and closed ({@link Drain}).
  */
 public final class EventBusBridge {
   private final Vertx vertx;
@@ -34,6 +36,7 @@ public final class EventBusBridge {
   private final JobStreamHub hub;
   private final RateLimiter submits;
   private final StreamLimits limits;
+  private final Drain drain;
   private final Map<BridgeSocket, Admitted> sockets = new HashMap<>();
   private long pingSweep = -1;
 
@@ -41,8 +44,9 @@ public final class EventBusBridge {
   private record Admitted(SockJSSocket sock, StreamLimits.Slot slot, long deadline) {}
 
   public EventBusBridge(Vertx vertx, GatewayConfig config, JobService jobs, JobStreamHub hub, RateLimiter submits,
-                        StreamLimits limits) {
+                        StreamLimits limits, Drain drain) {
     this.vertx = vertx;
+    this.drain = drain;
     this.config = config;
     this.jobs = jobs;
     this.hub = hub;
@@ -79,6 +83,7 @@ public final class EventBusBridge {
     long deadline = vertx.setTimer(config.connections().registerDeadlineMs(), id -> registerDeadlinePassed(s));
     sockets.put(s, new Admitted(sock, slot, deadline));
     s.start();
+    drain.add(s);
   }
 
   /** The socket registered for a job with a valid token: it is no longer anonymous. */
@@ -105,6 +110,7 @@ public final class EventBusBridge {
 
   void closed(BridgeSocket s) {
     Admitted a = sockets.remove(s);
+    drain.remove(s);
     if (a != null) {
       vertx.cancelTimer(a.deadline());
       a.slot().release();

@@ -11,6 +11,7 @@ import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.api.HttpErrors;
 import io.tokenbus.gateway.api.JobsApi;
 import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.gateway.drain.Drain;
 import io.tokenbus.gateway.stream.FeedEvent;
 import io.tokenbus.gateway.stream.Follower;
 import io.tokenbus.gateway.stream.JobStreamHub;
@@ -24,7 +25,9 @@ import java.util.function.IntSupplier;
 
 /**
  * {@code GET /api/jobs/{id}/events}: replay after {@code Last-Event-ID} (or {@code ?after=}) from the checkpoint
- * store, then live, through a {@link Follower}; ends after the terminal event.
+ * store, then live, through a {@link Follower}; ends after the terminal event. When the node drains, a stream ends
+ * with a {@code retry:} field instead (the client reconnects elsewhere with {@code Last-Event-ID}), and one still
+ * waiting for its replay is answered 503 {@code draining}.
  */
 public final class SseEndpoint {
   private final Vertx vertx;
@@ -32,9 +35,12 @@ public final class SseEndpoint {
   private final StreamTokens tokens;
   private final JobStreamHub hub;
   private final StreamCounter streams;
+  private final Drain drain;
 
-  public SseEndpoint(Vertx vertx, GatewayConfig config, StreamTokens tokens, JobStreamHub hub, StreamCounter streams) {
+  public SseEndpoint(Vertx vertx, GatewayConfig config, StreamTokens tokens, JobStreamHub hub, StreamCounter streams,
+                     Drain drain) {
     this.vertx = vertx;
+    this.drain = drain;
     this.config = config;
     this.tokens = tokens;
     this.hub = hub;
@@ -63,12 +69,13 @@ public final class SseEndpoint {
       HttpErrors.fail(ctx, e);
       return;
     }
-    Stream s = new Stream(ctx.response());
+    Stream s = new Stream(ctx);
     Follower f = hub.follow(jobId, s);
     s.follower = f;
     f.want(true, true, true);
     f.holdUntilReplay(0);
     ctx.response().closeHandler(v -> s.closed());
+    drain.add(s);
     // Straight from the store: the cluster registration of the job's feed may still be propagating (or held up by a
     // frozen member); live events merge in when it lands, and the idle check covers what it missed.
     f.replay(after).onComplete(ar -> {
@@ -97,7 +104,8 @@ public final class SseEndpoint {
     void closed();
   }
 
-  private final class Stream implements StreamSink {
+  private final class Stream implements StreamSink, Drain.Client {
+    private final RoutingContext ctx;
     private final HttpServerResponse response;
     private Follower follower;
     private final WriteBudget budget = new WriteBudget(config.connections().maxQueuedBytesPerStream(), vertx,
@@ -108,8 +116,31 @@ public final class SseEndpoint {
     private long heartbeat = -1;
     private boolean ended;
 
-    Stream(HttpServerResponse response) {
-      this.response = response;
+    Stream(RoutingContext ctx) {
+      this.ctx = ctx;
+      this.response = ctx.response();
+    }
+
+    /**
+     * The node drains. A stream under way gets {@code retry: <ms>} and ends cleanly, between two events: the client
+     * reconnects after that delay with {@code Last-Event-ID} (EventSource does so by itself) and the load balancer
+     * sends it to another gateway. A stream whose replay has not answered yet gets 503 {@code draining}.
+     */
+    @Override
+    public void leave(long retryMs) {
+      if (ended) {
+        return;
+      }
+      if (!response.headWritten()) {
+        closed();
+        drain.refuse(ctx);
+        return;
+      }
+      write("retry: " + retryMs + "\n\n");
+      if (!ended) { // not dropped as a slow reader by that write
+        response.end();
+        closed();
+      }
     }
 
     @Override
@@ -185,6 +216,7 @@ public final class SseEndpoint {
         }
         follower.close();
         streams.closed();
+        drain.remove(this);
       }
     }
   }

@@ -119,6 +119,11 @@ public abstract class JobFollower implements AutoCloseable {
    * tried right away.
    */
   protected final void ended(int attempt, boolean established, String why) {
+    ended(attempt, established, why, options.retryMs());
+  }
+
+  /** As {@link #ended(int, boolean, String)}, waiting {@code retryMs} (what the server asked for) before trying again. */
+  protected final void ended(int attempt, boolean established, String why, long retryMs) {
     long delay;
     synchronized (this) {
       if (!current(attempt)) {
@@ -132,7 +137,7 @@ public abstract class JobFollower implements AutoCloseable {
       if (!established) {
         portIndex++;
       }
-      delay = (established ? options.retryMs() : 200) + options.reconnectDelayMs();
+      delay = (established ? retryMs : 200) + options.reconnectDelayMs();
     }
     abort(attempt);
     Api.TIMERS.schedule(this::connectNow, delay, TimeUnit.MILLISECONDS);

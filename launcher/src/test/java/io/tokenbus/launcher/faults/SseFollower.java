@@ -19,7 +19,9 @@ import java.util.concurrent.Flow;
  * {@code id:}/{@code event:}/{@code data:} lines; comments ({@code : keep-alive}) count as activity only. An
  * {@code event:} that is neither a chunk, progress nor terminal is an error event: its code ({@code data.error} or
  * {@code data.error.code} or {@code data.code}) ends the follow unless retryable. An HTTP answer other than 200 ends
- * it too (410 → {@code history_lost}), except 429/5xx, which are retried after {@link Options#retryMs}.
+ * it too (410 → {@code history_lost}), except 429/5xx, which are retried after {@link Options#retryMs}. A stream that
+ * ends cleanly after a {@code retry:} field sent mid-stream (a draining gateway's) is reconnected after that delay,
+ * as EventSource does.
  */
 public final class SseFollower extends JobFollower {
   static final Set<String> RETRYABLE = Set.of("store_unavailable", "timeout", "overloaded", "rate_limited",
@@ -134,7 +136,15 @@ public final class SseFollower extends JobFollower {
         c.data.append(value);
         c.hasData = true;
       }
-      default -> { } // retry: and unknown fields
+      case "retry" -> {
+        try {
+          c.retryMs = Long.parseLong(value.trim());
+          c.retries++;
+        } catch (NumberFormatException ignored) {
+          // EventSource ignores a retry that is not a number
+        }
+      }
+      default -> { } // unknown fields
     }
   }
 
@@ -195,6 +205,9 @@ public final class SseFollower extends JobFollower {
     volatile CompletableFuture<?> cf;
     volatile boolean headers;
     volatile boolean completed;
+    /** Last {@code retry:} value and how many came: the first is sent when the stream opens. */
+    volatile long retryMs = -1;
+    volatile int retries;
     String id;
     String event;
     final StringBuilder data = new StringBuilder();
@@ -231,7 +244,11 @@ public final class SseFollower extends JobFollower {
     @Override
     public void onComplete() {
       completed = true;
-      ended(attempt, true, "stream from port " + port + " ended without a terminal event");
+      if (retries > 1) {
+        ended(attempt, true, "stream from port " + port + " ended cleanly after retry: " + retryMs, retryMs);
+      } else {
+        ended(attempt, true, "stream from port " + port + " ended without a terminal event");
+      }
     }
   }
 }
