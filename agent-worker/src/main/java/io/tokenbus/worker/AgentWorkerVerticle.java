@@ -114,8 +114,8 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   }
 
   /**
-   * A deploy is not a cancel: take no new job, let running jobs finish while leases keep being renewed, and only past
-   * the drain deadline end what is left as worker_lost. The run consumer stays until the end of the drain and refuses
+   * A deploy is not a cancel: take no new job, let running jobs finish while leases keep being renewed, and past the
+   * drain deadline hand what is left over: its chunks stored, its lease released, another worker continues it. The run consumer stays until the end of the drain and refuses
    * with {@code no_worker} (which the gateway retries elsewhere): gateways may route to it for a while after it would
    * have unregistered, and such a request would otherwise wait for its timeout.
    */
@@ -137,13 +137,17 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
         if (running.isEmpty()) {
           return Future.succeededFuture();
         }
-        log.warn("drain deadline passed: ending " + running.size() + " jobs as worker_lost");
-        Promise<Void> ended = Promise.promise();
-        drainedWhenIdle = ended;
-        List.copyOf(running.values()).forEach(r -> r.fail(new JobError(JobError.WORKER_LOST,
-          "the worker stopped before the job finished (drain deadline " + config.drainMs() / 1000 + " s)")));
-        vertx.setTimer(5000, id -> ended.tryComplete()); // the store may be gone too: do not wait for ever
-        return ended.future();
+        log.warn("drain deadline passed: handing " + running.size() + " running jobs over to other workers");
+        List<JobRun> runs = List.copyOf(running.values());
+        List<String> ids = runs.stream().map(JobRun::jobId).toList();
+        List<Long> epochs = runs.stream().map(JobRun::epoch).toList();
+        Promise<Void> released = Promise.promise();
+        Future.all(runs.stream().map(JobRun::handOver).toList())
+          // A lease of 1 ms has run out at once: the next reader has another worker continue each job.
+          .compose(all -> vertx.eventBus().request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(ids, epochs, 1)))
+          .onComplete(ar -> released.tryComplete());
+        vertx.setTimer(5000, id -> released.tryComplete()); // the store may be gone too: do not wait for ever
+        return released.future();
       })
       .eventually(() -> {
         vertx.cancelTimer(leaseTimer);

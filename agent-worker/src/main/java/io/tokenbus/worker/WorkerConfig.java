@@ -37,7 +37,8 @@ import java.util.Set;
  * @param leaseMs             the worker renews its jobs' leases to now + this, every third of it; a job whose lease
  *                            runs out is closed as worker_lost by whoever reads it ({@code TOKENBUS_WORKER_LEASE_SECONDS})
  * @param drainMs             on stop (SIGTERM, a rolling update) the worker takes no new job and lets running ones
- *                            finish for up to this long; what is left then ends as worker_lost, never cancelled
+ *                            finish for up to this long; what is left then is handed over to other workers, never
+ *                            cancelled
  *                            ({@code TOKENBUS_DRAIN_SECONDS})
  * @param maxTakeovers        how many times a job whose worker died may move to another worker (each move continues
  *                            it where the store says it stopped); beyond, it ends as worker_lost, so a job that kills

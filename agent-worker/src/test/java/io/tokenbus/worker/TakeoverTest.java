@@ -26,6 +26,7 @@ import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -96,6 +98,42 @@ class TakeoverTest {
     }
     assertEquals(text(full), text(storedChunks(id)), "the continued job's log is the uninterrupted run's text");
     assertEquals(refEnd.result(), end.result(), "and so is its result");
+  }
+
+  /**
+   * A rolling update whose drain deadline passes: the stopping worker hands its job over (chunks stored, lease
+   * released) instead of ending it, and another worker completes it with the text an uninterrupted run gives.
+   * Failed before: the job ended job:failed worker_lost at the deadline.
+   */
+  @Test
+  void aJobStillRunningAtTheDrainDeadlineIsHandedOverNotEnded() throws Exception {
+    WorkerConfig slow = WorkerConfig.defaults().withLocalGenerator(20, 40).withDrainMs(300);
+    String leaving = node.vertx().deployVerticle(new AgentWorkerVerticle(slow, new SimpleMeterRegistry(), v -> Future.succeededFuture(
+      new Backends(List.of(new LocalGeneratorBackend(v, slow.localTokensPerSecond(), slow.localMaxTokens())), LocalGeneratorBackend.NAME)))).await();
+    JobRequest request = JobRequest.ask("hand over");
+    List<String> ids = new ArrayList<>();
+    List<LinkedBlockingQueue<Object>> queues = new ArrayList<>();
+    for (int i = 0; i < 2; i++) { // round robin: one on each worker
+      String id = open(request);
+      queues.add(follow(id));
+      eb.request(Addresses.WORKER_RUN, new JobAssignment(id, request, 1)).await();
+      ids.add(id);
+    }
+    node.vertx().undeploy(leaving).await(); // drains 300 ms, then hands over what still runs (a 2 s job)
+    List<String> outcomes = new ArrayList<>();
+    for (String id : ids) {
+      outcomes.add(takeOver(id));
+    }
+    assertTrue(outcomes.contains(Takeover.Result.CONTINUED), "the handed-over job was continued: " + outcomes);
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      List<ChunkEvent> chunks = new ArrayList<>();
+      StatusEvent end = drain(queues.get(i), chunks);
+      assertEquals(JobState.COMPLETED, end.state(), String.valueOf(end.error()));
+      assertEquals(end.lastSequence(), storedChunks(ids.get(i)).size());
+      texts.add(text(storedChunks(ids.get(i))));
+    }
+    assertEquals(texts.get(0), texts.get(1), "the same job, handed over or not, gives the same text");
   }
 
   private static String open(JobRequest request) {

@@ -75,6 +75,8 @@ public final class JobRun implements StepRunner {
   private StatusEvent endedWith;
   /** The owner epoch this worker holds for the job: 1 unless it took the job over (fencing, see append.lua). */
   private long epoch = 1;
+  /** Set once the job is being handed over to another worker (a drain deadline); completes when all is stored. */
+  private Promise<Void> handingOver;
   /** Set while a job taken over replays its stored part through the workflow; null once past it. */
   private StoredAnswer stored;
 
@@ -134,6 +136,21 @@ public final class JobRun implements StepRunner {
     }
     stopGeneration();
     finish();
+  }
+
+  /**
+   * The worker stops before the job ends (its drain deadline passed): stop the model, store what it produced, then
+   * let go without a terminal. The caller releases the lease and another worker continues the job.
+   */
+  public Future<Void> handOver() {
+    if (terminal != null || done) {
+      return Future.succeededFuture();
+    }
+    stopGeneration();
+    flushBatch();
+    handingOver = Promise.promise();
+    pump();
+    return handingOver.future();
   }
 
   /** Records this job's timings and outcome in {@code m}. */
@@ -245,7 +262,7 @@ public final class JobRun implements StepRunner {
 
   @Override
   public void progress(int percent, Step step) {
-    if (terminal != null || stored != null) { // clients saw the progress of the part a takeover replays
+    if (terminal != null || handingOver != null || stored != null) { // clients saw the progress of the part a takeover replays
       return;
     }
     flushBatch();
@@ -258,7 +275,7 @@ public final class JobRun implements StepRunner {
   }
 
   private void token(Step step, String text) {
-    if (terminal != null || text.isEmpty()) {
+    if (terminal != null || handingOver != null || text.isEmpty()) {
       return;
     }
     metrics.token();
@@ -319,7 +336,7 @@ public final class JobRun implements StepRunner {
   }
 
   private void close(JobState state, JobError error) {
-    if (terminal != null) {
+    if (terminal != null || handingOver != null) {
       return;
     }
     if (current != null) {
@@ -334,6 +351,10 @@ public final class JobRun implements StepRunner {
 
   /** Sends the next checkpoint write if none is in flight; publishes its events once it is stored. */
   private void pump() {
+    if (handingOver != null && !appendInFlight && outbox.isEmpty()) {
+      finish();
+      return;
+    }
     if (appendInFlight || done || (outbox.isEmpty() && terminal == null)) {
       return;
     }
@@ -465,6 +486,9 @@ public final class JobRun implements StepRunner {
       }
       outbox.clear();
       onDone.accept(this);
+    }
+    if (handingOver != null) {
+      handingOver.tryComplete();
     }
   }
 
