@@ -68,8 +68,16 @@ final class BridgeSocket implements Drain.Client {
   }
 
   void refuse(String message) {
-    sock.write(Frames.err(null, new TokenbusException(ErrorCode.TOO_MANY_JOBS, message)));
-    sock.close();
+    sendAndClose(Frames.err(null, new TokenbusException(ErrorCode.TOO_MANY_JOBS, message)));
+  }
+
+  /**
+   * Closes once the frame is out (a SockJS session drops what is still queued when it closes), or after a second if
+   * the client does not read it.
+   */
+  void sendAndClose(Buffer frame) {
+    sock.write(frame).onComplete(ar -> sock.close());
+    hub.vertx().setTimer(1000, id -> sock.close());
   }
 
   /**

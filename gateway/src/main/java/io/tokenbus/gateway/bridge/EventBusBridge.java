@@ -102,9 +102,8 @@ public final class EventBusBridge {
     }
     hub.metrics().registrationRefused(ErrorCode.UNAUTHORIZED); // registered nothing in time
     // Address-less err: the stock client hands it to onerror; our client reconnects quietly on 401.
-    a.sock().write(Frames.err(null, new TokenbusException(ErrorCode.UNAUTHORIZED, "no job was registered with a stream token within "
+    s.sendAndClose(Frames.err(null, new TokenbusException(ErrorCode.UNAUTHORIZED, "no job was registered with a stream token within "
       + config.connections().registerDeadlineMs() + " ms; connect again when there is a job to follow")));
-    a.sock().close();
     closed(s);
   }
 
