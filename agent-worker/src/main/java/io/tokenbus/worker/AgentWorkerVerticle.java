@@ -69,9 +69,10 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   private Counter refused;
   private Counter takenOver;
   private WorkerMetrics metrics;
-  /** Consuming jobs: set once started, cleared the moment a drain begins (read by the management listener). */
-  private volatile boolean takingJobs;
-  private volatile boolean draining;
+  private volatile Phase phase = Phase.STARTING;
+
+  /** Where this worker is in its life (read by the management listener's readiness check). */
+  private enum Phase { STARTING, TAKING_JOBS, DRAINING }
 
   /** Backends as configured ({@link BackendFactory}). */
   public AgentWorkerVerticle(WorkerConfig config, MeterRegistry registry) {
@@ -108,7 +109,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       return Future.all(runConsumer.completion(), cancelConsumer.completion(), takeoverConsumer.completion());
     })
       .onSuccess(v -> {
-        takingJobs = true;
+        phase = Phase.TAKING_JOBS;
         log.info("agent worker ready " + config.toJson().encode());
       });
   }
@@ -121,8 +122,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
    */
   @Override
   public Future<?> stop() {
-    takingJobs = false; // not ready from the first moment of the drain
-    draining = true;
+    phase = Phase.DRAINING; // not ready from the first moment of the drain
     Promise<Void> drained = Promise.promise();
     drainedWhenIdle = drained;
     if (running.isEmpty()) {
@@ -165,7 +165,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
 
   private void run(Message<JobAssignment> m) {
     JobAssignment a = m.body();
-    if (draining) {
+    if (phase == Phase.DRAINING) {
       m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
       return;
     }
@@ -205,7 +205,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
    */
   private void takeover(Message<Takeover> m) {
     String jobId = m.body().jobId();
-    if (draining) {
+    if (phase == Phase.DRAINING) {
       m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
       return;
     }
@@ -309,8 +309,9 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   /** Ready while it takes jobs: started, and not draining (SIGTERM undeploys it, which starts the drain). */
   @Override
   public void readiness(Promise<Status> status) {
-    status.complete(takingJobs ? Status.OK()
-      : Status.KO(new JsonObject().put("reason", draining ? "draining" : "starting")));
+    Phase now = phase;
+    status.complete(now == Phase.TAKING_JOBS ? Status.OK()
+      : Status.KO(new JsonObject().put("reason", now.name().toLowerCase(java.util.Locale.ROOT))));
   }
 
   /** For tests and health: jobs running now. */
