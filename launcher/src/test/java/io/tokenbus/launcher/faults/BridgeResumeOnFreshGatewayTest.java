@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,11 +21,9 @@ import org.junit.jupiter.api.Timeout;
  * ({@code TOKENBUS_IDLE_POLL_MS}): on the new node, the store may well be read for the job before the client's
  * replay is answered.
  */
-class BridgeResumeOnFreshGatewayTest {
-  private static FaultCluster cluster;
+class BridgeResumeOnFreshGatewayTest extends FaultTestBase {
   private static TokenbusProcess a;
   private static TokenbusProcess b;
-  private final List<JobFollower> followers = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -38,18 +34,6 @@ class BridgeResumeOnFreshGatewayTest {
     List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway", "gateway");
     a = ps.get(2);
     b = ps.get(3);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() {
-    Workload.closeAll(followers);
   }
 
   /**

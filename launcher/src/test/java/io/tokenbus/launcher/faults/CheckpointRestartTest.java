@@ -6,8 +6,6 @@ import io.tokenbus.launcher.faults.JobFollower.Options;
 import io.tokenbus.launcher.faults.Workload.Mix;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,11 +15,9 @@ import org.junit.jupiter.api.Timeout;
  * outage of the store service, not of the workers. Local generator 20 tokens/s × 200 tokens, 4 s leases (the
  * outage is longer than a lease: leases cannot be renewed while no store answers).
  */
-class CheckpointRestartTest {
-  private static FaultCluster cluster;
+class CheckpointRestartTest extends FaultTestBase {
   private static TokenbusProcess checkpoint;
   private static TokenbusProcess gateway;
-  private List<JobFollower> followers = List.of();
 
   @BeforeAll
   static void start() throws Exception {
@@ -32,18 +28,6 @@ class CheckpointRestartTest {
     List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway");
     checkpoint = ps.get(0);
     gateway = ps.get(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() {
-    Workload.closeAll(followers);
   }
 
   /**
@@ -57,8 +41,8 @@ class CheckpointRestartTest {
   @Test
   @Timeout(170)
   void noJobIsLostWhenTheCheckpointProcessIsKilledAndStartedAgain() throws Exception {
-    followers = Workload.submitAndFollow(50, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
-      Options.defaults().silence(40_000), "checkpoint restart");
+    follow(Workload.submitAndFollow(50, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
+      Options.defaults().silence(40_000), "checkpoint restart"));
     Workload.awaitChunks(followers, 10, 20_000, "before the kill");
     Timeline.mark("checkpoint SIGKILL");
     checkpoint.kill();

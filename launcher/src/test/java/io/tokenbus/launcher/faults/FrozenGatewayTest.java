@@ -10,8 +10,6 @@ import io.tokenbus.launcher.faults.Workload.Mix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,13 +19,11 @@ import org.junit.jupiter.api.Timeout;
  * but answers nothing. Two gateways A and B; local generator 10 tokens/s × 300 tokens (30 s a job). Clients give up
  * a connection silent for 3 s and go to the other gateway with their last contiguous sequence.
  */
-class FrozenGatewayTest {
+class FrozenGatewayTest extends FaultTestBase {
   private static final Options FAILOVER = Options.defaults().silence(3_000);
 
-  private static FaultCluster cluster;
   private static TokenbusProcess a;
   private static TokenbusProcess b;
-  private final List<JobFollower> followers = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -40,19 +36,11 @@ class FrozenGatewayTest {
     b = ps.get(3);
   }
 
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() throws Exception {
+  @Override
+  protected void beforeClosingFollowers() throws Exception {
     if (a.paused()) {
       a.resume();
     }
-    Workload.closeAll(followers);
   }
 
   /**

@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,14 +29,12 @@ import org.junit.jupiter.api.Timeout;
  * encoding, state: READING_LENGTH}), bridge sockets closed 1000 with no reason and no {@code err}. They still resumed
  * exactly on B, by their own retries.
  */
-class GatewayDrainTest {
+class GatewayDrainTest extends FaultTestBase {
   private static final long DEADLINE_MS = 20_000;
   private static final long SPREAD_MS = 2_000;
 
-  private static FaultCluster cluster;
   private static TokenbusProcess a;
   private static TokenbusProcess b;
-  private final List<JobFollower> followers = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -50,18 +46,6 @@ class GatewayDrainTest {
     List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "gateway", "gateway");
     a = ps.get(2);
     b = ps.get(3);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() {
-    Workload.closeAll(followers);
   }
 
   /**

@@ -13,8 +13,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -30,12 +28,10 @@ import org.junit.jupiter.api.Timeout;
  * outage longer than that would look like dead workers to a store that cannot tell an outage from a crash.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class RedisFaultTest {
+class RedisFaultTest extends FaultTestBase {
   private static final Options FOLLOW = Options.defaults().silence(30_000);
 
-  private static FaultCluster cluster;
   private static TokenbusProcess gateway;
-  private List<JobFollower> followers = List.of();
 
   @BeforeAll
   static void start() throws Exception {
@@ -44,18 +40,6 @@ class RedisFaultTest {
       "TOKENBUS_LOCAL_MAX_TOKENS", "200",
       "TOKENBUS_WORKER_LEASE_SECONDS", "4"));
     gateway = cluster.launchAll("checkpoint", "worker", "gateway").get(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() {
-    Workload.closeAll(followers);
   }
 
   private List<Integer> ports() {
@@ -75,7 +59,7 @@ class RedisFaultTest {
   void aDeletedChunkLogIsReportedAsHistoryLost() throws Exception {
     Api.Job job = Api.submit(gateway.port(), "history that will be deleted");
     JobFollower first = SseFollower.follow(job, ports(), FOLLOW);
-    followers = List.of(first);
+    followers.add(first);
     Verdict.await(followers, 40_000);
     Verdict.assertAllCompleted("the job before its log is deleted", followers);
     assertEquals(1L, cluster.redis().cli("DEL", "tb:job:{" + job.jobId() + "}:log"), "the log key existed");
@@ -83,7 +67,7 @@ class RedisFaultTest {
     HttpResponse<String> chunks = Api.chunks(gateway.port(), job, 0);
     JobFollower sse = SseFollower.follow(job, ports(), Options.defaults().silence(5_000));
     JobFollower bridge = BridgeFollower.follow(job, ports(), Options.defaults().silence(5_000));
-    followers = List.of(first, sse, bridge);
+    followers.addAll(List.of(sse, bridge));
     JsonObject replay = BridgeFollower.request(gateway.port(), "job.replay",
       new JsonObject().put("jobId", job.jobId()).put("token", job.token()).put("afterSequence", 0), Duration.ofSeconds(10));
     Verdict.await(List.of(sse, bridge), 15_000);
@@ -123,7 +107,7 @@ class RedisFaultTest {
   }
 
   private void rideOutFreeze(int jobs, long pauseMs) throws Exception {
-    followers = Workload.submitAndFollow(jobs, gateway.port(), ports(), Mix.HALF_AND_HALF, FOLLOW, "freeze " + pauseMs);
+    follow(Workload.submitAndFollow(jobs, gateway.port(), ports(), Mix.HALF_AND_HALF, FOLLOW, "freeze " + pauseMs));
     Workload.awaitChunks(followers, 10, 20_000, "before the freeze");
     Timeline.mark("redis SIGSTOP for " + pauseMs + " ms");
     cluster.redis().pause();
@@ -148,7 +132,7 @@ class RedisFaultTest {
   @Order(4)
   @Timeout(120)
   void everyJobCompletesExactlyAcrossARedisRestartFromItsAof() throws Exception {
-    followers = Workload.submitAndFollow(50, gateway.port(), ports(), Mix.HALF_AND_HALF, FOLLOW, "aof restart");
+    follow(Workload.submitAndFollow(50, gateway.port(), ports(), Mix.HALF_AND_HALF, FOLLOW, "aof restart"));
     Workload.awaitChunks(followers, 10, 20_000, "before the restart");
     Timeline.mark("redis SHUTDOWN");
     cluster.redis().shutdown();
@@ -170,7 +154,7 @@ class RedisFaultTest {
   @Order(5)
   @Timeout(120)
   void aRedisRestartedEmptyEndsEveryStreamWithHistoryLost() throws Exception {
-    followers = Workload.submitAndFollow(40, gateway.port(), ports(), Mix.HALF_AND_HALF, FOLLOW, "empty restart");
+    follow(Workload.submitAndFollow(40, gateway.port(), ports(), Mix.HALF_AND_HALF, FOLLOW, "empty restart"));
     Workload.awaitChunks(followers, 10, 20_000, "before the restart");
     Timeline.mark("redis SIGKILL");
     cluster.redis().kill();

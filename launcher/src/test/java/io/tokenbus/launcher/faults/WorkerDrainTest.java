@@ -7,8 +7,6 @@ import io.tokenbus.launcher.faults.JobFollower.Options;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,11 +15,9 @@ import org.junit.jupiter.api.Timeout;
  * A rolling update of the workers (issue 8, section 2): one of two worker processes gets SIGTERM while 20 jobs stream.
  * Failed before: the worker cancelled its running jobs on stop, so its clients got job:cancelled mid-answer.
  */
-class WorkerDrainTest {
-  private static FaultCluster cluster;
+class WorkerDrainTest extends FaultTestBase {
   private static TokenbusProcess leaving;
   private static TokenbusProcess gateway;
-  private final List<JobFollower> followers = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -32,18 +28,6 @@ class WorkerDrainTest {
     List<TokenbusProcess> ps = cluster.launchAll("checkpoint", "worker", "worker", "gateway");
     leaving = ps.get(1);
     gateway = ps.get(3);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() {
-    Workload.closeAll(followers);
   }
 
   /**

@@ -14,8 +14,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -29,12 +27,10 @@ import org.junit.jupiter.api.Timeout;
  * Failed before: each job ended job:failed worker_lost once its lease ran out.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class WorkerTakeoverTest {
-  private static FaultCluster cluster;
+class WorkerTakeoverTest extends FaultTestBase {
   private static TokenbusProcess doomed;
   private static TokenbusProcess survivor;
   private static TokenbusProcess gateway;
-  private final List<JobFollower> followers = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -46,18 +42,6 @@ class WorkerTakeoverTest {
     doomed = ps.get(1);
     survivor = ps.get(2);
     gateway = ps.get(3);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void closeFollowers() {
-    Workload.closeAll(followers);
   }
 
   @Test
