@@ -21,7 +21,7 @@ TOKENBUS_SUBMITS_PER_MINUTE=10000000 TOKENBUS_WORKER_MAX_JOBS=1000000 TOKENBUS_M
   TOKENBUS_MAX_STREAMS_PER_ADDRESS=1000000 \
   java ${SERVER_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC} -jar launcher/target/tokenbus.jar > "$OUT/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do grep -q "tokenbus is running" "$OUT/server.log" && break; sleep 0.5; done
 grep -q "tokenbus is running" "$OUT/server.log" && kill -0 $SERVER || { echo "server did not start:"; tail -20 "$OUT/server.log"; exit 1; }
 # The bundled redis-server is a child of the server JVM; with REDIS_URL set, BENCH_REDIS_PID names it (else no Redis CPU).

@@ -54,6 +54,8 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--redis-pid", defaultValue = "0", description = "redis-server, for CPU time") long redisPid;
   @Option(names = "--rate", defaultValue = "0", description = "tokens/s per stream the server was started with (reported)")
   double rate;
+  @Option(names = "--jobs", defaultValue = "0", description = "idle mode: jobs the streams share (0: one per stream)")
+  int jobs;
   @Option(names = "--replays", defaultValue = "5", description = "replay mode: timed replays per transport") int replays;
 
   private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
