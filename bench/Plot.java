@@ -29,8 +29,8 @@ public class Plot {
   static final int B = 60;
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 2) {
-      System.err.println("usage: java bench/Plot.java RESULTS.jsonl OUT.svg");
+    if (args.length < 2 || args.length > 3) {
+      System.err.println("usage: java bench/Plot.java RESULTS.jsonl OUT.svg [NOTE]");
       System.exit(2);
     }
     List<Point> points = new ArrayList<>();
@@ -47,11 +47,11 @@ public class Plot {
       series.computeIfAbsent("batch " + p.batch() + ", " + (p.transport().equals("sockjs") ? "bridge" : "SSE"),
         k -> new ArrayList<>()).add(p);
     }
-    Files.writeString(Path.of(args[1]), svg(series, Path.of(args[0]).getFileName().toString()));
+    Files.writeString(Path.of(args[1]), svg(series, Path.of(args[0]).getFileName().toString(), args.length > 2 ? args[2] : ""));
     System.out.println("wrote " + args[1] + " (" + points.size() + " runs)");
   }
 
-  static String svg(Map<String, List<Point>> series, String source) {
+  static String svg(Map<String, List<Point>> series, String source, String note) {
     double xMin = 5_000;
     double xMax = 500_000;
     double yMin = 0.5;
@@ -60,7 +60,7 @@ public class Plot {
       for (Point p : s) {
         xMin = Math.min(xMin, p.offered());
         xMax = Math.max(xMax, p.offered());
-        yMax = Math.max(yMax, p.p99());
+        yMax = Math.max(yMax, p.p99() * 1.5);
       }
     }
     Axis x = new Axis(xMin, xMax, L, W - R);
@@ -70,7 +70,8 @@ public class Plot {
       + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H));
     s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     s.append(text(L, 22, "tokenbus: end-to-end chunk latency against offered load (p50 dashed, p99 solid)", "start", 14));
-    s.append(text(L, 38, "one 2-vCPU shared machine, server + Redis + load generator; from " + source, "start", 11));
+    s.append(text(L, 38, "one 2-vCPU machine: server + Redis + load generator; data: bench/results/" + source
+      + (note.isEmpty() ? "" : "; " + note), "start", 11));
     for (double v = decade(xMin); v <= xMax; v *= 10) {
       for (int m = 1; m < 10; m++) {
         double t = v * m;
