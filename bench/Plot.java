@@ -25,7 +25,7 @@ public class Plot {
   static final int H = 520;
   static final int L = 70;
   static final int R = 200;
-  static final int T = 50;
+  static final int T = 64;
   static final int B = 60;
 
   public static void main(String[] args) throws IOException {
@@ -70,8 +70,10 @@ public class Plot {
       + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H));
     s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     s.append(text(L, 22, "tokenbus: end-to-end chunk latency against offered load (p50 dashed, p99 solid)", "start", 14));
-    s.append(text(L, 38, "one 2-vCPU machine: server + Redis + load generator; data: bench/results/" + source
-      + (note.isEmpty() ? "" : "; " + note), "start", 11));
+    s.append(text(L, 38, "one 2-vCPU machine: server + Redis + load generator; data: bench/results/" + source, "start", 11));
+    if (!note.isEmpty()) {
+      s.append(text(L, 53, note, "start", 11).replace("<text ", "<text fill=\"#b00\" "));
+    }
     for (double v = decade(xMin); v <= xMax; v *= 10) {
       for (int m = 1; m < 10; m++) {
         double t = v * m;

@@ -22,4 +22,4 @@ for t in sse sockjs; do
   for r in ${BATCH8_RATES:-40 160 320}; do run $t 1000 "$r" 8; done
 done
 echo "results: $OUT"
-java bench/Plot.java "$OUT" docs/images/latency-vs-load.svg "${PLOT_NOTE:-}"
+java bench/Plot.java "$OUT" docs/images/latency-vs-load.svg "${PLOT_NOTE:-}"  # PLOT_NOTE: a caveat line under the title

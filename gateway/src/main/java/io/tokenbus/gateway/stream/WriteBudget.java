@@ -18,7 +18,6 @@ public final class WriteBudget {
   private final long stallMs;
   private final Runnable onStall;
   private List<Runnable> waiters; // made when a writer first waits: most clients never fall behind
-
   private long queued;
   private long lastReleaseNanos = System.nanoTime();
   private long stallTimer = -1;
