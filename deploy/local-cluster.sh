@@ -10,7 +10,8 @@
 # Settings (environment): LOCAL_CLUSTER_DIR (state, logs, pids: deploy/target/local-cluster),
 # LOCAL_CLUSTER_HTTP_PORT (first gateway port, 8080; gateway i gets +i), LOCAL_CLUSTER_MANAGEMENT_PORT (first
 # management port, 9190; every process gets its own), LOCAL_CLUSTER_HAZELCAST_PORT (first of a range of ports the
-# members use, 5701), LOCAL_CLUSTER_REDIS_PORT (6390), LOCAL_CLUSTER_HEAP (per JVM, 512m). REDIS_URL: use that Redis
+# members use, 5701), LOCAL_CLUSTER_REDIS_PORT (6390), LOCAL_CLUSTER_HEAP (per JVM, 512m), LOCAL_CLUSTER_STOP_SECONDS
+# (how long stop waits for each process, 30). REDIS_URL: use that Redis
 # instead of starting one. Any TOKENBUS_* variable set here reaches every process (README, Configuration).
 # Redis: redis-server from the PATH, else the binary bundled in tokenbus.jar (Linux x86-64).
 set -euo pipefail
@@ -22,6 +23,9 @@ MGMT0=${LOCAL_CLUSTER_MANAGEMENT_PORT:-9190}
 HZ0=${LOCAL_CLUSTER_HAZELCAST_PORT:-5701}
 REDIS_PORT=${LOCAL_CLUSTER_REDIS_PORT:-6390}
 HEAP=${LOCAL_CLUSTER_HEAP:-512m}
+# A worker drains its running jobs on SIGTERM (TOKENBUS_DRAIN_SECONDS); past this wait, stop kills it (jobs still
+# running then end as worker_lost, never silently).
+STOP_SECONDS=${LOCAL_CLUSTER_STOP_SECONDS:-30}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -73,8 +77,8 @@ stop() {
     done
     for pidf in "$DIR"/$kind-*.pid "$DIR"/$kind.pid; do
       [ -e "$pidf" ] || continue
-      for _ in $(seq 1 150); do alive "$pidf" || break; sleep 0.2; done
-      if alive "$pidf"; then echo "$(basename "$pidf" .pid) did not stop in 30 s: SIGKILL"; kill -9 "$(cat "$pidf")" || true; fi
+      for _ in $(seq 1 $((STOP_SECONDS * 5))); do alive "$pidf" || break; sleep 0.2; done
+      if alive "$pidf"; then echo "$(basename "$pidf" .pid) did not stop in $STOP_SECONDS s: SIGKILL"; kill -9 "$(cat "$pidf")" || true; fi
       rm -f "$pidf"
     done
   done
@@ -159,5 +163,5 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   status) status ;;
   stop) stop ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
