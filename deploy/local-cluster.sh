@@ -121,7 +121,9 @@ start() {
     local bin; bin=$(command -v redis-server || true)
     if [ -z "$bin" ]; then
       bin="$DIR/redis-server"
-      [ -x "$bin" ] || { unzip -p "$JAR" redis-server-6.2.6-v5-linux-amd64 > "$bin" && chmod +x "$bin"; }
+      # `jar` ships with every JDK (unzip may be missing on a fresh machine).
+      [ -x "$bin" ] || { (cd "$DIR" && jar xf "$OLDPWD/$JAR" redis-server-6.2.6-v5-linux-amd64) \
+        && mv "$DIR/redis-server-6.2.6-v5-linux-amd64" "$bin" && chmod +x "$bin"; }
     fi
     need_free "$REDIS_PORT" "Redis" LOCAL_CLUSTER_REDIS_PORT
     # AOF on: the chunk log survives a Redis restart (the store warns otherwise). Loopback only.
