@@ -47,6 +47,16 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--event-loops", defaultValue = "1") int eventLoops;
   @Option(names = "--transport", defaultValue = "sse", description = "sse or sockjs (SockJS websocket, bridge frames)")
   String transport;
+  @Option(names = "--mode", defaultValue = "stream", description = "stream (latency, throughput), idle (memory per idle "
+    + "follower) or replay (a finished job replayed over HTTP pages and over SSE)")
+  String mode;
+  @Option(names = "--server-pid", defaultValue = "0", description = "the tokenbus JVM, for CPU time and memory") long serverPid;
+  @Option(names = "--redis-pid", defaultValue = "0", description = "redis-server, for CPU time") long redisPid;
+  @Option(names = "--rate", defaultValue = "0", description = "tokens/s per stream the server was started with (reported)")
+  double rate;
+  @Option(names = "--jobs", defaultValue = "0", description = "idle mode: jobs the streams share (0: one per stream)")
+  int jobs;
+  @Option(names = "--replays", defaultValue = "5", description = "replay mode: timed replays per transport") int replays;
 
   private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
   private final AtomicLong tokens = new AtomicLong();
@@ -54,9 +64,9 @@ public final class StreamBench implements Callable<Integer> {
   private static final int MAX_SEQUENCE = 1 << 16;
   private final List<long[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicLong duplicates = new AtomicLong();
-  private final AtomicLong ended = new AtomicLong();
-  private final AtomicLong failed = new AtomicLong();
-  private final AtomicLong opened = new AtomicLong();
+  final AtomicLong ended = new AtomicLong();
+  final AtomicLong failed = new AtomicLong();
+  final AtomicLong opened = new AtomicLong();
   private Vertx vertx;
 
   public static void main(String[] args) {
@@ -69,6 +79,23 @@ public final class StreamBench implements Callable<Integer> {
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
       .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(streams + 16));
     WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(streams + 16));
+    try {
+      return switch (mode) {
+        case "stream" -> stream(http, ws);
+        case "idle" -> new IdleFollowers(this, http, ws).run();
+        case "replay" -> new ReplayTiming(this, http).run();
+        default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown --mode " + mode);
+      };
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  private int stream(HttpClient http, WebSocketClient ws) throws Exception {
     long interval = Math.max(1, 1000 / submitPerSecond);
     int perTick = Math.max(1, submitPerSecond / 1000);
     int[] started = {0};
@@ -92,6 +119,7 @@ public final class StreamBench implements Callable<Integer> {
     System.out.println("streams open: " + opened.get() + ", failed: " + failed.get());
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
     latency.reset();
+    ServerProbe.CpuWindow cpu = new ServerProbe.CpuWindow(serverPid, redisPid).start();
     long t0 = System.nanoTime();
     long tok0 = tokens.get();
     long ch0 = chunks.get();
@@ -107,9 +135,14 @@ public final class StreamBench implements Callable<Integer> {
       System.out.println(perSecond.get(perSecond.size() - 1));
     }
     double secs = (System.nanoTime() - t0) / 1e9;
+    cpu.stop();
+    long measuredTokens = tokens.get() - tok0;
     JsonObject report = new JsonObject()
-      .put("streams", streams).put("batch", batch).put("measuredSeconds", Math.round(secs * 10) / 10.0)
-      .put("tokensPerSecond", Math.round((tokens.get() - tok0) / secs))
+      .put("transport", transport).put("streams", streams).put("batch", batch)
+      .put("offeredTokensPerSecond", Math.round(rate * streams)).put("measuredSeconds", Math.round(secs * 10) / 10.0)
+      .put("tokensPerSecond", Math.round(measuredTokens / secs))
+      // µs of CPU of the tokenbus JVM and of redis-server per delivered token over the measured window (-1: no pid)
+      .put("cpu_us_per_token_jvm", cpu.jvmPer(measuredTokens)).put("cpu_us_per_token_redis", cpu.redisPer(measuredTokens))
       .put("chunksPerSecond", Math.round((chunks.get() - ch0) / secs))
       .put("latencyMs", new JsonObject()
         .put("p50", total.getValueAtPercentile(50) / 1000.0).put("p90", total.getValueAtPercentile(90) / 1000.0)
@@ -118,11 +151,10 @@ public final class StreamBench implements Callable<Integer> {
       .put("gaps", gaps()).put("duplicates", duplicates.get()).put("streamsEnded", ended.get())
       .put("streamsFailed", failed.get());
     System.out.println("RESULT " + report.encode());
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return gaps() == 0 && duplicates.get() == 0 ? 0 : 1;
   }
 
-  private Future<JsonObject> submit(HttpClient http, int n) {
+  Future<JsonObject> submit(HttpClient http, int n) {
     JsonObject body = new JsonObject().put("prompt", "bench stream " + n).put("batch", batch);
     return http.request(HttpMethod.POST, "/api/jobs")
       .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
@@ -139,7 +171,11 @@ public final class StreamBench implements Callable<Integer> {
    * job.&lt;id&gt;.chunk and .status with the token, then job.replay from 0.
    */
   private Future<Void> openSockJs(HttpClient http, WebSocketClient ws, int n) {
-    return submit(http, n).compose(job -> ws.connect(new WebSocketConnectOptions().setHost(host).setPort(port)
+    return submit(http, n).compose(job -> followSockJs(ws, job, n));
+  }
+
+  Future<Void> followSockJs(WebSocketClient ws, JsonObject job, int n) {
+    return ws.connect(new WebSocketConnectOptions().setHost(host).setPort(port)
         .setURI("/eventbus/" + (100 + n % 800) + "/" + java.util.UUID.randomUUID().toString().replace("-", "") + "/websocket"))
       .map(socket -> {
         String id = job.getString("jobId");
@@ -169,7 +205,7 @@ public final class StreamBench implements Callable<Integer> {
         vertx.setPeriodic(5000, t -> send(socket, new JsonObject().put("type", "ping")));
         opened.incrementAndGet();
         return null;
-      }));
+      });
   }
 
   private synchronized long[] newStream() {
@@ -188,9 +224,12 @@ public final class StreamBench implements Callable<Integer> {
   }
 
   private Future<Void> open(HttpClient http, int n) {
-    return submit(http, n)
-      .compose(job -> http.request(new RequestOptions().setMethod(HttpMethod.GET)
-        .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"))))
+    return submit(http, n).compose(job -> followSse(http, job));
+  }
+
+  Future<Void> followSse(HttpClient http, JsonObject job) {
+    return http.request(new RequestOptions().setMethod(HttpMethod.GET)
+        .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken")))
       .compose(req -> req.send())
       .compose(resp -> {
         if (resp.statusCode() != 200) {

@@ -29,7 +29,7 @@ public final class Nodes {
       vo.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     }
-    var builder = Vertx.builder().with(vo).withMetrics(new MicrometerMetricsFactory(registry));
+    var builder = Vertx.builder().with(vo).withMetrics(new StartupSafeMetrics(new MicrometerMetricsFactory(registry)));
     Future<Vertx> vertx;
     if (o.clustered()) {
       vo.setEventBusOptions(new EventBusOptions().setHost(o.clusterHost()).setPort(0).setClusterPublicHost(o.clusterHost()));

@@ -17,7 +17,7 @@ import java.util.List;
 final class JobFeed {
   private final JobStreamHub hub;
   private final String jobId;
-  private final List<Follower> followers = new ArrayList<>();
+  private final List<Follower> followers = new ArrayList<>(1); // most jobs have one follower per node
   private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
   private long lastEventAt = System.nanoTime();
   private long lastSequence;

@@ -17,7 +17,7 @@ public final class WriteBudget {
   private final Vertx vertx;
   private final long stallMs;
   private final Runnable onStall;
-  private final List<Runnable> waiters = new ArrayList<>(1);
+  private List<Runnable> waiters; // made when a writer first waits: most clients never fall behind
   private long queued;
   private long lastReleaseNanos = System.nanoTime();
   private long stallTimer = -1;
@@ -52,13 +52,16 @@ public final class WriteBudget {
       r.run();
       return;
     }
+    if (waiters == null) {
+      waiters = new ArrayList<>(1);
+    }
     waiters.add(r);
     armStallCheck(stallMs);
   }
 
   /** Stops the stall check (the transport is closed). */
   public void close() {
-    waiters.clear();
+    waiters = null;
     if (stallTimer >= 0) {
       vertx.cancelTimer(stallTimer);
       stallTimer = -1;
@@ -69,7 +72,7 @@ public final class WriteBudget {
     if (stallTimer < 0) {
       stallTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
         stallTimer = -1;
-        if (waiters.isEmpty()) {
+        if (waiters == null || waiters.isEmpty()) {
           return;
         }
         long idleMs = (System.nanoTime() - lastReleaseNanos) / 1_000_000;
@@ -86,9 +89,9 @@ public final class WriteBudget {
   private void release(int bytes) {
     queued -= bytes;
     lastReleaseNanos = System.nanoTime();
-    if (!waiters.isEmpty() && queued <= limit / 8) {
-      List<Runnable> wake = new ArrayList<>(waiters);
-      waiters.clear();
+    if (waiters != null && !waiters.isEmpty() && queued <= limit / 8) {
+      List<Runnable> wake = waiters;
+      waiters = null;
       wake.forEach(Runnable::run);
     }
   }
