@@ -47,6 +47,14 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--event-loops", defaultValue = "1") int eventLoops;
   @Option(names = "--transport", defaultValue = "sse", description = "sse or sockjs (SockJS websocket, bridge frames)")
   String transport;
+  @Option(names = "--compress", description = "ask for compression: Accept-Encoding: gzip on SSE, permessage-deflate on the bridge")
+  boolean compress;
+  @Option(names = "--server-pid", defaultValue = "0", description = "server process: its CPU time per token is reported")
+  long serverPid;
+  @Option(names = "--redis-pid", defaultValue = "0", description = "Redis process: its CPU time per token is reported")
+  long redisPid;
+  @Option(names = "--clock-ticks", defaultValue = "100", description = "clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK)")
+  int clockTicks;
 
   private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
   private final AtomicLong tokens = new AtomicLong();
@@ -57,6 +65,8 @@ public final class StreamBench implements Callable<Integer> {
   private final AtomicLong ended = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong opened = new AtomicLong();
+  /** Streams whose server agreed to compress (Content-Encoding: gzip, or permessage-deflate negotiated). */
+  private final AtomicLong compressed = new AtomicLong();
   private Vertx vertx;
 
   public static void main(String[] args) {
@@ -68,7 +78,8 @@ public final class StreamBench implements Callable<Integer> {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
       .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(streams + 16));
-    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(streams + 16));
+    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(streams + 16)
+      .setTryUsePerMessageCompression(compress));
     long interval = Math.max(1, 1000 / submitPerSecond);
     int perTick = Math.max(1, submitPerSecond / 1000);
     int[] started = {0};
@@ -94,6 +105,8 @@ public final class StreamBench implements Callable<Integer> {
     latency.reset();
     long t0 = System.nanoTime();
     long tok0 = tokens.get();
+    long wire0 = HostCounters.bytesReceivedFrom(port);
+    long[] cpu0 = cpu();
     long ch0 = chunks.get();
     List<String> perSecond = new ArrayList<>();
     Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
@@ -107,6 +120,9 @@ public final class StreamBench implements Callable<Integer> {
       System.out.println(perSecond.get(perSecond.size() - 1));
     }
     double secs = (System.nanoTime() - t0) / 1e9;
+    long delivered = tokens.get() - tok0;
+    long wire = HostCounters.bytesReceivedFrom(port) - wire0;
+    long[] cpu1 = cpu();
     JsonObject report = new JsonObject()
       .put("streams", streams).put("batch", batch).put("measuredSeconds", Math.round(secs * 10) / 10.0)
       .put("tokensPerSecond", Math.round((tokens.get() - tok0) / secs))
@@ -116,10 +132,24 @@ public final class StreamBench implements Callable<Integer> {
         .put("p99", total.getValueAtPercentile(99) / 1000.0).put("p999", total.getValueAtPercentile(99.9) / 1000.0)
         .put("max", total.getMaxValue() / 1000.0).put("samples", total.getTotalCount()))
       .put("gaps", gaps()).put("duplicates", duplicates.get()).put("streamsEnded", ended.get())
-      .put("streamsFailed", failed.get());
+      .put("streamsFailed", failed.get())
+      .put("compression", new JsonObject().put("requested", compress).put("streamsCompressed", compressed.get()))
+      // TCP payload the bench's sockets received from the server during the measured window (kernel counters).
+      .put("wireBytesPerToken", wire0 < 0 ? null : Math.round(wire * 10.0 / delivered) / 10.0)
+      .put("cpuMicrosPerToken", new JsonObject().put("server", perToken(cpu0[0], cpu1[0], delivered))
+        .put("redis", perToken(cpu0[1], cpu1[1], delivered)).put("bench", perToken(cpu0[2], cpu1[2], delivered)));
     System.out.println("RESULT " + report.encode());
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return gaps() == 0 && duplicates.get() == 0 ? 0 : 1;
+  }
+
+  private long[] cpu() {
+    return new long[] {HostCounters.cpuMicros(serverPid, clockTicks), HostCounters.cpuMicros(redisPid, clockTicks),
+      HostCounters.cpuMicros(ProcessHandle.current().pid(), clockTicks)};
+  }
+
+  private static Double perToken(long before, long after, long tokens) {
+    return before < 0 || after < 0 || tokens == 0 ? null : Math.round((after - before) * 100.0 / tokens) / 100.0;
   }
 
   private Future<JsonObject> submit(HttpClient http, int n) {
@@ -143,6 +173,10 @@ public final class StreamBench implements Callable<Integer> {
         .setURI("/eventbus/" + (100 + n % 800) + "/" + java.util.UUID.randomUUID().toString().replace("-", "") + "/websocket"))
       .map(socket -> {
         String id = job.getString("jobId");
+        String extensions = socket.headers().get("sec-websocket-extensions");
+        if (extensions != null && extensions.contains("permessage-deflate")) {
+          compressed.incrementAndGet();
+        }
         JsonObject headers = new JsonObject().put("token", job.getString("streamToken"));
         long[] last = newStream();
         socket.textMessageHandler(text -> {
@@ -190,14 +224,22 @@ public final class StreamBench implements Callable<Integer> {
   private Future<Void> open(HttpClient http, int n) {
     return submit(http, n)
       .compose(job -> http.request(new RequestOptions().setMethod(HttpMethod.GET)
-        .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"))))
+        .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"))
+        .putHeader("accept-encoding", compress ? "gzip" : "identity")))
       .compose(req -> req.send())
       .compose(resp -> {
         if (resp.statusCode() != 200) {
           return Future.failedFuture("events answered " + resp.statusCode());
         }
         long[] last = newStream();
-        resp.handler(RecordParser.newDelimited("\n", line -> onLine(line, last)));
+        RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line, last));
+        if ("gzip".equals(resp.getHeader("content-encoding"))) {
+          compressed.incrementAndGet();
+          GzipStream gzip = new GzipStream();
+          resp.handler(b -> lines.handle(gzip.inflate(b)));
+        } else {
+          resp.handler(lines);
+        }
         resp.endHandler(v -> ended.incrementAndGet());
         opened.incrementAndGet();
         return Future.succeededFuture();

@@ -30,11 +30,12 @@ import java.util.Map;
  * @param sseHeartbeatMs        heartbeat on idle SSE streams (a comment line) and SockJS sockets (an {@code h} frame),
  *                              so neither proxies nor the HTTP idle timeout close a stream that waits for tokens
  * @param connections           per-connection limits and deadlines, see {@link Connections}
+ * @param compression           what the server compresses for clients that ask, see {@link Compression}
  */
 public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                            long sseHeartbeatMs, Connections connections) {
+                            long sseHeartbeatMs, Connections connections, Compression compression) {
 
   /**
    * What one client connection may hold and for how long (docs/protocol.md, "Connection limits").
@@ -88,6 +89,61 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
   }
 
+  /**
+   * Compression offered to clients that ask for it; a level of 0 is off, 1–9 are zlib levels.
+   *
+   * @param httpLevel      gzip/deflate of HTTP responses (JSON, SSE, static files) for clients that send
+   *                       {@code Accept-Encoding} ({@code TOKENBUS_HTTP_COMPRESSION}). Each write is flushed through
+   *                       the compressor on its own (a zlib sync flush), so an SSE event is never held back. Costs
+   *                       one deflater per open response (about 256 KiB of native memory for an SSE stream)
+   * @param websocketLevel {@code permessage-deflate} on bridge websockets, for clients that offer it (browsers do)
+   *                       ({@code TOKENBUS_WEBSOCKET_COMPRESSION}). One deflater per socket, kept for its life
+   */
+  public record Compression(int httpLevel, int websocketLevel) {
+    public static final int DEFAULT_LEVEL = 6;
+    /** Measured in docs/benchmarks.md, "Compression". */
+    public static final Compression DEFAULT = new Compression(0, 0);
+
+    public Compression {
+      require(httpLevel >= 0 && httpLevel <= 9, "HTTP compression level must be 0 (off) to 9");
+      require(websocketLevel >= 0 && websocketLevel <= 9, "websocket compression level must be 0 (off) to 9");
+    }
+
+    public boolean http() {
+      return httpLevel > 0;
+    }
+
+    public boolean websocket() {
+      return websocketLevel > 0;
+    }
+
+    /** {@code off}, {@code on} (level {@value #DEFAULT_LEVEL}) or a level 1–9. */
+    static int level(Map<String, String> env, String name, int defaultLevel) {
+      String v = env.get(name);
+      if (v == null || v.isBlank()) {
+        return defaultLevel;
+      }
+      return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "off", "false", "0" -> 0;
+        case "on", "true" -> DEFAULT_LEVEL;
+        default -> {
+          try {
+            int level = Integer.parseInt(v.trim());
+            require(level >= 1 && level <= 9, name + " must be off, on or a level 1-9, not " + v);
+            yield level;
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("gateway configuration: " + name + " must be off, on or a level 1-9, not " + v);
+          }
+        }
+      };
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("http", http() ? "gzip/deflate level " + httpLevel : "off")
+        .put("websocket", websocket() ? "permessage-deflate level " + websocketLevel : "off");
+    }
+  }
+
   public GatewayConfig {
     if (tokenSecrets == null || tokenSecrets.isEmpty()) {
       throw new IllegalArgumentException("at least one token secret is required");
@@ -104,6 +160,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       throw new IllegalArgumentException("invalid gateway configuration");
     }
     require(connections != null, "connection limits are required");
+    require(compression != null, "compression settings are required");
     require(connections.maxAnonymousSockets() <= maxStreams, "maxAnonymousSockets must not exceed maxStreams");
     require(connections.idleTimeoutMs() >= 2 * sseHeartbeatMs,
       "HTTP idle timeout must be at least twice the heartbeat (" + sseHeartbeatMs + " ms), or idle streams would be cut");
@@ -113,6 +170,16 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     if (!ok) {
       throw new IllegalArgumentException("gateway configuration: " + message);
     }
+  }
+
+  /** Without compression settings: the defaults (kept for callers that predate them). */
+  public GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
+                       int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
+                       int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs, long sseHeartbeatMs,
+                       Connections connections) {
+    this(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
+      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections,
+      Compression.DEFAULT);
   }
 
   /** The single-key form (kept for callers that predate key rotation). */
@@ -136,7 +203,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withPort(int p) {
     return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, compression);
   }
 
   public GatewayConfig withSecret(byte[] s) {
@@ -145,27 +212,32 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, compression);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, compression);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, compression);
   }
 
   public GatewayConfig withConnections(Connections c) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c, compression);
+  }
+
+  public GatewayConfig withCompression(Compression c) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, c);
   }
 
   public GatewayConfig withSseHeartbeatMs(long ms) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections, compression);
   }
 
   public static byte[] randomSecret() {
@@ -202,7 +274,9 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
         Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(c.bridgeReplayGraceMs()))),
         Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
         java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
-          .filter(a -> !a.isEmpty()).toList()));
+          .filter(a -> !a.isEmpty()).toList()),
+      new Compression(Compression.level(env, "TOKENBUS_HTTP_COMPRESSION", d.compression.httpLevel()),
+        Compression.level(env, "TOKENBUS_WEBSOCKET_COMPRESSION", d.compression.websocketLevel())));
   }
 
   private static long seconds(Map<String, String> env, String name, long defaultMs) {
@@ -234,6 +308,6 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
       .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
-      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson());
+      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson()).put("compression", compression.toJson());
   }
 }
