@@ -18,7 +18,13 @@ TOKENBUS_SUBMITS_PER_MINUTE=10000000 TOKENBUS_WORKER_MAX_JOBS=1000000 TOKENBUS_M
   TOKENBUS_MAX_STREAMS_PER_ADDRESS=1000000 TOKENBUS_HTTP_COMPRESSION=$COMPRESSION TOKENBUS_WEBSOCKET_COMPRESSION=$COMPRESSION \
   java ${SERVER_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC} -jar launcher/target/tokenbus.jar > "$OUT/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+# Waits (30 s at most, then SIGKILL) for the server to exit, so a run started right after this one finds the port free.
+stop_server() {
+  kill $SERVER 2>/dev/null || return 0
+  for _ in $(seq 1 60); do kill -0 $SERVER 2>/dev/null || return 0; sleep 0.5; done
+  kill -9 $SERVER 2>/dev/null || true
+}
+trap stop_server EXIT
 for _ in $(seq 1 120); do grep -q "tokenbus is running" "$OUT/server.log" && break; sleep 0.5; done
 grep -q "tokenbus is running" "$OUT/server.log" && kill -0 $SERVER || { echo "server did not start:"; tail -20 "$OUT/server.log"; exit 1; }
 
