@@ -53,6 +53,8 @@ class CompressedWebUiTest {
   private static Node node;
   private static int port;
   private WebDriver driver;
+  /** Every DevTools Network event read so far (reading the performance log drains it). */
+  private final List<JsonObject> networkLog = new ArrayList<>();
 
   @BeforeAll
   static void start() {
@@ -104,14 +106,10 @@ class CompressedWebUiTest {
 
   /** DevTools Network events seen so far with the given method, as {@code params} objects. */
   private List<JsonObject> network(String method) {
-    List<JsonObject> out = new ArrayList<>();
     for (LogEntry e : driver.manage().logs().get("performance").getAll()) {
-      JsonObject m = new JsonObject(e.getMessage()).getJsonObject("message");
-      if (method.equals(m.getString("method"))) {
-        out.add(m.getJsonObject("params"));
-      }
+      networkLog.add(new JsonObject(e.getMessage()).getJsonObject("message"));
     }
-    return out;
+    return networkLog.stream().filter(m -> method.equals(m.getString("method"))).map(m -> m.getJsonObject("params")).toList();
   }
 
   private static String header(JsonObject headers, String name) {
