@@ -11,6 +11,7 @@ import io.tokenbus.gateway.auth.StreamTokens;
 import io.tokenbus.gateway.bridge.EventBusBridge;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.limits.HeaderDeadlines;
+import io.tokenbus.gateway.limits.IdleTimeoutPlacement;
 import io.tokenbus.gateway.limits.StreamLimits;
 import io.tokenbus.gateway.sse.SseEndpoint;
 import io.tokenbus.gateway.stream.JobStreamHub;
@@ -124,7 +125,10 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
       .setMaxWebSocketFrameSize(config.maxBodyBytes()).setMaxWebSocketMessageSize(config.maxBodyBytes())
       .setIdleTimeout((int) config.connections().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
       .setHttp2ClearTextEnabled(false), config.compression()));
-    return server.connectionHandler(headers::opened).requestHandler(req -> {
+    return server.connectionHandler(c -> {
+      headers.opened(c);
+      IdleTimeoutPlacement.behindTheDecoder(c);
+    }).requestHandler(req -> {
       headers.requestArrived(req.connection());
       router.handle(req);
     }).listen()
