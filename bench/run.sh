@@ -3,7 +3,8 @@
 # generator against it and samples the server's resident memory. Results: bench/target/*.{log,json}.
 #   bench/run.sh [STREAMS=1000] [RATE=20] [SECONDS=30] [BATCH=1]     (BENCH_TRANSPORT=sockjs for the bridge)
 # BENCH_COMPRESSION=on turns compression on in the server (HTTP gzip and websocket permessage-deflate, level 6) and
-# has the bench ask for it; off (the default here, not the server's) turns both off. Bytes on the wire and CPU per token are in the result.
+# has the bench ask for it; off (the default here, not the server's) turns both off. Bytes on the wire (kernel TCP
+# counters of the bench's sockets) and CPU per token (server JVM and bundled Redis, from /proc) are in the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STREAMS=${1:-1000} RATE=${2:-20} SECS=${3:-30} BATCH=${4:-1}

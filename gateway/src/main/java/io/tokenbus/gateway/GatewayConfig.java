@@ -95,15 +95,16 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
    * @param httpLevel      gzip/deflate of HTTP responses (JSON, SSE, static files) for clients that send
    *                       {@code Accept-Encoding} ({@code TOKENBUS_HTTP_COMPRESSION}). Each write is flushed through
    *                       the compressor on its own (a zlib sync flush), so an SSE event is never held back. Costs
-   *                       one deflater per open response (about 256 KiB of native memory for an SSE stream)
+   *                       one deflater per open response (up to 256 KiB of native memory for an SSE stream)
    * @param websocketLevel {@code permessage-deflate} on bridge websockets, for clients that offer it (browsers do)
    *                       ({@code TOKENBUS_WEBSOCKET_COMPRESSION}). One deflater per socket, kept for its life
    */
   public record Compression(int httpLevel, int websocketLevel) {
     public static final int DEFAULT_LEVEL = 6;
     /**
-     * On: 8 to 15 times fewer bytes per token for about 4 µs of CPU per event (docs/benchmarks.md, "Compression").
-     * The cost to watch is memory, a deflater per compressed stream: see the README's configuration table.
+     * On: 7 to 15 times fewer bytes per token for about a fifth more gateway CPU per event (docs/benchmarks.md,
+     * "Compression"). The cost to watch is memory, a deflater per compressed stream: see the README's configuration
+     * table.
      */
     public static final Compression DEFAULT = new Compression(DEFAULT_LEVEL, DEFAULT_LEVEL);
 
