@@ -31,11 +31,13 @@ import java.util.Map;
  *                              so neither proxies nor the HTTP idle timeout close a stream that waits for tokens
  * @param connections           per-connection limits and deadlines, see {@link Connections}
  * @param drain                 how the node leaves on SIGTERM, see {@link Drain}
+ * @param compression           what the server compresses for clients that ask, see {@link Compression}
  */
 public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                             int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                            long sseHeartbeatMs, Connections connections, Drain drain) {
+                            long sseHeartbeatMs, Connections connections, Drain drain,
+                            Compression compression) {
 
   /**
    * A draining gateway (SIGTERM, undeploy) is not ready, accepts no connection, and tells its clients to reconnect
@@ -64,13 +66,14 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
   }
 
-  /** Without drain settings: the default drain. */
+  /** Without drain and compression settings: the defaults (kept for callers that predate them). */
   public GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                        int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
                        int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
                        long sseHeartbeatMs, Connections connections) {
     this(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
-      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, Drain.defaults());
+      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, Drain.defaults(),
+      Compression.DEFAULT);
   }
 
   /**
@@ -125,6 +128,65 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
   }
 
+  /**
+   * Compression offered to clients that ask for it; a level of 0 is off, 1–9 are zlib levels.
+   *
+   * @param httpLevel      gzip/deflate of HTTP responses (JSON, SSE, static files) for clients that send
+   *                       {@code Accept-Encoding} ({@code TOKENBUS_HTTP_COMPRESSION}). Each write is flushed through
+   *                       the compressor on its own (a zlib sync flush), so an SSE event is never held back. Costs
+   *                       one deflater per open response (up to 256 KiB of native memory for an SSE stream)
+   * @param websocketLevel {@code permessage-deflate} on bridge websockets, for clients that offer it (browsers do)
+   *                       ({@code TOKENBUS_WEBSOCKET_COMPRESSION}). One deflater per socket, kept for its life
+   */
+  public record Compression(int httpLevel, int websocketLevel) {
+    public static final int DEFAULT_LEVEL = 6;
+    /**
+     * On: 7 to 15 times fewer bytes per token for about a fifth more gateway CPU per event (docs/benchmarks.md,
+     * "Compression"). The cost to watch is memory, a deflater per compressed stream: see the README's configuration
+     * table.
+     */
+    public static final Compression DEFAULT = new Compression(DEFAULT_LEVEL, DEFAULT_LEVEL);
+
+    public Compression {
+      require(httpLevel >= 0 && httpLevel <= 9, "HTTP compression level must be 0 (off) to 9");
+      require(websocketLevel >= 0 && websocketLevel <= 9, "websocket compression level must be 0 (off) to 9");
+    }
+
+    public boolean http() {
+      return httpLevel > 0;
+    }
+
+    public boolean websocket() {
+      return websocketLevel > 0;
+    }
+
+    /** {@code off}, {@code on} (level {@value #DEFAULT_LEVEL}) or a level 1–9. */
+    static int level(Map<String, String> env, String name, int defaultLevel) {
+      String v = env.get(name);
+      if (v == null || v.isBlank()) {
+        return defaultLevel;
+      }
+      return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "off", "false", "0" -> 0;
+        case "on", "true" -> DEFAULT_LEVEL;
+        default -> {
+          try {
+            int level = Integer.parseInt(v.trim());
+            require(level >= 1 && level <= 9, name + " must be off, on or a level 1-9, not " + v);
+            yield level;
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("gateway configuration: " + name + " must be off, on or a level 1-9, not " + v);
+          }
+        }
+      };
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("http", http() ? "gzip/deflate level " + httpLevel : "off")
+        .put("websocket", websocket() ? "permessage-deflate level " + websocketLevel : "off");
+    }
+  }
+
   public GatewayConfig {
     if (tokenSecrets == null || tokenSecrets.isEmpty()) {
       throw new IllegalArgumentException("at least one token secret is required");
@@ -142,6 +204,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
     require(connections != null, "connection limits are required");
     require(drain != null, "drain settings are required");
+    require(compression != null, "compression settings are required");
     require(connections.maxAnonymousSockets() <= maxStreams, "maxAnonymousSockets must not exceed maxStreams");
     require(connections.idleTimeoutMs() >= 2 * sseHeartbeatMs,
       "HTTP idle timeout must be at least twice the heartbeat (" + sseHeartbeatMs + " ms), or idle streams would be cut");
@@ -174,7 +237,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withPort(int p) {
     return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withSecret(byte[] s) {
@@ -183,32 +246,37 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain);
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withConnections(Connections c) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c, drain);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c, drain, compression);
+  }
+
+  public GatewayConfig withCompression(Compression c) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, c);
   }
 
   public GatewayConfig withSseHeartbeatMs(long ms) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections, drain);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections, drain, compression);
   }
 
   public GatewayConfig withDrain(Drain d) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, d);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, d, compression);
   }
 
   public static byte[] randomSecret() {
@@ -246,7 +314,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
         Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
         java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
           .filter(a -> !a.isEmpty()).toList()),
-      drain(env, d.drain));
+      drain(env, d.drain), compression(env, d.compression));
   }
 
   /** A deadline set without a spread gets the default spread, shortened to fit (0 s: close at once). */
@@ -254,6 +322,11 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     long deadline = seconds(env, "TOKENBUS_GATEWAY_DRAIN_SECONDS", d.deadlineMs());
     String spread = env.get("TOKENBUS_GATEWAY_DRAIN_SPREAD_MS");
     return new Drain(deadline, spread != null ? Long.parseLong(spread) : Math.min(d.spreadMs(), deadline / 2));
+  }
+
+  private static Compression compression(Map<String, String> env, Compression d) {
+    return new Compression(Compression.level(env, "TOKENBUS_HTTP_COMPRESSION", d.httpLevel()),
+      Compression.level(env, "TOKENBUS_WEBSOCKET_COMPRESSION", d.websocketLevel()));
   }
 
   private static long seconds(Map<String, String> env, String name, long defaultMs) {
@@ -285,6 +358,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
       .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
-      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson()).put("drain", drain.toJson());
+      .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson()).put("drain", drain.toJson())
+      .put("compression", compression.toJson());
   }
 }

@@ -12,6 +12,7 @@ import io.tokenbus.gateway.bridge.EventBusBridge;
 import io.tokenbus.gateway.drain.Drain;
 import io.tokenbus.gateway.jobs.JobService;
 import io.tokenbus.gateway.limits.HeaderDeadlines;
+import io.tokenbus.gateway.limits.IdleTimeoutPlacement;
 import io.tokenbus.gateway.limits.StreamLimits;
 import io.tokenbus.gateway.sse.SseEndpoint;
 import io.tokenbus.gateway.stream.JobStreamHub;
@@ -124,16 +125,35 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
     // Idle timeout: nothing read or written for this long (streams send heartbeats, so only dead ones are cut).
     // No h2c: browsers never use it, and while Vert.x sniffs for its preface it calls the connection handler only
     // after the first bytes, which would let a connection that sends nothing escape the header deadline.
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+    server = vertx.createHttpServer(compression(new HttpServerOptions().setHost(config.host()).setPort(config.port())
       .setMaxWebSocketFrameSize(config.maxBodyBytes()).setMaxWebSocketMessageSize(config.maxBodyBytes())
       .setIdleTimeout((int) config.connections().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-      .setHttp2ClearTextEnabled(false));
-    return server.connectionHandler(headers::opened).requestHandler(req -> {
+      .setHttp2ClearTextEnabled(false), config.compression()));
+    return server.connectionHandler(c -> {
+      headers.opened(c);
+      IdleTimeoutPlacement.behindTheDecoder(c);
+    }).requestHandler(req -> {
       headers.requestArrived(req.connection());
       router.handle(req);
     }).listen()
       .onSuccess(s -> log.info("gateway listening on http://" + ("0.0.0.0".equals(config.host()) ? "localhost" : config.host())
         + ":" + s.actualPort() + "/ " + config.toJson().encode()));
+  }
+
+  /**
+   * gzip/deflate for HTTP (Netty's compressor deflates each write with a sync flush, so every SSE event leaves at
+   * once) and permessage-deflate for websockets. The per-frame extension is refused: no browser offers it any more.
+   */
+  static HttpServerOptions compression(HttpServerOptions o, GatewayConfig.Compression c) {
+    o.setCompressionSupported(c.http()).setPerFrameWebSocketCompressionSupported(false)
+      .setPerMessageWebSocketCompressionSupported(c.websocket());
+    if (c.http()) {
+      o.setCompressionLevel(c.httpLevel());
+    }
+    if (c.websocket()) {
+      o.setWebSocketCompressionLevel(c.websocketLevel());
+    }
+    return o;
   }
 
   private static void ping(io.vertx.ext.web.RoutingContext ctx) {

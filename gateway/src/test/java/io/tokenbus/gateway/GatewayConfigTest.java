@@ -48,4 +48,21 @@ class GatewayConfigTest {
     assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_GATEWAY_DRAIN_SECONDS", "-1")));
     assertEquals(3000, GatewayConfig.fromEnv(Map.of()).toJson().getJsonObject("drain").getLong("spreadMs"), "logged at start");
   }
+
+  @Test
+  void compressionIsOffOnOrALevelAndIsLogged() {
+    GatewayConfig.Compression d = GatewayConfig.fromEnv(Map.of()).compression();
+    assertEquals(GatewayConfig.Compression.DEFAULT, d);
+    GatewayConfig on = GatewayConfig.fromEnv(Map.of("TOKENBUS_HTTP_COMPRESSION", "on", "TOKENBUS_WEBSOCKET_COMPRESSION", "3"));
+    assertEquals(new GatewayConfig.Compression(6, 3), on.compression());
+    assertEquals("gzip/deflate level 6", on.toJson().getJsonObject("compression").getString("http"), "logged at start");
+    assertEquals("permessage-deflate level 3", on.toJson().getJsonObject("compression").getString("websocket"));
+    GatewayConfig off = GatewayConfig.fromEnv(Map.of("TOKENBUS_HTTP_COMPRESSION", "off", "TOKENBUS_WEBSOCKET_COMPRESSION", "OFF"));
+    assertEquals(new GatewayConfig.Compression(0, 0), off.compression());
+    assertEquals("off", off.toJson().getJsonObject("compression").getString("websocket"));
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+      () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_HTTP_COMPRESSION", "fast")));
+    assertTrue(bad.getMessage().contains("TOKENBUS_HTTP_COMPRESSION"), bad.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromEnv(Map.of("TOKENBUS_WEBSOCKET_COMPRESSION", "10")));
+  }
 }

@@ -24,11 +24,14 @@ final class SockJsClient implements AutoCloseable {
   private final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   private final Vertx vertx;
   private final long pinger;
+  /** The server's {@code Sec-WebSocket-Extensions} answer (null when it agreed to none). */
+  final String extensions;
 
   private SockJsClient(Vertx vertx, WebSocketClient client, WebSocket ws) {
     this.vertx = vertx;
     this.client = client;
     this.ws = ws;
+    this.extensions = ws.headers() == null ? null : ws.headers().get("sec-websocket-extensions");
     // Attached in the connect callback, on the event loop, so the SockJS open frame cannot slip past.
     ws.textMessageHandler(this::onText);
     ws.closeHandler(v -> frames.add(CLOSED));
@@ -41,7 +44,13 @@ final class SockJsClient implements AutoCloseable {
 
   /** @param localAddress the client address to connect from (another 127.x.y.z), or null for the default */
   static SockJsClient connect(Vertx vertx, int port, String localAddress) {
-    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress(localAddress).setMaxMessageSize(64 * 1024 * 1024));
+    return connect(vertx, port, localAddress, false);
+  }
+
+  /** @param offerDeflate offer {@code permessage-deflate} in the handshake, as browsers do */
+  static SockJsClient connect(Vertx vertx, int port, String localAddress, boolean offerDeflate) {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress(localAddress)
+      .setMaxMessageSize(64 * 1024 * 1024).setTryUsePerMessageCompression(offerDeflate));
     String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
     SockJsClient c = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
       .map(ws -> new SockJsClient(vertx, client, ws)).await();
