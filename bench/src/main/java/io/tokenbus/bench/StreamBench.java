@@ -47,8 +47,17 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--event-loops", defaultValue = "1") int eventLoops;
   @Option(names = "--transport", defaultValue = "sse", description = "sse or sockjs (SockJS websocket, bridge frames)")
   String transport;
+  @Option(names = "--interactive-percent", defaultValue = "100",
+    description = "share of streams submitted with priority interactive, spread evenly; the rest are background")
+  int interactivePercent;
+  @Option(names = "--rss-pid", defaultValue = "0", description = "a process whose resident memory is sampled every second")
+  long rssPid;
 
   private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
+  /** Per class: [0] interactive, [1] background. */
+  private final Recorder[] classLatency = {new Recorder(TimeUnit.SECONDS.toMicros(60), 3),
+    new Recorder(TimeUnit.SECONDS.toMicros(60), 3)};
+  private final AtomicLong[] classTokens = {new AtomicLong(), new AtomicLong()};
   private final AtomicLong tokens = new AtomicLong();
   private final AtomicLong chunks = new AtomicLong();
   private static final int MAX_SEQUENCE = 1 << 16;
@@ -92,19 +101,40 @@ public final class StreamBench implements Callable<Integer> {
     System.out.println("streams open: " + opened.get() + ", failed: " + failed.get());
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
     latency.reset();
+    classLatency[0].reset();
+    classLatency[1].reset();
     long t0 = System.nanoTime();
     long tok0 = tokens.get();
     long ch0 = chunks.get();
+    long[] classTok0 = {classTokens[0].get(), classTokens[1].get()};
     List<String> perSecond = new ArrayList<>();
     Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    Histogram[] classTotal = {new Histogram(TimeUnit.SECONDS.toMicros(60), 3), new Histogram(TimeUnit.SECONDS.toMicros(60), 3)};
+    JsonArray rss = new JsonArray();
+    boolean mixed = interactivePercent < 100;
     for (int s = 0; s < seconds; s++) {
       long before = tokens.get();
+      long[] classBefore = {classTokens[0].get(), classTokens[1].get()};
       Thread.sleep(1000);
       Histogram h = latency.getIntervalHistogram();
       total.add(h);
-      perSecond.add(String.format("t=%2ds tokens/s=%6d p50=%.2fms p99=%.2fms max=%.2fms", s + 1, tokens.get() - before,
-        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0));
-      System.out.println(perSecond.get(perSecond.size() - 1));
+      String line = String.format("t=%2ds tokens/s=%6d p50=%.2fms p99=%.2fms max=%.2fms", s + 1, tokens.get() - before,
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0);
+      if (mixed) {
+        for (int k = 0; k < 2; k++) {
+          Histogram ch = classLatency[k].getIntervalHistogram();
+          classTotal[k].add(ch);
+          line += String.format(" | %s tokens/s=%6d p99=%.2fms", k == 0 ? "int" : "bg", classTokens[k].get() - classBefore[k],
+            ch.getValueAtPercentile(99) / 1000.0);
+        }
+      }
+      long kb = rssKiB();
+      if (kb > 0) {
+        rss.add(kb / 1024);
+        line += " rss=" + kb / 1024 + "MiB";
+      }
+      perSecond.add(line);
+      System.out.println(line);
     }
     double secs = (System.nanoTime() - t0) / 1e9;
     JsonObject report = new JsonObject()
@@ -117,6 +147,19 @@ public final class StreamBench implements Callable<Integer> {
         .put("max", total.getMaxValue() / 1000.0).put("samples", total.getTotalCount()))
       .put("gaps", gaps()).put("duplicates", duplicates.get()).put("streamsEnded", ended.get())
       .put("streamsFailed", failed.get());
+    if (mixed) {
+      report.put("interactivePercent", interactivePercent);
+      for (int k = 0; k < 2; k++) {
+        report.put(k == 0 ? "interactive" : "background", new JsonObject()
+          .put("tokensPerSecond", Math.round((classTokens[k].get() - classTok0[k]) / secs))
+          .put("p50", classTotal[k].getValueAtPercentile(50) / 1000.0).put("p99", classTotal[k].getValueAtPercentile(99) / 1000.0)
+          .put("p999", classTotal[k].getValueAtPercentile(99.9) / 1000.0).put("max", classTotal[k].getMaxValue() / 1000.0)
+          .put("samples", classTotal[k].getTotalCount()));
+      }
+    }
+    if (!rss.isEmpty()) {
+      report.put("serverRssMiBPerSecond", rss);
+    }
     System.out.println("RESULT " + report.encode());
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return gaps() == 0 && duplicates.get() == 0 ? 0 : 1;
@@ -124,6 +167,9 @@ public final class StreamBench implements Callable<Integer> {
 
   private Future<JsonObject> submit(HttpClient http, int n) {
     JsonObject body = new JsonObject().put("prompt", "bench stream " + n).put("batch", batch);
+    if (interactivePercent < 100) {
+      body.put("priority", interactive(n) ? "interactive" : "background");
+    }
     return http.request(HttpMethod.POST, "/api/jobs")
       .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
       .compose(resp -> resp.body().map(b -> {
@@ -144,7 +190,7 @@ public final class StreamBench implements Callable<Integer> {
       .map(socket -> {
         String id = job.getString("jobId");
         JsonObject headers = new JsonObject().put("token", job.getString("streamToken"));
-        long[] last = newStream();
+        long[] last = newStream(n);
         socket.textMessageHandler(text -> {
           if (!text.startsWith("a")) {
             return;
@@ -172,8 +218,32 @@ public final class StreamBench implements Callable<Integer> {
       }));
   }
 
-  private synchronized long[] newStream() {
-    long[] s = new long[2 + MAX_SEQUENCE / 64];
+  /** Spreads the interactive streams evenly over the opening order (stream n is interactive when the count of
+   *  interactive streams among the first n+1 goes up). */
+  private boolean interactive(int n) {
+    return (long) (n + 1) * interactivePercent / 100 != (long) n * interactivePercent / 100;
+  }
+
+  private long rssKiB() {
+    if (rssPid <= 0) {
+      return -1;
+    }
+    try {
+      for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + rssPid + "/status"))) {
+        if (l.startsWith("VmRSS:")) {
+          return Long.parseLong(l.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  /** last[0]: highest sequence; then the bitset; the last slot: the stream's class (0 interactive, 1 background). */
+  private synchronized long[] newStream(int n) {
+    long[] s = new long[3 + MAX_SEQUENCE / 64];
+    s[s.length - 1] = interactivePercent >= 100 || interactive(n) ? 0 : 1;
     seen.add(s);
     return s;
   }
@@ -196,7 +266,7 @@ public final class StreamBench implements Callable<Integer> {
         if (resp.statusCode() != 200) {
           return Future.failedFuture("events answered " + resp.statusCode());
         }
-        long[] last = newStream();
+        long[] last = newStream(n);
         resp.handler(RecordParser.newDelimited("\n", line -> onLine(line, last)));
         resp.endHandler(v -> ended.incrementAndGet());
         opened.incrementAndGet();
@@ -221,13 +291,17 @@ public final class StreamBench implements Callable<Integer> {
   private void record(long seq, long ts, long tokenCount, long[] last) {
     Instant now = Instant.now();
     long nowMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
-    latency.recordValue(Math.max(0, nowMicros - ts * 1000));
+    long micros = Math.max(0, nowMicros - ts * 1000);
+    latency.recordValue(micros);
+    int k = (int) last[last.length - 1];
+    classLatency[k].recordValue(micros);
+    classTokens[k].addAndGet(tokenCount);
     tokens.addAndGet(tokenCount);
     chunks.incrementAndGet();
     // last[0]: highest sequence seen; last[1..]: a bitset of the sequences seen (order may differ between a replay
     // reply and live frames at the start of a bridge stream; each sequence must come exactly once).
     int word = 1 + (int) (seq >>> 6);
-    if (word >= last.length) {
+    if (word >= last.length - 1) {
       duplicates.incrementAndGet(); // beyond what the stream can hold: counted as an error, never silently
       return;
     }

@@ -230,11 +230,11 @@ public final class JobRun implements StepRunner {
       new ChunkMetadata(batchStep, model, tokensPerSecond(), batchTokens)));
     batchText.setLength(0);
     batchTokens = 0;
-    budget.take(1);
-    if (!paused && current != null && (outbox.size() >= config.maxBufferedChunks() || budget.exhausted())) {
+    budget.take(request.priority(), 1);
+    if (!paused && current != null && (outbox.size() >= config.maxBufferedChunks() || budget.exhausted(request.priority()))) {
       paused = true;
       current.pause();
-      budget.whenRoom(resumeWhenRoom);
+      budget.whenRoom(request.priority(), resumeWhenRoom);
     }
     pump();
   }
@@ -286,7 +286,7 @@ public final class JobRun implements StepRunner {
     appendInFlight = true;
     append(new AppendRequest(jobId, chunks, closing), System.nanoTime(), 50).onComplete(ar -> {
       appendInFlight = false;
-      budget.give(chunks.size());
+      budget.give(request.priority(), chunks.size());
       if (ar.failed()) {
         // Never publish what is not stored: clients would see chunks no replay can give back. End the job instead.
         stopGeneration();
@@ -344,14 +344,14 @@ public final class JobRun implements StepRunner {
     if (!paused) {
       return;
     }
-    if (outbox.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted()) {
+    if (outbox.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted(request.priority())) {
       paused = false;
       budget.forget(resumeWhenRoom);
       if (current != null) {
         current.resume();
       }
     } else {
-      budget.whenRoom(resumeWhenRoom);
+      budget.whenRoom(request.priority(), resumeWhenRoom);
     }
   }
 
@@ -361,7 +361,7 @@ public final class JobRun implements StepRunner {
    * model is paused; the writes are idempotent, so a retry of a write that did land is harmless.
    */
   private Future<AppendResult> append(AppendRequest req, long firstAttemptNanos, long backoffMs) {
-    return checkpoint.append(req).recover(e -> {
+    return checkpoint.append(req, request.priority()).recover(e -> {
       TokenbusException te = TokenbusException.from(e);
       long spentMs = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
       if (!te.code().retryable || spentMs + backoffMs > config.storeOutageMs()) {
@@ -387,7 +387,7 @@ public final class JobRun implements StepRunner {
       done = true;
       metrics.ended(endedWith != null ? endedWith : terminal);
       budget.forget(resumeWhenRoom);
-      budget.give(outbox.stream().filter(e -> e instanceof ChunkEvent).count());
+      budget.give(request.priority(), outbox.stream().filter(e -> e instanceof ChunkEvent).count());
       if (flushTimer >= 0) {
         vertx.cancelTimer(flushTimer);
       }
