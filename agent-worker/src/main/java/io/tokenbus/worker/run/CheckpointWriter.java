@@ -27,7 +27,8 @@ import java.util.function.LongConsumer;
  *
  * <p>Interactive writes go first: each message lists them before background ones (the store writes a batch in order),
  * and while a message is still unanswered (the store lags) the next one carries interactive writes only; background
- * writes wait for the answer, at most one round trip. Each round trip is reported to {@code onRoundTrip} (micros).
+ * writes wait for the next answer, never longer (interactive traffic alone may keep a message in flight at all times).
+ * Each round trip is reported to {@code onRoundTrip} (micros).
  *
  * <p>Not thread-safe: used from the worker verticle's context only.
  */
@@ -45,6 +46,9 @@ public final class CheckpointWriter {
   private final LongConsumer onRoundTrip;
   private int inFlight;
   private boolean scheduled;
+  /** Answers received so far, and that count when the oldest waiting background write was held back. */
+  private long answers;
+  private long heldAt = -1;
 
   public CheckpointWriter(Context context, EventBus eb, long timeoutMs) {
     this(context, eb, timeoutMs, micros -> { });
@@ -75,11 +79,12 @@ public final class CheckpointWriter {
   }
 
   private void flush() {
-    while (inFlight < MAX_IN_FLIGHT && (!pending.isEmpty() || (inFlight == 0 && !pendingBackground.isEmpty()))) {
+    while (inFlight < MAX_IN_FLIGHT && (!pending.isEmpty() || (backgroundMayGo() && !pendingBackground.isEmpty()))) {
       List<Pending> batch = new ArrayList<>();
       int chunks = take(pending, batch, 0);
-      if (inFlight == 0) {
+      if (backgroundMayGo()) {
         take(pendingBackground, batch, chunks);
+        heldAt = -1;
       }
       inFlight++;
       long sent = System.nanoTime();
@@ -87,11 +92,20 @@ public final class CheckpointWriter {
           new AppendBatch(batch.stream().map(Pending::request).toList()), options)
         .onComplete(ar -> {
           inFlight--;
+          answers++;
           onRoundTrip.accept((System.nanoTime() - sent) / 1000);
           settle(batch, ar.failed() ? TokenbusException.from(ar.cause()) : null, ar.failed() ? null : ar.result().body());
           flush();
         });
     }
+    if (!pendingBackground.isEmpty() && heldAt < 0) {
+      heldAt = answers;
+    }
+  }
+
+  /** With nothing in flight, or once an answer came since background writes were first held back. */
+  private boolean backgroundMayGo() {
+    return inFlight == 0 || (heldAt >= 0 && answers > heldAt);
   }
 
   /** Moves writes from {@code from} into {@code batch} up to {@link #MAX_CHUNKS} in all (at least one write). */

@@ -11,8 +11,9 @@ import java.util.Set;
  * keeps the sum bounded however many jobs run. Over the limit, jobs pause their model; below half, they resume.
  *
  * <p>Background jobs get a smaller share that adapts to how late checkpoint writes come back: while the smoothed
- * write round trip stays above {@code targetMicros} their share is cut, below half of it the share grows again (up
- * to half the budget). Cut, background models pause first, so under overload the work that is left is interactive
+ * write round trip stays above the target their share is cut, below half of it the share grows again (up to half the
+ * budget). The target is {@code targetMicros} or twice the fastest round trip of the last seconds, whichever is
+ * larger: on a slow or busy machine an unloaded round trip may itself exceed the configured target. Cut, background models pause first, so under overload the work that is left is interactive
  * and interactive chunks keep their latency; background streams slow down instead. Event-loop confined.
  */
 public final class OutboxBudget {
@@ -20,6 +21,8 @@ public final class OutboxBudget {
   static final long MIN_BACKGROUND = 16;
   /** How often the background share is adjusted (ns): a few write round trips, not every one. */
   static final long ADJUST_NANOS = 50_000_000L;
+  /** The fastest round trip is taken over two windows of this length (ns): the base that queueing adds to. */
+  static final long BASE_WINDOW_NANOS = 5_000_000_000L;
 
   private final long max;
   private final long targetMicros;
@@ -30,6 +33,9 @@ public final class OutboxBudget {
   private long backgroundLimit;
   private double smoothedMicros;
   private long lastAdjust = System.nanoTime();
+  private long baseWindowStart = lastAdjust;
+  private long fastest = Long.MAX_VALUE;
+  private long fastestBefore = Long.MAX_VALUE;
 
   public OutboxBudget(long max) {
     this(max, 0);
@@ -86,14 +92,22 @@ public final class OutboxBudget {
       return;
     }
     smoothedMicros = smoothedMicros == 0 ? micros : smoothedMicros * 0.8 + micros * 0.2;
+    if (now - baseWindowStart > BASE_WINDOW_NANOS) {
+      baseWindowStart = now;
+      fastestBefore = fastest;
+      fastest = Long.MAX_VALUE;
+    }
+    fastest = Math.min(fastest, micros);
+    long base = Math.min(fastest, fastestBefore);
+    double target = Math.max(targetMicros, 2.0 * base);
     if (now - lastAdjust < ADJUST_NANOS) {
       return;
     }
     lastAdjust = now;
     long ceiling = Math.max(MIN_BACKGROUND, max / 2);
-    if (smoothedMicros > targetMicros) {
+    if (smoothedMicros > target) {
       backgroundLimit = Math.max(MIN_BACKGROUND, backgroundLimit * 7 / 10);
-    } else if (smoothedMicros < targetMicros / 2.0) {
+    } else if (smoothedMicros < target / 2.0) {
       backgroundLimit = Math.min(ceiling, backgroundLimit + Math.max(MIN_BACKGROUND, backgroundLimit / 8));
       wake();
     }

@@ -73,10 +73,11 @@ class PriorityOrderTest {
     assertEquals(List.of(int2), jobs(second), "background waits while a message is unanswered");
     assertEquals(null, batches.poll(200, TimeUnit.MILLISECONDS), "nothing else is sent while the store lags");
 
+    // Held for one answer at most, even while interactive traffic keeps a message in flight (no starvation).
     answer(first);
-    answer(second);
     Message<AppendBatch> third = next();
-    assertEquals(List.of(bg3), jobs(third), "held background write goes once the store answered");
+    assertEquals(List.of(bg3), jobs(third), "held background write goes with the next answer");
+    answer(second);
     answer(third);
     for (String id : List.of(bg1, int1, bg2, int2, bg3)) {
       AppendResult r = results.get(id).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -92,7 +93,9 @@ class PriorityOrderTest {
     assertEquals(500, budget.backgroundLimit(), "background may hold half the budget at most");
     budget.take(Priority.BACKGROUND, 100);
     assertFalse(budget.exhausted(Priority.BACKGROUND));
-    // Writes come back late (50 ms against a 10 ms target): the background share shrinks step by step to its floor.
+    // Writes come back fast (1 ms: the base), then late (50 ms against a 10 ms target): the background share shrinks
+    // step by step to its floor.
+    tookAfterAPeriod(budget, 1_000);
     long slow = 50_000;
     for (int i = 0; i < 40; i++) {
       tookAfterAPeriod(budget, slow);
@@ -108,11 +111,26 @@ class PriorityOrderTest {
 
     budget.take(Priority.BACKGROUND, 95);
     budget.whenRoom(Priority.BACKGROUND, resumed::incrementAndGet);
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 80; i++) {
       tookAfterAPeriod(budget, 1_000); // fast again: the share grows back
     }
     assertEquals(500, budget.backgroundLimit(), "fast writes give background its full share back");
     assertFalse(budget.exhausted(Priority.BACKGROUND));
+  }
+
+  @Test
+  void aSlowMachineIsNotOverload() {
+    OutboxBudget budget = new OutboxBudget(1000, 10_000);
+    // Every write takes 40 ms, steadily: that is this machine's base, not queueing, so background keeps its share.
+    for (int i = 0; i < 40; i++) {
+      tookAfterAPeriod(budget, 40_000);
+    }
+    assertEquals(500, budget.backgroundLimit());
+    // Queueing on top of that base (three times as long) is overload.
+    for (int i = 0; i < 10; i++) {
+      tookAfterAPeriod(budget, 120_000);
+    }
+    assertTrue(budget.backgroundLimit() < 500, "cut once writes take well over twice the base");
   }
 
   @Test
