@@ -95,6 +95,15 @@ public final class GatewayMetrics {
     gapRepairs(kind).increment();
   }
 
+  /** The event loop's queue went over its bound (background streams detach) or back under it. */
+  public void shedding(boolean on) {
+    if (on) {
+      Counter.builder("tokenbus_gateway_overload_episodes")
+        .description("times the event-loop queue went over TOKENBUS_GATEWAY_MAX_QUEUED_TASKS (background streams read from the store)")
+        .register(registry).increment();
+    }
+  }
+
   public void duplicateSuppressed() {
     duplicates.increment();
   }

@@ -27,7 +27,7 @@ class ConnectionTimeoutsTest {
   @BeforeAll
   static void start() {
     f = Fixture.start(Fixture.fastWorker(), Fixture.gateway().withSseHeartbeatMs(HEARTBEAT_MS)
-      .withConnections(new GatewayConfig.Connections(256, 100, REGISTER_MS, IDLE_MS, HEADER_MS, 1024 * 1024, 2000, 16, java.util.List.of())));
+      .withConnections(new GatewayConfig.Connections(256, 100, REGISTER_MS, IDLE_MS, HEADER_MS, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000)));
   }
 
   @AfterAll
