@@ -14,7 +14,7 @@ import java.util.List;
  * This node's single subscription to one job ({@code job.<id>.chunk|progress|status}), fanned out to every local
  * follower, so browser churn never turns into cluster-wide registration churn. Event-loop confined.
  *
- * <p>A background job's feed can be detached while this node is overloaded ({@link JobStreamHub}): it drops its
+ * <p>A feed (a background job's first) can be detached while this node is overloaded ({@link JobStreamHub}): it drops its
  * subscription, so the bus queues nothing more for it here, and reads the job from the checkpoint store instead, a
  * page every {@link #DETACHED_POLL_MS}. Followers take those pages in order like any repair, so nothing is lost; the
  * stream just comes in bigger, later steps. Reattached, live events resume and the gap between is read back.
@@ -36,11 +36,11 @@ final class JobFeed {
   private boolean polling;
   private Future<Void> registered = Future.succeededFuture();
 
-  JobFeed(JobStreamHub hub, String jobId, boolean background, boolean shedding) {
+  JobFeed(JobStreamHub hub, String jobId, boolean background, boolean detached) {
     this.hub = hub;
     this.jobId = jobId;
     this.background = background;
-    if (background && shedding) {
+    if (detached) {
       detach();
     } else {
       subscribe();

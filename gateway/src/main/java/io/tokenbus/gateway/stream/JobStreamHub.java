@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The feeds of the jobs followed on this node, the idle check that repairs what the bus lost, and the bound on this
  * node's event-loop task queue: above {@code maxQueuedTasks} waiting tasks, background jobs' feeds detach from the bus
- * and read from the store ({@link JobFeed#detach}), interactive ones stay live; below a quarter of it, they reattach.
+ * and read from the store ({@link JobFeed#detach}), interactive ones stay live; above twice that (background was not
+ * enough), interactive feeds detach too, so memory stays bounded whatever the mix. Each level ends below a quarter of
+ * its bound and the feeds reattach.
  */
 public final class JobStreamHub {
   private static final Logger log = LoggerFactory.getLogger(JobStreamHub.class);
@@ -28,7 +30,8 @@ public final class JobStreamHub {
   private final long pollTimer;
   private final GatewayMetrics metrics;
   private final LoopPressure pressure;
-  private boolean shedding;
+  /** 0: all live; {@link LoopPressure#BACKGROUND}: background feeds read from the store; {@link LoopPressure#ALL}: all. */
+  private int shedding;
 
   public JobStreamHub(Vertx vertx, GatewayConfig config, JobService jobs) {
     this(vertx, config, jobs, GatewayMetrics.none());
@@ -46,25 +49,29 @@ public final class JobStreamHub {
   }
 
   /** Package-private for tests, which cannot fill an event loop's queue deterministically. */
-  void shed(boolean on) {
-    shedding = on;
-    metrics.shedding(on);
-    log.info(on ? "event loop has " + pressure.queued() + " tasks waiting: background streams read from the store"
-      : "event loop queue is back to " + pressure.queued() + " tasks: background streams are live again");
+  void shed(int level) {
+    if (level > shedding) {
+      metrics.shedding(true);
+    }
+    shedding = level;
+    log.info("event loop has " + pressure.queued() + " tasks waiting: "
+      + (level == 0 ? "all streams are live" : level == LoopPressure.BACKGROUND
+        ? "background streams read from the store" : "all streams read from the store"));
     for (JobFeed f : List.copyOf(feeds.values())) {
-      if (f.background()) {
-        if (on) {
-          f.detach();
-        } else {
-          f.attach();
-        }
+      if (detached(f.background())) {
+        f.detach();
+      } else {
+        f.attach();
       }
     }
   }
 
-  /** True while background streams on this node read from the store instead of the bus. */
-  public boolean shedding() {
-    return shedding;
+  private boolean detached(boolean background) {
+    return shedding == LoopPressure.ALL || (background && shedding == LoopPressure.BACKGROUND);
+  }
+
+  boolean watchesQueue() {
+    return pressure.watching();
   }
 
   /** Tasks waiting on this node's event loop at the last check. */
@@ -74,7 +81,7 @@ public final class JobStreamHub {
 
   /** A new follower of {@code jobId} delivering to {@code sink}; it receives nothing until told what it wants. */
   public Follower follow(String jobId, StreamSink sink) {
-    return feeds.computeIfAbsent(jobId, id -> new JobFeed(this, id, jobs.background(id), shedding)).join(sink);
+    return feeds.computeIfAbsent(jobId, id -> new JobFeed(this, id, jobs.background(id), detached(jobs.background(id)))).join(sink);
   }
 
   public int followedJobs() {

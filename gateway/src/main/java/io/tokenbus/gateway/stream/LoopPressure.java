@@ -4,24 +4,27 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.SingleThreadEventExecutor;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
-import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * Watches the task queue of the event loop it is created on, the one queue on the path that nothing else bounds:
- * every event-bus message for a followed job and every write completion lands there. Reports overload once more than
- * {@code max} tasks wait, and its end once the queue is below a quarter, so the state does not flap. A loop that does
- * not expose its queue (not Netty's single-thread executor) is never reported overloaded. Event-loop confined.
+ * every event-bus message for a followed job and every write completion lands there. Reports level {@link #BACKGROUND}
+ * once more than {@code max} tasks wait, {@link #ALL} beyond twice that, and each level's end once the queue is below
+ * a quarter of its bound, so the state does not flap. A loop that does not expose its queue (not Netty's single-thread
+ * executor) is never reported overloaded. Event-loop confined.
  */
 final class LoopPressure {
+  static final int BACKGROUND = 1;
+  static final int ALL = 2;
   private final Vertx vertx;
   private final long max;
-  private final Consumer<Boolean> onChange;
+  private final IntConsumer onChange;
   private final SingleThreadEventExecutor loop;
   private final long timer;
   private long queued;
-  private boolean over;
+  private int level;
 
-  LoopPressure(Vertx vertx, long periodMs, long max, Consumer<Boolean> onChange) {
+  LoopPressure(Vertx vertx, long periodMs, long max, IntConsumer onChange) {
     this.vertx = vertx;
     this.max = max;
     this.onChange = onChange;
@@ -35,13 +38,26 @@ final class LoopPressure {
       return;
     }
     queued = loop.pendingTasks();
-    if (!over && queued > max) {
-      over = true;
-      onChange.accept(true);
-    } else if (over && queued < max / 4) {
-      over = false;
-      onChange.accept(false);
+    int next = level;
+    if (queued > 2 * max) {
+      next = ALL;
+    } else if (queued > max) {
+      next = Math.max(level, BACKGROUND);
+    } else if (level == ALL && queued < max / 2) {
+      next = BACKGROUND;
     }
+    if (next == BACKGROUND && queued < max / 4) {
+      next = 0;
+    }
+    if (next != level) {
+      level = next;
+      onChange.accept(next);
+    }
+  }
+
+  /** False where the loop does not expose its queue: then nothing is ever shed. */
+  boolean watching() {
+    return loop != null;
   }
 
   long queued() {

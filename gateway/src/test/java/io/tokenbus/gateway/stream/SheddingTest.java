@@ -160,6 +160,11 @@ class SheddingTest {
   }
 
   @Test
+  void theHubWatchesItsEventLoopsQueue() {
+    assertTrue(on(() -> hub.watchesQueue()), "Netty's event loop exposes its queue; without it nothing would be shed");
+  }
+
+  @Test
   void backgroundStreamsReadFromTheStoreUnderOverloadAndLoseNothing() throws Exception {
     String background = job();
     String interactive = job();
@@ -174,7 +179,7 @@ class SheddingTest {
     assertEquals(List.of("live 1", "live 2"), in.take(2));
 
     on(() -> {
-      hub.shed(true);
+      hub.shed(LoopPressure.BACKGROUND);
       return null;
     });
     assertTrue(on(() -> bgFollower.feed().detached()), "the background feed left the bus");
@@ -184,7 +189,7 @@ class SheddingTest {
     assertEquals(List.of("store 3", "store 4", "store 5"), bg.take(3), "background is fed from the store, in order");
 
     on(() -> {
-      hub.shed(false);
+      hub.shed(0);
       return null;
     });
     assertFalse(on(() -> bgFollower.feed().detached()));
@@ -200,7 +205,7 @@ class SheddingTest {
     String background = job();
     jobs.rememberBackground(background);
     on(() -> {
-      hub.shed(true);
+      hub.shed(LoopPressure.BACKGROUND);
       return null;
     });
     try {
@@ -213,10 +218,41 @@ class SheddingTest {
       assertEquals(null, bg.events.poll(300, TimeUnit.MILLISECONDS));
     } finally {
       on(() -> {
-        hub.shed(false);
+        hub.shed(0);
         return null;
       });
     }
+  }
+
+  @Test
+  void beyondTwiceTheBoundInteractiveStreamsReadFromTheStoreToo() throws Exception {
+    String interactive = job();
+    Recording in = new Recording();
+    Follower f = follow(interactive, in);
+    on(() -> {
+      hub.shed(LoopPressure.BACKGROUND);
+      return null;
+    });
+    assertFalse(on(() -> f.feed().detached()), "interactive stays live while background sheds");
+    on(() -> {
+      hub.shed(LoopPressure.ALL);
+      return null;
+    });
+    try {
+      assertTrue(on(() -> f.feed().detached()), "memory stays bounded whatever the mix");
+      produce(interactive, 1, 3);
+      assertEquals(List.of("store 1", "store 2", "store 3"), in.take(3));
+    } finally {
+      on(() -> {
+        hub.shed(0);
+        return null;
+      });
+    }
+    f.feed().registered().await();
+    produce(interactive, 4, 4);
+    end(interactive, 4);
+    assertEquals(List.of(4L, JobState.COMPLETED), numbers(in.take(2)));
+    assertEquals(null, in.events.poll(300, TimeUnit.MILLISECONDS));
   }
 
   private static List<Object> numbers(List<Object> events) {
