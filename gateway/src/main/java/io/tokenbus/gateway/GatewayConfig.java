@@ -61,8 +61,8 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
    * @param trustedProxies       addresses of reverse proxies whose {@code X-Forwarded-For} names the client; from
    *                             anyone else the header is ignored ({@code TOKENBUS_TRUSTED_PROXIES}, comma separated)
    * @param maxQueuedTasks       tasks this node's event loop may have waiting before background streams stop taking
-   *                             live events and catch up from the checkpoint store instead, until it is below a
-   *                             quarter ({@code TOKENBUS_GATEWAY_MAX_QUEUED_TASKS})
+   *                             live events and read from the checkpoint store instead (beyond twice it, all
+   *                             streams), until it is below a quarter ({@code TOKENBUS_GATEWAY_MAX_QUEUED_TASKS})
    */
   public record Connections(int maxStreamsPerAddress, int maxAnonymousSockets, long registerDeadlineMs, long idleTimeoutMs,
                             long headerTimeoutMs, int maxQueuedBytesPerStream, long bridgeReplayGraceMs,

@@ -231,7 +231,8 @@ public final class JobRun implements StepRunner {
     batchText.setLength(0);
     batchTokens = 0;
     budget.take(request.priority(), 1);
-    if (!paused && current != null && (outbox.size() >= config.maxBufferedChunks() || budget.exhausted(request.priority()))) {
+    boolean full = outbox.size() >= config.maxBufferedChunks() || budget.exhausted(request.priority());
+    if (!paused && current != null && full) {
       paused = true;
       current.pause();
       budget.whenRoom(request.priority(), resumeWhenRoom);

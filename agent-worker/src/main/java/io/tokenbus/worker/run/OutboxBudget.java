@@ -13,8 +13,9 @@ import java.util.Set;
  * <p>Background jobs get a smaller share that adapts to how late checkpoint writes come back: while the smoothed
  * write round trip stays above the target their share is cut, below half of it the share grows again (up to half the
  * budget). The target is {@code targetMicros} or twice the fastest round trip of the last seconds, whichever is
- * larger: on a slow or busy machine an unloaded round trip may itself exceed the configured target. Cut, background models pause first, so under overload the work that is left is interactive
- * and interactive chunks keep their latency; background streams slow down instead. Event-loop confined.
+ * larger: on a slow or busy machine an unloaded round trip may itself exceed the configured target. Cut, background
+ * models pause first, so under overload the work that is left is interactive and interactive chunks keep their
+ * latency; background streams slow down instead. Event-loop confined.
  */
 public final class OutboxBudget {
   /** The background share never falls below this many chunks, so background jobs always make progress. */

@@ -14,18 +14,19 @@ import java.util.List;
  * This node's single subscription to one job ({@code job.<id>.chunk|progress|status}), fanned out to every local
  * follower, so browser churn never turns into cluster-wide registration churn. Event-loop confined.
  *
- * <p>A feed (a background job's first) can be detached while this node is overloaded ({@link JobStreamHub}): it drops its
- * subscription, so the bus queues nothing more for it here, and reads the job from the checkpoint store instead, a
- * page every {@link #DETACHED_POLL_MS}. Followers take those pages in order like any repair, so nothing is lost; the
- * stream just comes in bigger, later steps. Reattached, live events resume and the gap between is read back.
+ * <p>A feed (a background job's first) can be detached while this node is overloaded ({@link JobStreamHub}): it
+ * drops its subscription, so the bus queues nothing more for it here, and reads the job from the checkpoint store
+ * instead, a page every {@link #DETACHED_POLL_MS}. Followers take those pages in order like any repair, so nothing
+ * is lost; the stream just comes in bigger, later steps. Reattached, live events resume and the gap between is read
+ * back.
  */
 final class JobFeed {
-  private final JobStreamHub hub;
-  private final String jobId;
-  private final List<Follower> followers = new ArrayList<>();
   /** How often a detached feed reads its job from the store. */
   static final long DETACHED_POLL_MS = 500;
 
+  private final JobStreamHub hub;
+  private final String jobId;
+  private final List<Follower> followers = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
   private final boolean background;
   private boolean detached;

@@ -30,7 +30,7 @@ public final class JobStreamHub {
   private final long pollTimer;
   private final GatewayMetrics metrics;
   private final LoopPressure pressure;
-  /** 0: all live; {@link LoopPressure#BACKGROUND}: background feeds read from the store; {@link LoopPressure#ALL}: all. */
+  /** 0: all live; {@link LoopPressure#BACKGROUND}: background feeds read from the store; {@link LoopPressure#ALL}. */
   private int shedding;
 
   public JobStreamHub(Vertx vertx, GatewayConfig config, JobService jobs) {
@@ -81,7 +81,8 @@ public final class JobStreamHub {
 
   /** A new follower of {@code jobId} delivering to {@code sink}; it receives nothing until told what it wants. */
   public Follower follow(String jobId, StreamSink sink) {
-    return feeds.computeIfAbsent(jobId, id -> new JobFeed(this, id, jobs.background(id), detached(jobs.background(id)))).join(sink);
+    boolean background = jobs.background(jobId);
+    return feeds.computeIfAbsent(jobId, id -> new JobFeed(this, id, background, detached(background))).join(sink);
   }
 
   public int followedJobs() {
