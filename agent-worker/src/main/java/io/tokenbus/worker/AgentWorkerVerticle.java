@@ -91,8 +91,9 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     EventCodecs.register(vertx.eventBus());
     search = new LocalDocsSearch(vertx, config.docsDir(), config.docsSearchBudgetMs());
     workflows = new Workflows(search);
-    checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000);
-    budget = new OutboxBudget(config.maxBufferedChunksPerWorker());
+    budget = new OutboxBudget(config.maxBufferedChunksPerWorker(), config.backgroundTargetMs() * 1000);
+    checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000, budget::writeTook);
+    Gauge.builder("tokenbus_worker_background_chunk_limit", budget, OutboxBudget::backgroundLimit).register(registry);
     Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
     takenOver = Counter.builder("tokenbus_worker_jobs_taken_over")

@@ -45,12 +45,14 @@ import java.util.Set;
  *                            every worker running it is not passed on for ever ({@code TOKENBUS_MAX_TAKEOVERS}, 0: never)
  * @param maxRetryAfterSeconds the longest {@code Retry-After} a backend's retry waits, unless the backend sets its own
  *                            ({@code TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS}); also for the Ollama found by the probe
+ * @param backgroundTargetMs  checkpoint write round trip above which background jobs are slowed so interactive ones
+ *                            keep their latency; 0: never ({@code TOKENBUS_BACKGROUND_TARGET_MS})
  */
 public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, int localMaxTokens, long flushDelayMs,
                            int maxBufferedChunks, int maxBufferedChunksPerWorker, int maxChunksPerAppend, long storeOutageMs,
                            int maxResultChars, List<BackendConfig> backends, String defaultBackend, boolean probeOllama,
                            String docsDir, long docsSearchBudgetMs, long leaseMs, int maxRetryAfterSeconds, long drainMs,
-                           int maxTakeovers) {
+                           int maxTakeovers, long backgroundTargetMs) {
 
   public WorkerConfig {
     backends = List.copyOf(backends);
@@ -69,6 +71,9 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
     if (maxRetryAfterSeconds < 0) {
       throw new IllegalArgumentException("the backends' Retry-After budget must be 0 or more seconds");
     }
+    if (backgroundTargetMs < 0) {
+      throw new IllegalArgumentException("TOKENBUS_BACKGROUND_TARGET_MS must be 0 or more");
+    }
     if (drainMs < 0) {
       throw new IllegalArgumentException("TOKENBUS_DRAIN_SECONDS must be 0 or more");
     }
@@ -86,43 +91,43 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
 
   public static WorkerConfig defaults() {
     return new WorkerConfig(2000, 30, 240, 20, 256, 32_768, 128, 60_000, 100_000, List.of(), null, false, null, 2000, 15_000,
-      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 120_000, 3);
+      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 120_000, 3, 10);
   }
 
   public WorkerConfig withDrainMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, ms, maxTakeovers);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, ms, maxTakeovers, backgroundTargetMs);
   }
 
   public WorkerConfig withLocalGenerator(double tokensPerSecond, int maxTokens) {
     return new WorkerConfig(maxConcurrentJobs, tokensPerSecond, maxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers, backgroundTargetMs);
   }
 
   public WorkerConfig withMaxConcurrentJobs(int n) {
     return new WorkerConfig(n, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers, backgroundTargetMs);
   }
 
   public WorkerConfig withFlushDelayMs(long ms) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, ms, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
+      backends, defaultBackend, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers, backgroundTargetMs);
   }
 
   public WorkerConfig withBackends(List<BackendConfig> b, String dflt) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
+      b, dflt, probeOllama, docsDir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers, backgroundTargetMs);
   }
 
   public WorkerConfig withDocsDir(String dir) {
     return new WorkerConfig(maxConcurrentJobs, localTokensPerSecond, localMaxTokens, flushDelayMs, maxBufferedChunks,
       maxBufferedChunksPerWorker, maxChunksPerAppend, storeOutageMs, maxResultChars,
-      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers);
+      backends, defaultBackend, probeOllama, dir, docsSearchBudgetMs, leaseMs, maxRetryAfterSeconds, drainMs, maxTakeovers, backgroundTargetMs);
   }
 
   /**
@@ -172,7 +177,8 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))),
       maxRetryAfterSeconds,
       1000 * Long.parseLong(env.getOrDefault("TOKENBUS_DRAIN_SECONDS", String.valueOf(d.drainMs / 1000))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_TAKEOVERS", String.valueOf(d.maxTakeovers))));
+      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_TAKEOVERS", String.valueOf(d.maxTakeovers))),
+      Long.parseLong(env.getOrDefault("TOKENBUS_BACKGROUND_TARGET_MS", String.valueOf(d.backgroundTargetMs))));
   }
 
   public JsonObject toJson() {
@@ -183,6 +189,7 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
       .put("backends", new JsonArray(backends.stream().map(BackendConfig::toJson).toList()))
       .put("defaultBackend", defaultBackend).put("probeOllama", probeOllama).put("docsDir", docsDir)
       .put("docsSearchBudgetMs", docsSearchBudgetMs).put("maxRetryAfterSeconds", maxRetryAfterSeconds)
-      .put("drainSeconds", drainMs / 1000).put("maxTakeovers", maxTakeovers);
+      .put("drainSeconds", drainMs / 1000).put("maxTakeovers", maxTakeovers)
+      .put("backgroundTargetMs", backgroundTargetMs);
   }
 }

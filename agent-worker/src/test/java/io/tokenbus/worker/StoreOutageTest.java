@@ -63,7 +63,7 @@ class StoreOutageTest {
 
   private void deployWorker(long outageMs) {
     WorkerConfig w = new WorkerConfig(10, 100, 100, 20, 256, 32_768, 128, outageMs, 100_000, List.of(), null, false, null, 2000, 15_000,
-      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 0, 3);
+      BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 0, 3, 0);
     worker = new AgentWorkerVerticle(w, node.registry(),
       v -> Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)));
     node.vertx().deployVerticle(worker).await();

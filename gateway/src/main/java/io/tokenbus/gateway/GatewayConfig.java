@@ -100,10 +100,13 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
    *                             ({@code TOKENBUS_MAX_REQUESTS_PER_SOCKET})
    * @param trustedProxies       addresses of reverse proxies whose {@code X-Forwarded-For} names the client; from
    *                             anyone else the header is ignored ({@code TOKENBUS_TRUSTED_PROXIES}, comma separated)
+   * @param maxQueuedTasks       tasks this node's event loop may have waiting before background streams stop taking
+   *                             live events and read from the checkpoint store instead (beyond twice it, all
+   *                             streams), until it is below a quarter ({@code TOKENBUS_GATEWAY_MAX_QUEUED_TASKS})
    */
   public record Connections(int maxStreamsPerAddress, int maxAnonymousSockets, long registerDeadlineMs, long idleTimeoutMs,
                             long headerTimeoutMs, int maxQueuedBytesPerStream, long bridgeReplayGraceMs,
-                            int maxRequestsPerSocket, List<String> trustedProxies) {
+                            int maxRequestsPerSocket, List<String> trustedProxies, int maxQueuedTasks) {
     public Connections {
       trustedProxies = List.copyOf(trustedProxies);
       require(maxStreamsPerAddress >= 1, "maxStreamsPerAddress must be >= 1");
@@ -114,17 +117,19 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       require(maxQueuedBytesPerStream >= 16 * 1024, "maxQueuedBytesPerStream must be >= 16 KiB");
       require(bridgeReplayGraceMs >= 0, "bridgeReplayGraceMs must be >= 0");
       require(maxRequestsPerSocket >= 1, "maxRequestsPerSocket must be >= 1");
+      require(maxQueuedTasks >= 100, "TOKENBUS_GATEWAY_MAX_QUEUED_TASKS must be >= 100");
     }
 
     public static Connections defaults(int maxStreams) {
-      return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, List.of());
+      return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, List.of(), 20_000);
     }
 
     public JsonObject toJson() {
       return new JsonObject().put("maxStreamsPerAddress", maxStreamsPerAddress).put("maxAnonymousSockets", maxAnonymousSockets)
         .put("registerDeadlineMs", registerDeadlineMs).put("httpIdleTimeoutMs", idleTimeoutMs).put("headerTimeoutMs", headerTimeoutMs)
         .put("maxQueuedBytesPerStream", maxQueuedBytesPerStream).put("bridgeReplayGraceMs", bridgeReplayGraceMs)
-        .put("maxRequestsPerSocket", maxRequestsPerSocket).put("trustedProxies", trustedProxies);
+        .put("maxRequestsPerSocket", maxRequestsPerSocket).put("trustedProxies", trustedProxies)
+        .put("maxQueuedTasks", maxQueuedTasks);
     }
   }
 
@@ -313,7 +318,8 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
         Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(c.bridgeReplayGraceMs()))),
         Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
         java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
-          .filter(a -> !a.isEmpty()).toList()),
+          .filter(a -> !a.isEmpty()).toList(),
+        Integer.parseInt(env.getOrDefault("TOKENBUS_GATEWAY_MAX_QUEUED_TASKS", String.valueOf(c.maxQueuedTasks())))),
       drain(env, d.drain), compression(env, d.compression));
   }
 

@@ -35,6 +35,7 @@ public final class GatewayMetrics {
   private final Counter bridgeLive;
   private final Counter bridgeStore;
   private final Counter duplicates;
+  private final Counter overloadEpisodes;
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -54,6 +55,9 @@ public final class GatewayMetrics {
     }
     gapRepairs("gap");
     gapRepairs("idle_poll");
+    overloadEpisodes = Counter.builder("tokenbus_gateway_overload_episodes")
+      .description("times the event-loop queue went over TOKENBUS_GATEWAY_MAX_QUEUED_TASKS (background streams read from the store)")
+      .register(registry);
   }
 
   /** Records nothing anywhere that matters: for hubs built without a registry (unit tests). */
@@ -93,6 +97,13 @@ public final class GatewayMetrics {
   /** The bus lost or has not brought chunks a follower needs: they are read back from the store. */
   public void gapRepair(String kind) {
     gapRepairs(kind).increment();
+  }
+
+  /** The event loop's queue went over its bound (background streams detach) or back under it. */
+  public void shedding(boolean on) {
+    if (on) {
+      overloadEpisodes.increment();
+    }
   }
 
   public void duplicateSuppressed() {

@@ -75,6 +75,8 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
     Gauge.builder("tokenbus_gateway_open_streams", streams, s -> s.getAsInt()).register(registry);
     Gauge.builder("tokenbus_gateway_anonymous_sockets", streams, StreamLimits::anonymous).register(registry);
     Gauge.builder("tokenbus_gateway_followed_jobs", hub, JobStreamHub::followedJobs).register(registry);
+    Gauge.builder("tokenbus_gateway_event_loop_queued_tasks", hub, JobStreamHub::queuedTasks)
+      .description("tasks waiting on the gateway's event loop (background streams detach above the bound)").register(registry);
     Gauge.builder("tokenbus_gateway_connections_awaiting_request", headers, HeaderDeadlines::waiting).register(registry);
     for (String t : new String[] {GatewayMetrics.SSE, GatewayMetrics.BRIDGE}) {
       Gauge.builder("tokenbus_gateway_followers", hub, h -> h.followers(t)).tag("transport", t)

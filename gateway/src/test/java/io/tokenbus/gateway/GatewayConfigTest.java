@@ -12,11 +12,11 @@ class GatewayConfigTest {
   @Test
   void connectionLimitsHaveExplicitDefaultsAndComeFromTheEnvironment() {
     GatewayConfig.Connections d = GatewayConfig.fromEnv(Map.of()).connections();
-    assertEquals(new GatewayConfig.Connections(256, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of()), d);
+    assertEquals(new GatewayConfig.Connections(256, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000), d);
 
     GatewayConfig c = GatewayConfig.fromEnv(Map.of("TOKENBUS_MAX_STREAMS", "1000", "TOKENBUS_MAX_STREAMS_PER_ADDRESS", "8",
       "TOKENBUS_REGISTER_DEADLINE_SECONDS", "5", "TOKENBUS_HTTP_IDLE_TIMEOUT_SECONDS", "120", "TOKENBUS_HEADER_TIMEOUT_SECONDS", "2.5"));
-    assertEquals(new GatewayConfig.Connections(8, 250, 5000, 120_000, 2500, 1024 * 1024, 2000, 16, java.util.List.of()), c.connections(),
+    assertEquals(new GatewayConfig.Connections(8, 250, 5000, 120_000, 2500, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000), c.connections(),
       "the anonymous share defaults to a quarter of TOKENBUS_MAX_STREAMS");
     assertEquals(100, GatewayConfig.fromEnv(Map.of("TOKENBUS_MAX_ANONYMOUS_SOCKETS", "100")).connections().maxAnonymousSockets());
     assertEquals(8, c.toJson().getJsonObject("connections").getInteger("maxStreamsPerAddress"), "logged at start");

@@ -84,6 +84,7 @@ class MetricsTest {
     assertMoved(m, "tokenbus_worker_time_to_first_token_seconds_count", "backend=\"local\"");
     assertMoved(m, "tokenbus_worker_time_to_first_token_seconds_bucket", "le=\"1.0\"");
     assertMoved(m, "tokenbus_worker_job_tokens_per_second_count");
+    assertExists(m, "tokenbus_worker_background_chunk_limit");
     assertMoved(m, "tokenbus_worker_job_duration_seconds_count", "type=\"completed\"");
     assertTrue(value(m, "tokenbus_worker_jobs_ended_total", "type=\"completed\"", "code=\"none\"") >= 2, "two jobs completed");
     assertExists(m, "tokenbus_worker_store_retries_total");
@@ -101,6 +102,8 @@ class MetricsTest {
     assertExists(m, "tokenbus_gateway_gap_repairs_total", "kind=\"gap\"");
     assertExists(m, "tokenbus_gateway_gap_repairs_total", "kind=\"idle_poll\"");
     assertExists(m, "tokenbus_gateway_duplicates_suppressed_total");
+    assertExists(m, "tokenbus_gateway_overload_episodes_total");
+    assertExists(m, "tokenbus_gateway_event_loop_queued_tasks");
     assertExists(m, "tokenbus_gateway_connections", "transport=\"bridge\"");
     assertExists(m, "tokenbus_gateway_followers", "transport=\"bridge\"");
     assertExists(m, "tokenbus_gateway_slow_consumer_disconnects_total", "transport=\"sse\"");

@@ -424,7 +424,7 @@ class WebUiTest {
   void anIdleTabClosedAtTheRegisterDeadlineStaysReadyAndStillSubmitsAndStreams() throws Exception {
     // A gateway with a 1 s register deadline: the page's socket, which follows no job yet, is closed after 1 s.
     GatewayConfig quick = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
-      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of()));
+      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000));
     String quickId = node.vertx().deployVerticle(new GatewayVerticle(quick, node.registry())).await();
     try {
       driver.get("http://127.0.0.1:" + quick.port() + "/");
@@ -513,7 +513,7 @@ class WebUiTest {
   void sseTransportRetriesWhereRetryingCanSucceedAndReportsWhereItCannot() throws Exception {
     // Two streams per client address: the page's bridge socket and one more. A third stream is refused with 429.
     GatewayConfig tight = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
-      .withConnections(new GatewayConfig.Connections(2, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of()));
+      .withConnections(new GatewayConfig.Connections(2, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000));
     String tightId = node.vertx().deployVerticle(new GatewayVerticle(tight, node.registry())).await();
     try {
       JsonObject job = submitHttp(new JsonObject().put("prompt", "Over SSE through a full gateway"));

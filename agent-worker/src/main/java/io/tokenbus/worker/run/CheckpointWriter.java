@@ -2,6 +2,7 @@ package io.tokenbus.worker.run;
 
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.AppendBatch;
 import io.tokenbus.events.internal.AppendBatchResult;
@@ -15,6 +16,7 @@ import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Sends the checkpoint writes of all jobs on this worker that were issued in one event-loop turn as one
@@ -22,6 +24,11 @@ import java.util.List;
  * pending, so the queue is bounded by the number of running jobs. At most {@link #MAX_IN_FLIGHT} messages of at most
  * {@link #MAX_CHUNKS} chunks are in flight; under overload writes wait here, jobs' outboxes fill and their models
  * pause, so the store is never flooded.
+ *
+ * <p>Interactive writes go first: each message lists them before background ones (the store writes a batch in order),
+ * and while a message is still unanswered (the store lags) the next one carries interactive writes only; background
+ * writes wait for the next answer, never longer (interactive traffic alone may keep a message in flight at all times).
+ * Each round trip is reported to {@code onRoundTrip} (micros).
  *
  * <p>Not thread-safe: used from the worker verticle's context only.
  */
@@ -35,18 +42,32 @@ public final class CheckpointWriter {
   private final EventBus eb;
   private final DeliveryOptions options;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private final ArrayDeque<Pending> pendingBackground = new ArrayDeque<>();
+  private final LongConsumer onRoundTrip;
   private int inFlight;
   private boolean scheduled;
+  /** Answers received so far, and that count when the oldest waiting background write was held back. */
+  private long answers;
+  private long heldAt = -1;
 
   public CheckpointWriter(Context context, EventBus eb, long timeoutMs) {
+    this(context, eb, timeoutMs, micros -> { });
+  }
+
+  public CheckpointWriter(Context context, EventBus eb, long timeoutMs, LongConsumer onRoundTrip) {
     this.context = context;
     this.eb = eb;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    this.onRoundTrip = onRoundTrip;
   }
 
   public Future<AppendResult> append(AppendRequest request) {
+    return append(request, Priority.INTERACTIVE);
+  }
+
+  public Future<AppendResult> append(AppendRequest request, Priority priority) {
     Promise<AppendResult> p = Promise.promise();
-    pending.add(new Pending(request, p));
+    (priority == Priority.BACKGROUND ? pendingBackground : pending).add(new Pending(request, p));
     if (!scheduled) {
       scheduled = true;
       context.runOnContext(v -> {
@@ -58,23 +79,43 @@ public final class CheckpointWriter {
   }
 
   private void flush() {
-    while (inFlight < MAX_IN_FLIGHT && !pending.isEmpty()) {
+    while (inFlight < MAX_IN_FLIGHT && (!pending.isEmpty() || (backgroundMayGo() && !pendingBackground.isEmpty()))) {
       List<Pending> batch = new ArrayList<>();
-      int chunks = 0;
-      while (!pending.isEmpty() && (batch.isEmpty() || chunks + pending.peek().request().chunks().size() <= MAX_CHUNKS)) {
-        Pending p = pending.poll();
-        chunks += p.request().chunks().size();
-        batch.add(p);
+      int chunks = take(pending, batch, 0);
+      if (backgroundMayGo()) {
+        take(pendingBackground, batch, chunks);
+        heldAt = -1;
       }
       inFlight++;
+      long sent = System.nanoTime();
       eb.<AppendBatchResult>request(Addresses.CHECKPOINT_APPEND_BATCH,
           new AppendBatch(batch.stream().map(Pending::request).toList()), options)
         .onComplete(ar -> {
           inFlight--;
+          answers++;
+          onRoundTrip.accept((System.nanoTime() - sent) / 1000);
           settle(batch, ar.failed() ? TokenbusException.from(ar.cause()) : null, ar.failed() ? null : ar.result().body());
           flush();
         });
     }
+    if (!pendingBackground.isEmpty() && heldAt < 0) {
+      heldAt = answers;
+    }
+  }
+
+  /** With nothing in flight, or once an answer came since background writes were first held back. */
+  private boolean backgroundMayGo() {
+    return inFlight == 0 || (heldAt >= 0 && answers > heldAt);
+  }
+
+  /** Moves writes from {@code from} into {@code batch} up to {@link #MAX_CHUNKS} in all (at least one write). */
+  private static int take(ArrayDeque<Pending> from, List<Pending> batch, int chunks) {
+    while (!from.isEmpty() && (batch.isEmpty() || chunks + from.peek().request().chunks().size() <= MAX_CHUNKS)) {
+      Pending p = from.poll();
+      chunks += p.request().chunks().size();
+      batch.add(p);
+    }
+    return chunks;
   }
 
   private static void settle(List<Pending> batch, TokenbusException failure, AppendBatchResult result) {

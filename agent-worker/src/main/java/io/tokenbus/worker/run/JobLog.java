@@ -4,6 +4,7 @@ import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobError;
 import io.tokenbus.events.JobState;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.ProgressEvent;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
@@ -45,6 +46,7 @@ final class JobLog {
   private final EventBus eb;
   private final WorkerConfig config;
   private final String jobId;
+  private final Priority priority;
   private final CheckpointWriter checkpoint;
   private final Listener listener;
   private final ArrayDeque<Object> outbox = new ArrayDeque<>();
@@ -57,7 +59,8 @@ final class JobLog {
   private boolean handingOver;
   private boolean ended;
 
-  JobLog(Vertx vertx, WorkerConfig config, String jobId, CheckpointWriter checkpoint, Listener listener) {
+  JobLog(Vertx vertx, WorkerConfig config, String jobId, Priority priority, CheckpointWriter checkpoint, Listener listener) {
+    this.priority = priority;
     this.vertx = vertx;
     this.eb = vertx.eventBus();
     this.config = config;
@@ -199,7 +202,7 @@ final class JobLog {
     StatusEvent failed = new StatusEvent(JobState.FAILED, jobId, 0, null,
       new JobError(JobError.CHECKPOINT_FAILED, cause.getMessage()));
     terminal = failed;
-    checkpoint.append(new AppendRequest(jobId, List.of(), failed, epoch))
+    checkpoint.append(new AppendRequest(jobId, List.of(), failed, epoch), priority)
       .onComplete(ar -> end(ar.succeeded() ? ar.result().terminal() : null));
   }
 
@@ -209,7 +212,7 @@ final class JobLog {
    * model is paused; the writes are idempotent, so a retry of a write that did land is harmless.
    */
   private Future<AppendResult> append(AppendRequest req, long firstAttemptNanos, long backoffMs) {
-    return checkpoint.append(req).recover(e -> {
+    return checkpoint.append(req, priority).recover(e -> {
       TokenbusException te = TokenbusException.from(e);
       long spentMs = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
       if (!te.code().retryable || spentMs + backoffMs > config.storeOutageMs()) {

@@ -70,10 +70,10 @@ public final class JobRun implements StepRunner {
     this.backend = backend;
     this.model = model;
     this.onDone = onDone;
-    this.jobLog = new JobLog(vertx, config, jobId, checkpoint, new JobLog.Listener() {
+    this.jobLog = new JobLog(vertx, config, jobId, request.priority(), checkpoint, new JobLog.Listener() {
       @Override
       public void stored(int chunks) {
-        budget.give(chunks);
+        budget.give(request.priority(), chunks);
         maybeResume();
       }
 
@@ -307,11 +307,11 @@ public final class JobRun implements StepRunner {
       new ChunkMetadata(batchStep, model, tokensPerSecond(), batchTokens));
     batchText.setLength(0);
     batchTokens = 0;
-    budget.take(1);
-    if (!paused && current != null && (jobLog.size() + 1 >= config.maxBufferedChunks() || budget.exhausted())) {
+    budget.take(request.priority(), 1);
+    if (!paused && current != null && (jobLog.size() + 1 >= config.maxBufferedChunks() || budget.exhausted(request.priority()))) {
       paused = true;
       current.pause();
-      budget.whenRoom(resumeWhenRoom);
+      budget.whenRoom(request.priority(), resumeWhenRoom);
     }
     jobLog.add(chunk);
   }
@@ -350,14 +350,14 @@ public final class JobRun implements StepRunner {
     if (done) {
       return;
     }
-    if (jobLog.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted()) {
+    if (jobLog.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted(request.priority())) {
       paused = false;
       budget.forget(resumeWhenRoom);
       if (current != null) {
         current.resume();
       }
     } else {
-      budget.whenRoom(resumeWhenRoom);
+      budget.whenRoom(request.priority(), resumeWhenRoom);
     }
   }
 
@@ -366,7 +366,7 @@ public final class JobRun implements StepRunner {
       done = true;
       metrics.ended(published != null ? published : jobLog.terminal());
       budget.forget(resumeWhenRoom);
-      budget.give(jobLog.discard());
+      budget.give(request.priority(), jobLog.discard());
       if (flushTimer >= 0) {
         vertx.cancelTimer(flushTimer);
       }

@@ -1,5 +1,6 @@
 package io.tokenbus.worker.run;
 
+import io.tokenbus.events.Priority;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -8,44 +9,130 @@ import java.util.Set;
 /**
  * Chunks waiting for the checkpoint store across all jobs of one worker. Each job also has its own bound; this one
  * keeps the sum bounded however many jobs run. Over the limit, jobs pause their model; below half, they resume.
- * Event-loop confined.
+ *
+ * <p>Background jobs get a smaller share that adapts to how late checkpoint writes come back: while the smoothed
+ * write round trip stays above the target their share is cut, below half of it the share grows again (up to half the
+ * budget). The target is {@code targetMicros} or twice the fastest round trip of the last seconds, whichever is
+ * larger: on a slow or busy machine an unloaded round trip may itself exceed the configured target. Cut, background
+ * models pause first, so under overload the work that is left is interactive and interactive chunks keep their
+ * latency; background streams slow down instead. Event-loop confined.
  */
 public final class OutboxBudget {
+  /** The background share never falls below this many chunks, so background jobs always make progress. */
+  static final long MIN_BACKGROUND = 16;
+  /** How often the background share is adjusted (ns): a few write round trips, not every one. */
+  static final long ADJUST_NANOS = 50_000_000L;
+  /** The fastest round trip is taken over two windows of this length (ns): the base that queueing adds to. */
+  static final long BASE_WINDOW_NANOS = 5_000_000_000L;
+
   private final long max;
+  private final long targetMicros;
   private final Set<Runnable> waiting = new LinkedHashSet<>();
+  private final Set<Runnable> waitingBackground = new LinkedHashSet<>();
   private long used;
+  private long backgroundUsed;
+  private long backgroundLimit;
+  private double smoothedMicros;
+  private long lastAdjust = System.nanoTime();
+  private long baseWindowStart = lastAdjust;
+  private long fastest = Long.MAX_VALUE;
+  private long fastestBefore = Long.MAX_VALUE;
 
   public OutboxBudget(long max) {
+    this(max, 0);
+  }
+
+  /** @param targetMicros write round trip above which background jobs are slowed (0: never) */
+  public OutboxBudget(long max, long targetMicros) {
     this.max = max;
+    this.targetMicros = targetMicros;
+    this.backgroundLimit = Math.max(1, max / 2);
   }
 
-  void take(long n) {
+  void take(Priority p, long n) {
     used += n;
+    if (p == Priority.BACKGROUND) {
+      backgroundUsed += n;
+    }
   }
 
-  void give(long n) {
+  void give(Priority p, long n) {
     used -= n;
+    if (p == Priority.BACKGROUND) {
+      backgroundUsed -= n;
+    }
+    wake();
+  }
+
+  boolean exhausted(Priority p) {
+    return used >= max || (p == Priority.BACKGROUND && (used >= max / 2 || backgroundUsed >= backgroundLimit));
+  }
+
+  /** Runs {@code resume} once the budget of {@code p} is back below half. */
+  void whenRoom(Priority p, Runnable resume) {
+    (p == Priority.BACKGROUND ? waitingBackground : waiting).add(resume);
+  }
+
+  void forget(Runnable resume) {
+    waiting.remove(resume);
+    waitingBackground.remove(resume);
+  }
+
+  /**
+   * One checkpoint write came back after {@code micros}. Background share: multiplicative decrease while writes are
+   * late, additive increase while they are fast (the delay-based control TCP Vegas uses), so it settles where the
+   * store and the event loop keep up with interactive work plus what background work fits.
+   */
+  public void writeTook(long micros) {
+    writeTook(micros, System.nanoTime());
+  }
+
+  /** @param now {@link System#nanoTime()} (given by tests) */
+  void writeTook(long micros, long now) {
+    if (targetMicros <= 0) {
+      return;
+    }
+    smoothedMicros = smoothedMicros == 0 ? micros : smoothedMicros * 0.8 + micros * 0.2;
+    if (now - baseWindowStart > BASE_WINDOW_NANOS) {
+      baseWindowStart = now;
+      fastestBefore = fastest;
+      fastest = Long.MAX_VALUE;
+    }
+    fastest = Math.min(fastest, micros);
+    long base = Math.min(fastest, fastestBefore);
+    double target = Math.max(targetMicros, 2.0 * base);
+    if (now - lastAdjust < ADJUST_NANOS) {
+      return;
+    }
+    lastAdjust = now;
+    long ceiling = Math.max(MIN_BACKGROUND, max / 2);
+    if (smoothedMicros > target) {
+      backgroundLimit = Math.max(MIN_BACKGROUND, backgroundLimit * 7 / 10);
+    } else if (smoothedMicros < target / 2.0) {
+      backgroundLimit = Math.min(ceiling, backgroundLimit + Math.max(MIN_BACKGROUND, backgroundLimit / 8));
+      wake();
+    }
+  }
+
+  private void wake() {
     if (used <= max / 2 && !waiting.isEmpty()) {
       List<Runnable> resume = new ArrayList<>(waiting);
       waiting.clear();
       resume.forEach(Runnable::run);
     }
-  }
-
-  boolean exhausted() {
-    return used >= max;
-  }
-
-  /** Runs {@code resume} once the budget is back below half. */
-  void whenRoom(Runnable resume) {
-    waiting.add(resume);
-  }
-
-  void forget(Runnable resume) {
-    waiting.remove(resume);
+    if (used <= max / 4 && backgroundUsed <= backgroundLimit / 2 && !waitingBackground.isEmpty()) {
+      List<Runnable> resume = new ArrayList<>(waitingBackground);
+      waitingBackground.clear();
+      resume.forEach(Runnable::run);
+    }
   }
 
   public long used() {
     return used;
+  }
+
+  /** Chunks background jobs may hold now (the adaptive share). */
+  public long backgroundLimit() {
+    return backgroundLimit;
   }
 }

@@ -6,6 +6,7 @@ import io.tokenbus.events.JobError;
 import io.tokenbus.events.JobIds;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.JobState;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.AppendRequest;
@@ -43,12 +44,34 @@ public final class JobService {
   private final SecureRandom random = new SecureRandom();
   /** Takeover requests in flight, by job (bounded by the jobs this gateway's clients follow). */
   private final Map<String, Future<Void>> takeovers = new HashMap<>();
+  /** Background jobs submitted here, newest last, at most {@code maxStreams}: their streams yield under overload. */
+  private final java.util.Set<String> background;
 
   public JobService(Vertx vertx, GatewayConfig config, StreamTokens tokens) {
     this.vertx = vertx;
     this.eb = vertx.eventBus();
     this.config = config;
     this.tokens = tokens;
+    int cap = config.maxStreams();
+    this.background = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+      @Override
+      protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
+        return size() > cap;
+      }
+    });
+  }
+
+  /**
+   * A job submitted through this node as background. A job submitted through another gateway counts as interactive
+   * here: the default that never slows a stream somebody waits for.
+   */
+  public boolean background(String jobId) {
+    return background.contains(jobId);
+  }
+
+  /** Counts {@code jobId} as background on this node (its submission went through here). */
+  public void rememberBackground(String jobId) {
+    background.add(jobId);
   }
 
   public StreamTokens tokens() {
@@ -72,6 +95,11 @@ public final class JobService {
           close(jobId, JobState.FAILED, new JobError(code, te.getMessage()));
           return Future.failedFuture(te);
         }))
+      .onSuccess(m -> {
+        if (request.priority() == Priority.BACKGROUND) {
+          rememberBackground(jobId);
+        }
+      })
       .map(m -> new JsonObject().put("jobId", jobId).put("streamToken", tokens.issue(jobId))
         .put("state", JobState.QUEUED.wire()).put("type", request.type().wire())
         .put("backend", m.body().getString("backend")).put("model", m.body().getString("model")))

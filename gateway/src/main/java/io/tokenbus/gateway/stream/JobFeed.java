@@ -13,26 +13,94 @@ import java.util.List;
 /**
  * This node's single subscription to one job ({@code job.<id>.chunk|progress|status}), fanned out to every local
  * follower, so browser churn never turns into cluster-wide registration churn. Event-loop confined.
+ *
+ * <p>A feed (a background job's first) can be detached while this node is overloaded ({@link JobStreamHub}): it
+ * drops its subscription, so the bus queues nothing more for it here, and reads the job from the checkpoint store
+ * instead, a page every {@link #DETACHED_POLL_MS}. Followers take those pages in order like any repair, so nothing
+ * is lost; the stream just comes in bigger, later steps. Reattached, live events resume and the gap between is read
+ * back.
  */
 final class JobFeed {
+  /** How often a detached feed reads its job from the store. */
+  static final long DETACHED_POLL_MS = 500;
+
   private final JobStreamHub hub;
   private final String jobId;
   private final List<Follower> followers = new ArrayList<>(1); // most jobs have one follower per node
   private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
+  private final boolean background;
+  private boolean detached;
+  private long detachedTimer = -1;
   private long lastEventAt = System.nanoTime();
   private long lastSequence;
   private boolean terminal;
   private boolean polling;
-  private final Future<Void> registered;
+  private Future<Void> registered = Future.succeededFuture();
 
-  JobFeed(JobStreamHub hub, String jobId) {
+  JobFeed(JobStreamHub hub, String jobId, boolean background, boolean detached) {
     this.hub = hub;
     this.jobId = jobId;
+    this.background = background;
+    if (detached) {
+      detach();
+    } else {
+      subscribe();
+    }
+  }
+
+  private void subscribe() {
     var eb = hub.vertx().eventBus();
     consumers.add(eb.<ChunkEvent>consumer(Addresses.chunk(jobId), m -> onChunk(m.body(), false)));
     consumers.add(eb.<ProgressEvent>consumer(Addresses.progress(jobId), m -> dispatch(new FeedEvent(m.body()))));
     consumers.add(eb.<StatusEvent>consumer(Addresses.status(jobId), m -> onStatus(m.body())));
     registered = Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  boolean background() {
+    return background;
+  }
+
+  boolean detached() {
+    return detached;
+  }
+
+  /** Stops live delivery for this job on this node and reads it from the store instead (see the class comment). */
+  void detach() {
+    if (detached || terminal) {
+      return;
+    }
+    detached = true;
+    consumers.forEach(MessageConsumer::unregister);
+    consumers.clear();
+    // Spread over the period, so thousands of detached feeds do not read the store in the same instant.
+    scheduleRead(1 + (long) (Math.random() * DETACHED_POLL_MS));
+  }
+
+  /** Live again; once the subscription is registered, the store is read for what came in between. */
+  void attach() {
+    if (!detached) {
+      return;
+    }
+    detached = false;
+    if (detachedTimer >= 0) {
+      hub.vertx().cancelTimer(detachedTimer);
+      detachedTimer = -1;
+    }
+    if (!terminal && !followers.isEmpty()) {
+      subscribe();
+      registered.onComplete(ar -> readStore(false));
+    }
+  }
+
+  private void scheduleRead(long delayMs) {
+    detachedTimer = hub.vertx().setTimer(delayMs, id -> {
+      detachedTimer = -1;
+      readStore(false).onComplete(ar -> {
+        if (detached && !terminal && !followers.isEmpty() && detachedTimer < 0) {
+          scheduleRead(DETACHED_POLL_MS);
+        }
+      });
+    });
   }
 
   String jobId() {
@@ -62,6 +130,11 @@ final class JobFeed {
     followers.remove(f);
     if (followers.isEmpty()) {
       consumers.forEach(MessageConsumer::unregister);
+      consumers.clear();
+      if (detachedTimer >= 0) {
+        hub.vertx().cancelTimer(detachedTimer);
+        detachedTimer = -1;
+      }
       hub.remove(this);
     }
   }
@@ -107,7 +180,15 @@ final class JobFeed {
    * for the idle period, ask the store and feed whatever the bus did not bring as if it were live.
    */
   Future<Void> pollIfIdle(long idleNanos) {
-    if (terminal || polling || System.nanoTime() - lastEventAt < idleNanos) {
+    if (detached || System.nanoTime() - lastEventAt < idleNanos) {
+      return Future.succeededFuture();
+    }
+    return readStore(true);
+  }
+
+  /** Reads what the store holds after the last sequence seen and feeds it to the followers, in order. */
+  private Future<Void> readStore(boolean idle) {
+    if (terminal || polling) {
       return Future.succeededFuture();
     }
     polling = true;
@@ -119,7 +200,7 @@ final class JobFeed {
         return;
       }
       JobSnapshot s = ar.result();
-      if (!s.chunks().isEmpty()) {
+      if (!s.chunks().isEmpty() && idle) {
         hub.metrics().gapRepair("idle_poll");
       }
       s.chunks().forEach(c -> onChunk(c, true));

@@ -4,19 +4,34 @@ import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.jobs.JobService;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The feeds of the jobs followed on this node, and the idle check that repairs what the bus lost. */
+/**
+ * The feeds of the jobs followed on this node, the idle check that repairs what the bus lost, and the bound on this
+ * node's event-loop task queue: above {@code maxQueuedTasks} waiting tasks, background jobs' feeds detach from the bus
+ * and read from the store ({@link JobFeed#detach}), interactive ones stay live; above twice that (background was not
+ * enough), interactive feeds detach too, so memory stays bounded whatever the mix. Each level ends below a quarter of
+ * its bound and the feeds reattach.
+ */
 public final class JobStreamHub {
+  private static final Logger log = LoggerFactory.getLogger(JobStreamHub.class);
+  /** How often the event loop's queue is looked at. */
+  static final long PRESSURE_CHECK_MS = 50;
+
   private final Vertx vertx;
   private final GatewayConfig config;
   private final JobService jobs;
   private final Map<String, JobFeed> feeds = new HashMap<>();
   private final long pollTimer;
   private final GatewayMetrics metrics;
+  private final LoopPressure pressure;
+  /** 0: all live; {@link LoopPressure#BACKGROUND}: background feeds read from the store; {@link LoopPressure#ALL}. */
+  private int shedding;
 
   public JobStreamHub(Vertx vertx, GatewayConfig config, JobService jobs) {
     this(vertx, config, jobs, GatewayMetrics.none());
@@ -30,11 +45,44 @@ public final class JobStreamHub {
     long idleNanos = TimeUnit.MILLISECONDS.toNanos(config.idlePollMs());
     this.pollTimer = vertx.setPeriodic(Math.max(10, config.idlePollMs() / 2),
       id -> List.copyOf(feeds.values()).forEach(f -> f.pollIfIdle(idleNanos)));
+    this.pressure = new LoopPressure(vertx, PRESSURE_CHECK_MS, config.connections().maxQueuedTasks(), this::shed);
+  }
+
+  /** Package-private for tests, which cannot fill an event loop's queue deterministically. */
+  void shed(int level) {
+    if (level > shedding) {
+      metrics.shedding(true);
+    }
+    shedding = level;
+    log.info("event loop has " + pressure.queued() + " tasks waiting: "
+      + (level == 0 ? "all streams are live" : level == LoopPressure.BACKGROUND
+        ? "background streams read from the store" : "all streams read from the store"));
+    for (JobFeed f : List.copyOf(feeds.values())) {
+      if (detached(f.background())) {
+        f.detach();
+      } else {
+        f.attach();
+      }
+    }
+  }
+
+  private boolean detached(boolean background) {
+    return shedding == LoopPressure.ALL || (background && shedding == LoopPressure.BACKGROUND);
+  }
+
+  boolean watchesQueue() {
+    return pressure.watching();
+  }
+
+  /** Tasks waiting on this node's event loop at the last check. */
+  public long queuedTasks() {
+    return pressure.queued();
   }
 
   /** A new follower of {@code jobId} delivering to {@code sink}; it receives nothing until told what it wants. */
   public Follower follow(String jobId, StreamSink sink) {
-    return feeds.computeIfAbsent(jobId, id -> new JobFeed(this, id)).join(sink);
+    boolean background = jobs.background(jobId);
+    return feeds.computeIfAbsent(jobId, id -> new JobFeed(this, id, background, detached(background))).join(sink);
   }
 
   public int followedJobs() {
@@ -56,6 +104,7 @@ public final class JobStreamHub {
 
   public void close() {
     vertx.cancelTimer(pollTimer);
+    pressure.close();
   }
 
   public Vertx vertx() {

@@ -1,0 +1,261 @@
+package io.tokenbus.gateway.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.checkpoint.CheckpointConfig;
+import io.tokenbus.checkpoint.CheckpointVerticle;
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.internal.AppendRequest;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.gateway.jobs.JobService;
+import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.TestRedis;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.EventBus;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Overload on a gateway (its event-loop queue over the bound): a background job's stream stops taking live events and
+ * is fed from the checkpoint store, an interactive one stays live, and both still get every chunk exactly once, in
+ * order, and their terminal — across the switch and back. Chunks are stored before they are published, as workers do.
+ */
+@org.junit.jupiter.api.Timeout(30)
+class SheddingTest {
+  private static TestRedis redis;
+  private static Node node;
+  private static EventBus eb;
+  private static Context context;
+  private static JobService jobs;
+  private static JobStreamHub hub;
+
+  @BeforeAll
+  static void start() {
+    redis = TestRedis.start();
+    node = Node.local();
+    eb = node.vertx().eventBus();
+    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
+    context = node.vertx().getOrCreateContext();
+    GatewayConfig config = GatewayConfig.defaults();
+    jobs = new JobService(node.vertx(), config, new StreamTokens(config.tokenSecret(), config.tokenTtl(), Clock.systemUTC()));
+    hub = on(() -> new JobStreamHub(node.vertx(), config, jobs));
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close().await();
+    redis.close();
+  }
+
+  private static <T> T on(Supplier<T> action) {
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> p.complete(action.get()));
+    return p.future().await();
+  }
+
+  /** Records each chunk's sequence and whether it came live from the bus or was read from the store. */
+  private static final class Recording implements StreamSink {
+    final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+
+    @Override
+    public void chunk(FeedEvent e) {
+      events.add((e.live() ? "live " : "store ") + ((ChunkEvent) e.event()).sequence());
+    }
+
+    @Override
+    public void progress(FeedEvent e) {
+    }
+
+    @Override
+    public void status(FeedEvent e) {
+      events.add(((StatusEvent) e.event()).state());
+    }
+
+    @Override
+    public void abort(String reason) {
+      events.add("abort: " + reason);
+    }
+
+    @Override
+    public boolean writable() {
+      return true;
+    }
+
+    @Override
+    public void whenWritable(Runnable r) {
+      r.run();
+    }
+
+    @Override
+    public void fail(TokenbusException e) {
+      events.add(e.code());
+    }
+
+    List<Object> take(int n) throws InterruptedException {
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Object o = events.poll(5, TimeUnit.SECONDS);
+        if (o == null) {
+          throw new AssertionError("only got " + out);
+        }
+        out.add(o);
+      }
+      return out;
+    }
+  }
+
+  private static String job() {
+    String id = JobIds.newId(new SecureRandom());
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("p"), 1)).await();
+    return id;
+  }
+
+  /** As a worker does: stores the chunks, then publishes them. */
+  private static void produce(String id, long from, long to) {
+    List<ChunkEvent> cs = LongStream.rangeClosed(from, to).mapToObj(s -> new ChunkEvent(id, "c" + s, s, s, null)).toList();
+    eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, cs, null)).await();
+    cs.forEach(c -> eb.publish(Addresses.chunk(id), c));
+  }
+
+  private static void end(String id, long last) {
+    StatusEvent done = new StatusEvent(JobState.COMPLETED, id, last, null, null);
+    eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, List.of(), done)).await();
+    eb.publish(Addresses.status(id), done);
+  }
+
+  private static Follower follow(String id, Recording sink) {
+    Follower f = on(() -> {
+      Follower x = hub.follow(id, sink);
+      x.want(true, true, true);
+      return x;
+    });
+    f.feed().registered().await();
+    JobSnapshot reply = on(() -> f.replay(0)).await();
+    on(() -> {
+      f.replayWritten(reply);
+      return null;
+    });
+    return f;
+  }
+
+  @Test
+  void theHubWatchesItsEventLoopsQueue() {
+    assertTrue(on(() -> hub.watchesQueue()), "Netty's event loop exposes its queue; without it nothing would be shed");
+  }
+
+  @Test
+  void backgroundStreamsReadFromTheStoreUnderOverloadAndLoseNothing() throws Exception {
+    String background = job();
+    String interactive = job();
+    jobs.rememberBackground(background);
+    Recording bg = new Recording();
+    Recording in = new Recording();
+    Follower bgFollower = follow(background, bg);
+    follow(interactive, in);
+    produce(background, 1, 2);
+    produce(interactive, 1, 2);
+    assertEquals(List.of("live 1", "live 2"), bg.take(2));
+    assertEquals(List.of("live 1", "live 2"), in.take(2));
+
+    on(() -> {
+      hub.shed(LoopPressure.BACKGROUND);
+      return null;
+    });
+    assertTrue(on(() -> bgFollower.feed().detached()), "the background feed left the bus");
+    produce(background, 3, 5);
+    produce(interactive, 3, 5);
+    assertEquals(List.of("live 3", "live 4", "live 5"), in.take(3), "interactive stays live");
+    assertEquals(List.of("store 3", "store 4", "store 5"), bg.take(3), "background is fed from the store, in order");
+
+    on(() -> {
+      hub.shed(0);
+      return null;
+    });
+    assertFalse(on(() -> bgFollower.feed().detached()));
+    bgFollower.feed().registered().await();
+    produce(background, 6, 7);
+    end(background, 7);
+    assertEquals(List.of(6L, 7L, JobState.COMPLETED), numbers(bg.take(3)), "live again, then the end");
+    assertEquals(null, bg.events.poll(300, TimeUnit.MILLISECONDS), "nothing twice");
+  }
+
+  @Test
+  void aBackgroundJobFollowedDuringOverloadStartsDetachedAndGetsItsEnd() throws Exception {
+    String background = job();
+    jobs.rememberBackground(background);
+    on(() -> {
+      hub.shed(LoopPressure.BACKGROUND);
+      return null;
+    });
+    try {
+      Recording bg = new Recording();
+      Follower f = follow(background, bg);
+      assertTrue(on(() -> f.feed().detached()));
+      produce(background, 1, 4);
+      end(background, 4);
+      assertEquals(List.of("store 1", "store 2", "store 3", "store 4", JobState.COMPLETED), bg.take(5));
+      assertEquals(null, bg.events.poll(300, TimeUnit.MILLISECONDS));
+    } finally {
+      on(() -> {
+        hub.shed(0);
+        return null;
+      });
+    }
+  }
+
+  @Test
+  void beyondTwiceTheBoundInteractiveStreamsReadFromTheStoreToo() throws Exception {
+    String interactive = job();
+    Recording in = new Recording();
+    Follower f = follow(interactive, in);
+    on(() -> {
+      hub.shed(LoopPressure.BACKGROUND);
+      return null;
+    });
+    assertFalse(on(() -> f.feed().detached()), "interactive stays live while background sheds");
+    on(() -> {
+      hub.shed(LoopPressure.ALL);
+      return null;
+    });
+    try {
+      assertTrue(on(() -> f.feed().detached()), "memory stays bounded whatever the mix");
+      produce(interactive, 1, 3);
+      assertEquals(List.of("store 1", "store 2", "store 3"), in.take(3));
+    } finally {
+      on(() -> {
+        hub.shed(0);
+        return null;
+      });
+    }
+    f.feed().registered().await();
+    produce(interactive, 4, 4);
+    end(interactive, 4);
+    assertEquals(List.of(4L, JobState.COMPLETED), numbers(in.take(2)));
+    assertEquals(null, in.events.poll(300, TimeUnit.MILLISECONDS));
+  }
+
+  private static List<Object> numbers(List<Object> events) {
+    return events.stream().map(e -> e instanceof String s ? (Object) Long.parseLong(s.substring(s.indexOf(' ') + 1)) : e).toList();
+  }
+}
