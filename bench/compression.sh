@@ -27,10 +27,10 @@ for r in $(seq 1 "$REPEATS"); do
         if [ -z "$res" ]; then echo "$r,$transport,$batch,$c,$load,,,,,,,,,,,,$rss" >> "$CSV"; echo "$name: no result"; continue; fi
         echo "$res" | python3 -c '
 import json, sys
-r = json.load(sys.stdin); l = r["latencyMs"]; c = r["cpuMicrosPerToken"]
+r = json.load(sys.stdin); l = r["latencyMs"]
 print(",".join(str(x) for x in [sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[6], r["tokensPerSecond"],
   round(r["tokensPerSecond"] / max(1, r["chunksPerSecond"]), 2),
-  r["wireBytesPerToken"], c["server"], c["redis"], l["p50"], l["p99"], r["gaps"], r["duplicates"], r["streamsFailed"],
+  r["wireBytesPerToken"], r["cpu_us_per_token_jvm"], r["cpu_us_per_token_redis"], l["p50"], l["p99"], r["gaps"], r["duplicates"], r["streamsFailed"],
   r["compression"]["streamsCompressed"], sys.argv[5]]))' "$r" "$transport" "$batch" "$c" "$rss" "$load" | tee -a "$CSV"
       done
     done

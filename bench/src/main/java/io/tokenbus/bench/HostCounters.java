@@ -2,15 +2,13 @@ package io.tokenbus.bench;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Counters read from the host, outside the processes under test, so they cost the server nothing and cannot be
- * flattered by it: bytes on the wire from the kernel's per-socket TCP counters ({@code ss -ti}), CPU time of a
- * process from {@code /proc/<pid>/stat}.
+ * flattered by it: bytes on the wire from the kernel's per-socket TCP counters ({@code ss -ti}). The CPU time and
+ * memory of the server processes are {@link ServerProbe}'s.
  */
 final class HostCounters {
   private static final Pattern BYTES_RECEIVED = Pattern.compile("bytes_received:(\\d+)");
@@ -40,22 +38,6 @@ final class HostCounters {
       return -1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return -1;
-    }
-  }
-
-  /** User + system CPU time of a process in microseconds, or -1 when it cannot be read (pid 0: not given). */
-  static long cpuMicros(long pid, int clockTicksPerSecond) {
-    if (pid <= 0) {
-      return -1;
-    }
-    try {
-      String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-      // Fields after the command name (which may hold spaces) start at state: utime and stime are the 12th and 13th.
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-      return ticks * 1_000_000L / clockTicksPerSecond;
-    } catch (IOException | RuntimeException e) {
       return -1;
     }
   }

@@ -47,7 +47,7 @@ final class IdleFollowers {
     int streams = jobs.size() == jobCount ? b.streams : jobs.size();
     paced(streams, n -> {
       JsonObject job = jobs.get(n % jobs.size());
-      return b.transport.equals("sockjs") ? b.followSockJs(ws, job, n) : b.followSse(http, job);
+      return b.transport.equals("sockjs") ? b.followSockJs(ws, job, n) : b.followSse(http, job, n);
     });
     waitFor(() -> b.opened.get() + b.failed.get() - failedSubmits >= streams, "streams open");
     Thread.sleep(5000); // registrations, replays and first writes settle

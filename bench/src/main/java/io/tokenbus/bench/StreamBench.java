@@ -16,14 +16,10 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,7 +27,9 @@ import picocli.CommandLine.Option;
 /**
  * Opens many SSE streams against a running tokenbus and measures what a browser would see: end-to-end latency of
  * every chunk (receive time minus the chunk's {@code timestamp}, which the worker sets when it forms the chunk, before
- * it is persisted), delivered tokens per second, and exactly-once delivery (dense sequences per stream).
+ * it is persisted), delivered tokens per second (both also per priority class with {@code --interactive-percent}),
+ * exactly-once delivery (dense sequences per stream, {@link Delivery}), the server's CPU per token ({@link ServerProbe})
+ * and memory every second, and bytes on the wire per token ({@link HostCounters}), with or without compression.
  *
  * <p>{@code timestamp} has millisecond resolution, so each latency is over-estimated by 0..1 ms (0.5 ms on average).
  */
@@ -50,20 +48,23 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--mode", defaultValue = "stream", description = "stream (latency, throughput), idle (memory per idle "
     + "follower) or replay (a finished job replayed over HTTP pages and over SSE)")
   String mode;
-  @Option(names = "--server-pid", defaultValue = "0", description = "the tokenbus JVM, for CPU time and memory") long serverPid;
+  @Option(names = {"--server-pid", "--rss-pid"}, defaultValue = "0",
+    description = "the tokenbus JVM, for CPU time and memory (its RSS sampled every second)") long serverPid;
   @Option(names = "--redis-pid", defaultValue = "0", description = "redis-server, for CPU time") long redisPid;
   @Option(names = "--rate", defaultValue = "0", description = "tokens/s per stream the server was started with (reported)")
   double rate;
   @Option(names = "--jobs", defaultValue = "0", description = "idle mode: jobs the streams share (0: one per stream)")
   int jobs;
   @Option(names = "--replays", defaultValue = "5", description = "replay mode: timed replays per transport") int replays;
+  @Option(names = "--compress", description = "ask for compression: Accept-Encoding: gzip on SSE, permessage-deflate on the bridge")
+  boolean compress;
+  @Option(names = "--interactive-percent", defaultValue = "100",
+    description = "share of streams submitted with priority interactive, spread evenly; the rest are background")
+  int interactivePercent;
 
-  private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
-  private final AtomicLong tokens = new AtomicLong();
-  private final AtomicLong chunks = new AtomicLong();
-  private static final int MAX_SEQUENCE = 1 << 16;
-  private final List<long[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final AtomicLong duplicates = new AtomicLong();
+  private final Delivery delivery = new Delivery();
+  /** Streams whose server agreed to compress (Content-Encoding: gzip, or permessage-deflate negotiated). */
+  private final AtomicLong compressed = new AtomicLong();
   final AtomicLong ended = new AtomicLong();
   final AtomicLong failed = new AtomicLong();
   final AtomicLong opened = new AtomicLong();
@@ -75,10 +76,14 @@ public final class StreamBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (interactivePercent < 0 || interactivePercent > 100) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--interactive-percent must be 0..100");
+    }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
       .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(streams + 16));
-    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(streams + 16));
+    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(streams + 16)
+      .setTryUsePerMessageCompression(compress));
     try {
       return switch (mode) {
         case "stream" -> stream(http, ws);
@@ -118,44 +123,83 @@ public final class StreamBench implements Callable<Integer> {
     }
     System.out.println("streams open: " + opened.get() + ", failed: " + failed.get());
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
-    latency.reset();
+    return measure();
+  }
+
+  /** The measured window: a line per second, then the RESULT line. */
+  private int measure() throws Exception {
+    Delivery d = delivery;
+    boolean mixed = interactivePercent < 100;
+    d.latency.reset();
+    d.classLatency[0].reset();
+    d.classLatency[1].reset();
     ServerProbe.CpuWindow cpu = new ServerProbe.CpuWindow(serverPid, redisPid).start();
+    long wire0 = HostCounters.bytesReceivedFrom(port);
     long t0 = System.nanoTime();
-    long tok0 = tokens.get();
-    long ch0 = chunks.get();
-    List<String> perSecond = new ArrayList<>();
-    Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    long tok0 = d.tokens.get();
+    long ch0 = d.chunks.get();
+    long[] classTok0 = {d.classTokens[0].get(), d.classTokens[1].get()};
+    Histogram total = Delivery.histogram();
+    Histogram[] classTotal = {Delivery.histogram(), Delivery.histogram()};
+    JsonArray rss = new JsonArray();
     for (int s = 0; s < seconds; s++) {
-      long before = tokens.get();
+      long before = d.tokens.get();
+      long[] classBefore = {d.classTokens[0].get(), d.classTokens[1].get()};
       Thread.sleep(1000);
-      Histogram h = latency.getIntervalHistogram();
+      Histogram h = d.latency.getIntervalHistogram();
       total.add(h);
-      perSecond.add(String.format("t=%2ds tokens/s=%6d p50=%.2fms p99=%.2fms max=%.2fms", s + 1, tokens.get() - before,
-        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0));
-      System.out.println(perSecond.get(perSecond.size() - 1));
+      StringBuilder line = new StringBuilder(String.format("t=%2ds tokens/s=%6d p50=%.2fms p99=%.2fms max=%.2fms", s + 1,
+        d.tokens.get() - before, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0));
+      for (int k = 0; mixed && k < 2; k++) {
+        Histogram ch = d.classLatency[k].getIntervalHistogram();
+        classTotal[k].add(ch);
+        line.append(String.format(" | %s tokens/s=%6d p99=%.2fms", k == Delivery.INTERACTIVE ? "int" : "bg",
+          d.classTokens[k].get() - classBefore[k], ch.getValueAtPercentile(99) / 1000.0));
+      }
+      long kb = serverPid > 0 ? ServerProbe.rssKb(serverPid) : -1;
+      if (kb > 0) {
+        rss.add(kb / 1024);
+        line.append(" rss=").append(kb / 1024).append("MiB");
+      }
+      System.out.println(line);
     }
     double secs = (System.nanoTime() - t0) / 1e9;
     cpu.stop();
-    long measuredTokens = tokens.get() - tok0;
+    long wire = HostCounters.bytesReceivedFrom(port) - wire0;
+    long measuredTokens = d.tokens.get() - tok0;
     JsonObject report = new JsonObject()
       .put("transport", transport).put("streams", streams).put("batch", batch)
       .put("offeredTokensPerSecond", Math.round(rate * streams)).put("measuredSeconds", Math.round(secs * 10) / 10.0)
       .put("tokensPerSecond", Math.round(measuredTokens / secs))
       // µs of CPU of the tokenbus JVM and of redis-server per delivered token over the measured window (-1: no pid)
       .put("cpu_us_per_token_jvm", cpu.jvmPer(measuredTokens)).put("cpu_us_per_token_redis", cpu.redisPer(measuredTokens))
-      .put("chunksPerSecond", Math.round((chunks.get() - ch0) / secs))
-      .put("latencyMs", new JsonObject()
-        .put("p50", total.getValueAtPercentile(50) / 1000.0).put("p90", total.getValueAtPercentile(90) / 1000.0)
-        .put("p99", total.getValueAtPercentile(99) / 1000.0).put("p999", total.getValueAtPercentile(99.9) / 1000.0)
-        .put("max", total.getMaxValue() / 1000.0).put("samples", total.getTotalCount()))
-      .put("gaps", gaps()).put("duplicates", duplicates.get()).put("streamsEnded", ended.get())
+      // TCP payload the bench's sockets received from the server in the window (kernel counters; -1: no `ss`)
+      .put("wireBytesPerToken", wire0 < 0 || measuredTokens == 0 ? -1 : Math.round(wire * 10.0 / measuredTokens) / 10.0)
+      .put("compression", new JsonObject().put("requested", compress).put("streamsCompressed", compressed.get()))
+      .put("chunksPerSecond", Math.round((d.chunks.get() - ch0) / secs))
+      .put("latencyMs", Delivery.latencyMs(total))
+      .put("gaps", d.gaps()).put("duplicates", d.duplicates()).put("streamsEnded", ended.get())
       .put("streamsFailed", failed.get());
+    if (mixed) {
+      report.put("interactivePercent", interactivePercent);
+      for (int k = 0; k < 2; k++) {
+        report.put(k == Delivery.INTERACTIVE ? "interactive" : "background", Delivery.latencyMs(classTotal[k])
+          .put("tokensPerSecond", Math.round((d.classTokens[k].get() - classTok0[k]) / secs)));
+      }
+    }
+    if (!rss.isEmpty()) {
+      report.put("serverRssMiBPerSecond", rss);
+    }
     System.out.println("RESULT " + report.encode());
-    return gaps() == 0 && duplicates.get() == 0 ? 0 : 1;
+    return d.gaps() == 0 && d.duplicates() == 0 ? 0 : 1;
   }
 
   Future<JsonObject> submit(HttpClient http, int n) {
     JsonObject body = new JsonObject().put("prompt", "bench stream " + n).put("batch", batch);
+    if (interactivePercent < 100) { // else no priority field, so an older server that has none accepts the body
+      body.put("priority", interactive(n) ? "interactive" : "background");
+    }
     return http.request(HttpMethod.POST, "/api/jobs")
       .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
       .compose(resp -> resp.body().map(b -> {
@@ -179,8 +223,12 @@ public final class StreamBench implements Callable<Integer> {
         .setURI("/eventbus/" + (100 + n % 800) + "/" + java.util.UUID.randomUUID().toString().replace("-", "") + "/websocket"))
       .map(socket -> {
         String id = job.getString("jobId");
+        String extensions = socket.headers().get("sec-websocket-extensions");
+        if (extensions != null && extensions.contains("permessage-deflate")) {
+          compressed.incrementAndGet();
+        }
         JsonObject headers = new JsonObject().put("token", job.getString("streamToken"));
-        long[] last = newStream();
+        long[] last = newStream(n);
         socket.textMessageHandler(text -> {
           if (!text.startsWith("a")) {
             return;
@@ -208,15 +256,19 @@ public final class StreamBench implements Callable<Integer> {
       });
   }
 
-  private synchronized long[] newStream() {
-    long[] s = new long[2 + MAX_SEQUENCE / 64];
-    seen.add(s);
-    return s;
+  /** Spreads the interactive streams evenly over the opening order (stream n is interactive when the count of
+   *  interactive streams among the first n+1 goes up). */
+  private boolean interactive(int n) {
+    return (long) (n + 1) * interactivePercent / 100 != (long) n * interactivePercent / 100;
+  }
+
+  private long[] newStream(int n) {
+    return delivery.newStream(interactivePercent >= 100 || interactive(n) ? Delivery.INTERACTIVE : Delivery.BACKGROUND);
   }
 
   private void chunk(JsonObject c, long[] last) {
     JsonObject meta = c.getJsonObject("metadata");
-    record(c.getLong("sequence"), c.getLong("timestamp"), meta == null ? 1 : meta.getInteger("tokens", 1), last);
+    delivery.record(c.getLong("sequence"), c.getLong("timestamp"), meta == null ? 1 : meta.getInteger("tokens", 1), last);
   }
 
   private static void send(WebSocket socket, JsonObject frame) {
@@ -224,19 +276,27 @@ public final class StreamBench implements Callable<Integer> {
   }
 
   private Future<Void> open(HttpClient http, int n) {
-    return submit(http, n).compose(job -> followSse(http, job));
+    return submit(http, n).compose(job -> followSse(http, job, n));
   }
 
-  Future<Void> followSse(HttpClient http, JsonObject job) {
+  Future<Void> followSse(HttpClient http, JsonObject job, int n) {
     return http.request(new RequestOptions().setMethod(HttpMethod.GET)
-        .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken")))
+        .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"))
+        .putHeader("accept-encoding", compress ? "gzip" : "identity"))
       .compose(req -> req.send())
       .compose(resp -> {
         if (resp.statusCode() != 200) {
           return Future.failedFuture("events answered " + resp.statusCode());
         }
-        long[] last = newStream();
-        resp.handler(RecordParser.newDelimited("\n", line -> onLine(line, last)));
+        long[] last = newStream(n);
+        RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line, last));
+        if ("gzip".equals(resp.getHeader("content-encoding"))) {
+          compressed.incrementAndGet();
+          GzipStream gzip = new GzipStream();
+          resp.handler(b -> lines.handle(gzip.inflate(b)));
+        } else {
+          resp.handler(lines);
+        }
         resp.endHandler(v -> ended.incrementAndGet());
         opened.incrementAndGet();
         return Future.succeededFuture();
@@ -253,43 +313,9 @@ public final class StreamBench implements Callable<Integer> {
       return; // progress or terminal event
     }
     long t = number(s, "\"tokens\":");
-    record(seq, number(s, "\"timestamp\":"), t > 0 ? t : 1, last);
+    delivery.record(seq, number(s, "\"timestamp\":"), t > 0 ? t : 1, last);
   }
 
-
-  private void record(long seq, long ts, long tokenCount, long[] last) {
-    Instant now = Instant.now();
-    long nowMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
-    latency.recordValue(Math.max(0, nowMicros - ts * 1000));
-    tokens.addAndGet(tokenCount);
-    chunks.incrementAndGet();
-    // last[0]: highest sequence seen; last[1..]: a bitset of the sequences seen (order may differ between a replay
-    // reply and live frames at the start of a bridge stream; each sequence must come exactly once).
-    int word = 1 + (int) (seq >>> 6);
-    if (word >= last.length) {
-      duplicates.incrementAndGet(); // beyond what the stream can hold: counted as an error, never silently
-      return;
-    }
-    long bit = 1L << (seq & 63);
-    if ((last[word] & bit) != 0) {
-      duplicates.incrementAndGet();
-    }
-    last[word] |= bit;
-    last[0] = Math.max(last[0], seq);
-  }
-
-  /** Sequences below the highest seen that never came, over all streams. */
-  private long gaps() {
-    long missing = 0;
-    for (long[] s : seen) {
-      for (long q = 1; q <= s[0]; q++) {
-        if ((s[1 + (int) (q >>> 6)] & (1L << (q & 63))) == 0) {
-          missing++;
-        }
-      }
-    }
-    return missing;
-  }
 
   private static long number(String s, String key) {
     int i = s.indexOf(key);
