@@ -80,54 +80,9 @@ class FollowerTest {
     return p.future().await();
   }
 
-  private static final class Collecting implements StreamSink {
-    final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-
-    @Override
-    public void chunk(FeedEvent e) {
-      events.add(((ChunkEvent) e.event()).sequence());
-    }
-
-    @Override
-    public void progress(FeedEvent e) {
-    }
-
-    @Override
-    public void status(FeedEvent e) {
-      events.add(((StatusEvent) e.event()).state());
-    }
-
-    @Override
-    public void abort(String reason) {
-      events.add("abort: " + reason);
-    }
-
-    @Override
-    public boolean writable() {
-      return true;
-    }
-
-    @Override
-    public void whenWritable(Runnable r) {
-      r.run();
-    }
-
-    @Override
-    public void fail(TokenbusException e) {
-      events.add(e.code());
-    }
-
-    List<Object> take(int n) throws InterruptedException {
-      List<Object> out = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        Object o = events.poll(5, TimeUnit.SECONDS);
-        if (o == null) {
-          throw new AssertionError("only got " + out);
-        }
-        out.add(o);
-      }
-      return out;
-    }
+  /** A client that records each chunk's sequence. */
+  private static CollectingSink collecting() {
+    return new CollectingSink(e -> ((ChunkEvent) e.event()).sequence());
   }
 
   private static String jobWithStoredChunks(long n, boolean terminal) {
@@ -146,7 +101,7 @@ class FollowerTest {
     eb.publish(Addresses.chunk(id), new ChunkEvent(id, "c" + seq, seq, seq, null));
   }
 
-  private static Follower follow(String id, Collecting sink) {
+  private static Follower follow(String id, CollectingSink sink) {
     Follower f = on(() -> {
       Follower x = hub.follow(id, sink);
       x.want(true, true, true);
@@ -159,7 +114,7 @@ class FollowerTest {
   @Test
   void lostLiveChunksAreReadBackFromTheStoreBeforeLaterOnes() throws Exception {
     String id = jobWithStoredChunks(6, false);
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     follow(id, sink);
     live(id, 1);
     live(id, 2);
@@ -175,7 +130,7 @@ class FollowerTest {
   @Test
   void replayLeavesOutWhatWasDeliveredLiveAndLiveSkipsWhatTheReplayHeld() throws Exception {
     String id = jobWithStoredChunks(8, false);
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     Follower f = follow(id, sink);
     live(id, 4);
     live(id, 5);
@@ -195,7 +150,7 @@ class FollowerTest {
   @Test
   void aTerminalEventTheBusLostIsFoundByTheIdleCheck() throws Exception {
     String id = jobWithStoredChunks(3, true); // stored, never published live
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     Follower f = follow(id, sink);
     on(() -> {
       f.holdUntilReplay(0);
@@ -210,7 +165,7 @@ class FollowerTest {
     assertEquals(List.of(JobState.COMPLETED), sink.take(1));
 
     String running = jobWithStoredChunks(2, false);
-    Collecting other = new Collecting();
+    CollectingSink other = collecting();
     Follower g = follow(running, other);
     live(running, 1);
     assertEquals(List.of(1L), other.take(1));
@@ -238,7 +193,7 @@ class FollowerTest {
   }
 
   /** Counts every sequence the client got, from replies and from the sink, until the terminal event. */
-  private static Map<Long, Integer> untilTerminal(Collecting sink, List<JobSnapshot> replies) throws InterruptedException {
+  private static Map<Long, Integer> untilTerminal(CollectingSink sink, List<JobSnapshot> replies) throws InterruptedException {
     Map<Long, Integer> got = new HashMap<>();
     replies.forEach(r -> r.chunks().forEach(c -> got.merge(c.sequence(), 1, Integer::sum)));
     while (true) {
@@ -266,7 +221,7 @@ class FollowerTest {
   @Test
   void storeReadsOfTheIdleCheckDoNotStartAClientThatHasNotSaidWhereItStands() throws Exception {
     String id = jobWithStoredChunks(10, false);
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     Follower f = follow(id, sink);
     on(() -> f.feed().pollIfIdle(0)).await();
     JobSnapshot reply = replay(f, 6);
@@ -281,7 +236,7 @@ class FollowerTest {
   @Test
   void pagingARunningJobFarAheadDeliversEveryChunkOnce() throws Exception {
     String id = jobWithStoredChunks(5000, false);
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     Follower f = follow(id, sink);
     List<JobSnapshot> replies = new ArrayList<>();
     replies.add(replay(f, 0));
@@ -300,7 +255,7 @@ class FollowerTest {
   @Test
   void aTerminalWaitsForTheRangeAReplayStillOwes() throws Exception {
     String id = jobWithStoredChunks(3000, false);
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     Follower f = follow(id, sink);
     live(id, 2999);
     live(id, 3000);
@@ -322,7 +277,7 @@ class FollowerTest {
   @Test
   void aSecondReplayWhileOneRunsIsAConflict() throws Exception {
     String id = jobWithStoredChunks(3, false);
-    Follower f = follow(id, new Collecting());
+    Follower f = follow(id, collecting());
     on(() -> f.replay(0));
     Throwable t = on(() -> f.replay(0)).transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
     assertEquals(ErrorCode.CONFLICT, TokenbusException.from(t).code());
@@ -332,7 +287,7 @@ class FollowerTest {
   @Test
   void chunksTheStoreLostEndTheStreamWithHistoryLostInsteadOfAHole() throws Exception {
     String id = jobWithStoredChunks(5, false);
-    Collecting sink = new Collecting();
+    CollectingSink sink = collecting();
     follow(id, sink);
     live(id, 1);
     assertEquals(List.of(1L), sink.take(1));

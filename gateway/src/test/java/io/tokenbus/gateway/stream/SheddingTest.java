@@ -75,54 +75,8 @@ class SheddingTest {
   }
 
   /** Records each chunk's sequence and whether it came live from the bus or was read from the store. */
-  private static final class Recording implements StreamSink {
-    final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-
-    @Override
-    public void chunk(FeedEvent e) {
-      events.add((e.live() ? "live " : "store ") + ((ChunkEvent) e.event()).sequence());
-    }
-
-    @Override
-    public void progress(FeedEvent e) {
-    }
-
-    @Override
-    public void status(FeedEvent e) {
-      events.add(((StatusEvent) e.event()).state());
-    }
-
-    @Override
-    public void abort(String reason) {
-      events.add("abort: " + reason);
-    }
-
-    @Override
-    public boolean writable() {
-      return true;
-    }
-
-    @Override
-    public void whenWritable(Runnable r) {
-      r.run();
-    }
-
-    @Override
-    public void fail(TokenbusException e) {
-      events.add(e.code());
-    }
-
-    List<Object> take(int n) throws InterruptedException {
-      List<Object> out = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        Object o = events.poll(5, TimeUnit.SECONDS);
-        if (o == null) {
-          throw new AssertionError("only got " + out);
-        }
-        out.add(o);
-      }
-      return out;
-    }
+  private static CollectingSink recording() {
+    return new CollectingSink(e -> (e.live() ? "live " : "store ") + ((ChunkEvent) e.event()).sequence());
   }
 
   private static String job() {
@@ -144,7 +98,7 @@ class SheddingTest {
     eb.publish(Addresses.status(id), done);
   }
 
-  private static Follower follow(String id, Recording sink) {
+  private static Follower follow(String id, CollectingSink sink) {
     Follower f = on(() -> {
       Follower x = hub.follow(id, sink);
       x.want(true, true, true);
@@ -169,8 +123,8 @@ class SheddingTest {
     String background = job();
     String interactive = job();
     jobs.rememberBackground(background);
-    Recording bg = new Recording();
-    Recording in = new Recording();
+    CollectingSink bg = recording();
+    CollectingSink in = recording();
     Follower bgFollower = follow(background, bg);
     follow(interactive, in);
     produce(background, 1, 2);
@@ -209,7 +163,7 @@ class SheddingTest {
       return null;
     });
     try {
-      Recording bg = new Recording();
+      CollectingSink bg = recording();
       Follower f = follow(background, bg);
       assertTrue(on(() -> f.feed().detached()));
       produce(background, 1, 4);
@@ -227,7 +181,7 @@ class SheddingTest {
   @Test
   void beyondTwiceTheBoundInteractiveStreamsReadFromTheStoreToo() throws Exception {
     String interactive = job();
-    Recording in = new Recording();
+    CollectingSink in = recording();
     Follower f = follow(interactive, in);
     on(() -> {
       hub.shed(LoopPressure.BACKGROUND);
