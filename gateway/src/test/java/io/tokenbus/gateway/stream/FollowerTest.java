@@ -3,8 +3,6 @@ package io.tokenbus.gateway.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tokenbus.checkpoint.CheckpointConfig;
-import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobIds;
@@ -17,15 +15,8 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
-import io.tokenbus.gateway.auth.StreamTokens;
-import io.tokenbus.gateway.jobs.JobService;
-import io.tokenbus.runtime.Node;
-import io.tokenbus.testing.TestRedis;
-import io.vertx.core.Context;
-import io.vertx.core.Promise;
 import io.vertx.core.eventbus.EventBus;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,40 +34,31 @@ import org.junit.jupiter.api.Test;
  */
 @org.junit.jupiter.api.Timeout(30)
 class FollowerTest {
-  private static TestRedis redis;
-  private static Node node;
+  private static HubFixture fixture;
   private static EventBus eb;
-  private static Context context;
   private static JobStreamHub hub;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    node = Node.local();
-    eb = node.vertx().eventBus();
-    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    context = node.vertx().getOrCreateContext();
     GatewayConfig config = GatewayConfig.defaults();
     // A short idle period so the test of lost terminal events does not wait long.
     GatewayConfig fastPoll = new GatewayConfig(config.host(), 0, config.tokenSecrets(), config.tokenTtl(), config.maxBodyBytes(),
       config.submitsPerMinute(), config.maxStreams(), config.maxSubscriptionsPerSocket(), config.maxPendingPerStream(),
       config.replayPageSize(), config.cancelGraceMs(), 200, config.pingTimeoutMs(), config.sseHeartbeatMs(),
       config.connections());
-    hub = on(() -> new JobStreamHub(node.vertx(), fastPoll,
-      new JobService(node.vertx(), fastPoll, new StreamTokens(fastPoll.tokenSecret(), fastPoll.tokenTtl(), Clock.systemUTC()))));
+    fixture = HubFixture.start(fastPoll);
+    eb = fixture.eb;
+    hub = fixture.hub;
   }
 
   @AfterAll
   static void stop() {
-    node.close().await();
-    redis.close();
+    fixture.close();
   }
 
   /** Runs on the hub's context and waits for the result (the hub is event-loop confined). */
   private static <T> T on(Supplier<T> action) {
-    Promise<T> p = Promise.promise();
-    context.runOnContext(v -> p.complete(action.get()));
-    return p.future().await();
+    return fixture.on(action);
   }
 
   /** A client that records each chunk's sequence. */
@@ -290,7 +272,7 @@ class FollowerTest {
     follow(id, sink);
     live(id, 1);
     assertEquals(List.of(1L), sink.take(1));
-    io.vertx.redis.client.Redis r = io.vertx.redis.client.Redis.createClient(node.vertx(), redis.url());
+    io.vertx.redis.client.Redis r = io.vertx.redis.client.Redis.createClient(fixture.node.vertx(), fixture.redis.url());
     r.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.DEL).arg("tb:job:{" + id + "}:log")).await();
     r.close();
     eb.publish(Addresses.status(id), new StatusEvent(JobState.COMPLETED, id, 5, null, null));

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tokenbus.checkpoint.CheckpointConfig;
-import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobIds;
@@ -16,15 +14,9 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
-import io.tokenbus.gateway.auth.StreamTokens;
 import io.tokenbus.gateway.jobs.JobService;
-import io.tokenbus.runtime.Node;
-import io.tokenbus.testing.TestRedis;
-import io.vertx.core.Context;
-import io.vertx.core.Promise;
 import io.vertx.core.eventbus.EventBus;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -40,35 +32,26 @@ import org.junit.jupiter.api.Test;
  */
 @org.junit.jupiter.api.Timeout(30)
 class SheddingTest {
-  private static TestRedis redis;
-  private static Node node;
+  private static HubFixture fixture;
   private static EventBus eb;
-  private static Context context;
   private static JobService jobs;
   private static JobStreamHub hub;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    node = Node.local();
-    eb = node.vertx().eventBus();
-    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    context = node.vertx().getOrCreateContext();
-    GatewayConfig config = GatewayConfig.defaults();
-    jobs = new JobService(node.vertx(), config, new StreamTokens(config.tokenSecret(), config.tokenTtl(), Clock.systemUTC()));
-    hub = on(() -> new JobStreamHub(node.vertx(), config, jobs));
+    fixture = HubFixture.start(GatewayConfig.defaults());
+    eb = fixture.eb;
+    jobs = fixture.jobs;
+    hub = fixture.hub;
   }
 
   @AfterAll
   static void stop() {
-    node.close().await();
-    redis.close();
+    fixture.close();
   }
 
   private static <T> T on(Supplier<T> action) {
-    Promise<T> p = Promise.promise();
-    context.runOnContext(v -> p.complete(action.get()));
-    return p.future().await();
+    return fixture.on(action);
   }
 
   /** Records each chunk's sequence and whether it came live from the bus or was read from the store. */
