@@ -94,7 +94,7 @@ class ContinuationTest {
         String id = deadWorkersJob();
         CompletableFuture<StatusEvent> ended = new CompletableFuture<>();
         node.vertx().eventBus().<StatusEvent>consumer(Addresses.status(id), m -> ended.complete(m.body())).completion().await();
-        assertEquals(Takeover.Result.CONTINUED, takeOver(id));
+        assertEquals(Takeover.Result.CONTINUED, Takeovers.whenLeaseRanOut(node.vertx().eventBus(), id, LEASE));
         StatusEvent published = ended.get(15, TimeUnit.SECONDS);
         JobSnapshot end = read(id, ReplayRequest.STATE_ONLY);
         assertEquals(end.terminal().state(), published.state(), "the stored terminal is the one published");
@@ -129,18 +129,6 @@ class ContinuationTest {
     node.vertx().eventBus().request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, List.of(
       new ChunkEvent(id, "Stored ", 1, 1, writing), new ChunkEvent(id, "part. ", 2, 2, writing)), null, 1)).await();
     return id;
-  }
-
-  private static String takeOver(String id) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      String outcome = node.vertx().eventBus().<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(id))
-        .await().body().outcome();
-      if (!Takeover.Result.HELD.equals(outcome) || System.nanoTime() > deadline) {
-        return outcome;
-      }
-      Thread.sleep(LEASE.toMillis() / 3); // the lease runs out on Redis' clock: nothing to await but time
-    }
   }
 
   private static JobSnapshot read(String id, int limit) {

@@ -88,7 +88,7 @@ class TakeoverTest {
     AppendResult stored = eb.<AppendResult>request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, written, null, 1)).await().body();
     assertTrue(stored.accepted());
     LinkedBlockingQueue<Object> events = follow(id);
-    assertEquals(Takeover.Result.CONTINUED, takeOver(id));
+    assertEquals(Takeover.Result.CONTINUED, Takeovers.whenLeaseRanOut(eb, id, LEASE));
 
     List<ChunkEvent> rest = new ArrayList<>();
     StatusEvent end = drain(events, rest);
@@ -122,7 +122,7 @@ class TakeoverTest {
     node.vertx().undeploy(leaving).await(); // drains 300 ms, then hands over what still runs (a 2 s job)
     List<String> outcomes = new ArrayList<>();
     for (String id : ids) {
-      outcomes.add(takeOver(id));
+      outcomes.add(Takeovers.whenLeaseRanOut(eb, id, LEASE));
     }
     assertTrue(outcomes.contains(Takeover.Result.CONTINUED), "the handed-over job was continued: " + outcomes);
     List<String> texts = new ArrayList<>();
@@ -140,18 +140,6 @@ class TakeoverTest {
     String id = JobIds.newId(new SecureRandom());
     eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, request, 1)).await();
     return id;
-  }
-
-  /** Takes the job over once its lease ran out (the claim says HELD until then). */
-  private static String takeOver(String id) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      String outcome = eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(id)).await().body().outcome();
-      if (!Takeover.Result.HELD.equals(outcome) || System.nanoTime() > deadline) {
-        return outcome;
-      }
-      Thread.sleep(LEASE.toMillis() / 3); // the lease runs out on Redis' clock: nothing to await but time
-    }
   }
 
   private static LinkedBlockingQueue<Object> follow(String id) {

@@ -383,9 +383,16 @@ class SoakTest {
       .put("maxResumeMs", sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1))
       .put("faults", new JsonArray(new ArrayList<>(faults)))
       .put("rssKb", rssJson)
-      .put("rssCsv", rssCsv.toString()).put("progressCsv", progressCsv.toString())
-      .put("logs", cluster.logDir().toString())
+      .put("rssCsv", fromRepository(rssCsv)).put("progressCsv", fromRepository(progressCsv))
+      .put("logs", fromRepository(cluster.logDir()))
       .put("problems", new JsonArray(new ArrayList<>(badDetails)));
+  }
+
+  /** {@code p} relative to the repository (the parent of this module, where surefire runs), for committed results. */
+  private static String fromRepository(Path p) {
+    Path repository = Path.of("").toAbsolutePath().getParent();
+    Path abs = p.toAbsolutePath().normalize();
+    return abs.startsWith(repository) ? repository.relativize(abs).toString() : abs.toString();
   }
 
   private static String line(JsonObject s) {

@@ -48,9 +48,8 @@ class WorkerTakeoverTest extends FaultTestBase {
   @Order(1)
   @Timeout(240)
   void everyJobOfAKilledWorkerCompletesOnTheOtherWorker() throws Exception {
-    List<JobFollower> first = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
-      Options.defaults(), "takeover");
-    followers.addAll(first);
+    List<JobFollower> first = follow(Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
+      Options.defaults(), "takeover"));
     Workload.awaitChunks(first, 20, 60_000, "before the kill");
     long endedBefore = ended(first);
     int onDoomed = runningJobs(doomed);
@@ -62,18 +61,11 @@ class WorkerTakeoverTest extends FaultTestBase {
     Verdict.assertAllCompleted("after the worker running them was killed, " + cluster.describe(), first);
     Workload.assertStoreHoldsWhatClientsGot(gateway.port(), first);
     assertTrue(onDoomed >= 10, "precondition: the killed worker ran a share of the jobs, " + onDoomed);
-    long tookOver = Files.readAllLines(survivor.log()).stream().filter(l -> l.contains("took over job")).count();
+    long tookOver = logLines(survivor, "took over job");
     assertTrue(tookOver <= onDoomed && tookOver >= onDoomed - endedMeanwhile,
       "the other worker took over every job of the killed one: " + tookOver + " of " + onDoomed);
 
-    // The same prompts again, uninterrupted, give the same text (the local generator is deterministic): the continued
-    // jobs neither repeated nor skipped anything where they changed worker, and what was streamed before is unchanged.
-    List<JobFollower> again = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.SSE,
-      Options.defaults(), "takeover");
-    followers.addAll(again);
-    Verdict.await(again, 60_000);
-    Verdict.assertAllCompleted("the same jobs uninterrupted", again);
-    assertSameTexts(first, beforeKill, again);
+    assertSameAsUninterrupted("takeover", first, beforeKill);
   }
 
   /**
@@ -86,9 +78,8 @@ class WorkerTakeoverTest extends FaultTestBase {
   @Timeout(240)
   void aWorkerThatWakesUpAfterItsJobsWereTakenOverWritesNothingMore() throws Exception {
     TokenbusProcess frozen = cluster.launch("worker");
-    List<JobFollower> jobs = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
-      Options.defaults(), "fencing");
-    followers.addAll(jobs);
+    List<JobFollower> jobs = follow(Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.HALF_AND_HALF,
+      Options.defaults(), "fencing"));
     Workload.awaitChunks(jobs, 20, 60_000, "before the freeze");
     List<Map<Long, String>> beforeFreeze = jobs.stream().map(f -> f.log().chunks()).toList();
     int onFrozen = runningJobs(frozen);
@@ -101,18 +92,21 @@ class WorkerTakeoverTest extends FaultTestBase {
     Timeline.mark("all ended after " + Verdict.await(jobs, 120_000) + " ms");
     Verdict.assertAllCompleted("across a worker frozen past its leases, " + cluster.describe(), jobs);
     assertTrue(onFrozen >= 10, "precondition: the frozen worker ran a share of the jobs, " + onFrozen);
-    long stopped = Files.readAllLines(frozen.log()).stream().filter(l -> l.contains("was taken over by another worker")).count();
+    long stopped = logLines(frozen, "was taken over by another worker");
     assertTrue(stopped > 0, "the woken worker learnt from its lease renewal that its jobs moved");
-
-    List<JobFollower> again = Workload.submitAndFollow(40, gateway.port(), List.of(gateway.port()), Mix.SSE,
-      Options.defaults(), "fencing");
-    followers.addAll(again);
-    Verdict.await(again, 60_000);
-    Verdict.assertAllCompleted("the same jobs uninterrupted", again);
-    assertSameTexts(jobs, beforeFreeze, again);
+    assertSameAsUninterrupted("fencing", jobs, beforeFreeze);
   }
 
-  private static void assertSameTexts(List<JobFollower> faulted, List<Map<Long, String>> beforeFault, List<JobFollower> clean) {
+  /**
+   * The same prompts again, uninterrupted, give the same text (the local generator is deterministic): the faulted jobs
+   * neither repeated nor skipped anything where they changed worker, and what was streamed before is unchanged.
+   */
+  private void assertSameAsUninterrupted(String prompt, List<JobFollower> faulted, List<Map<Long, String>> beforeFault)
+    throws Exception {
+    List<JobFollower> clean = follow(Workload.submitAndFollow(faulted.size(), gateway.port(), List.of(gateway.port()),
+      Mix.SSE, Options.defaults(), prompt));
+    Verdict.await(clean, 60_000);
+    Verdict.assertAllCompleted("the same jobs uninterrupted", clean);
     for (int i = 0; i < faulted.size(); i++) {
       Map<Long, String> got = faulted.get(i).log().chunks();
       beforeFault.get(i).forEach((seq, chunk) -> assertEquals(chunk, got.get(seq), "chunk " + seq + " as seen before the fault"));
@@ -126,6 +120,10 @@ class WorkerTakeoverTest extends FaultTestBase {
       + worker.managementPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     return metrics.lines().filter(l -> l.startsWith("tokenbus_worker_jobs_running")).findFirst()
       .map(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElseThrow();
+  }
+
+  private static long logLines(TokenbusProcess p, String containing) throws java.io.IOException {
+    return Files.readAllLines(p.log()).stream().filter(l -> l.contains(containing)).count();
   }
 
   private static long ended(List<JobFollower> followers) {
