@@ -117,9 +117,10 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
 
   /**
    * A deploy is not a cancel: take no new job, let running jobs finish while leases keep being renewed, and past the
-   * drain deadline hand what is left over: its chunks stored, its lease released, another worker continues it. The run consumer stays until the end of the drain and refuses
-   * with {@code no_worker} (which the gateway retries elsewhere): gateways may route to it for a while after it would
-   * have unregistered, and such a request would otherwise wait for its timeout.
+   * drain deadline hand what is left over: its chunks stored, its lease released, another worker continues it. The
+   * run consumer stays until the end of the drain and refuses with {@code no_worker} (which the gateway retries
+   * elsewhere): gateways may route to it for a while after it would have unregistered, and such a request would
+   * otherwise wait for its timeout.
    */
   @Override
   public Future<?> stop() {
@@ -166,8 +167,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
 
   private void run(Message<JobAssignment> m) {
     JobAssignment a = m.body();
-    if (phase == Phase.DRAINING) {
-      m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
+    if (refusedWhileDraining(m)) {
       return;
     }
     int limit = a.request().priority() == Priority.BACKGROUND ? Math.max(1, config.maxConcurrentJobs() / 2) : config.maxConcurrentJobs();
@@ -190,6 +190,15 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     run.start(workflows.forType(a.request().type()));
   }
 
+  /** A draining worker takes nothing new: {@code no_worker}, which the gateway retries on another worker. */
+  private boolean refusedWhileDraining(Message<?> m) {
+    if (phase != Phase.DRAINING) {
+      return false;
+    }
+    m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
+    return true;
+  }
+
   private JobRun newRun(JobAssignment a, ModelBackend backend) {
     String model = a.request().model() != null ? a.request().model() : backend.defaultModel();
     JobRun run = new JobRun(vertx, config, a, backend, model, checkpoint, budget, this::jobDone);
@@ -206,8 +215,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
    */
   private void takeover(Message<Takeover> m) {
     String jobId = m.body().jobId();
-    if (phase == Phase.DRAINING) {
-      m.reply(new TokenbusException(ErrorCode.NO_WORKER, "this worker is shutting down").toReply());
+    if (refusedWhileDraining(m)) {
       return;
     }
     if (running.containsKey(jobId)) {

@@ -110,9 +110,6 @@ public final class JobRun implements StepRunner {
     if (output.length() > config.maxResultChars()) {
       output = null;
     }
-    if (stored.used()) {
-      stored = null;
-    }
     return this;
   }
 
@@ -190,10 +187,7 @@ public final class JobRun implements StepRunner {
       return Future.failedFuture(new BackendException(JobError.INTERNAL, "job is closing"));
     }
     String partial = "";
-    if (stored != null && stored.used()) {
-      stored = null;
-    }
-    if (stored != null) {
+    if (replaying() != null) {
       StoredAnswer.Taken before = stored.take(step);
       if (!stored.streaming(step)) {
         return Future.succeededFuture(before.text()); // over before the takeover: its text, no model call
@@ -243,22 +237,27 @@ public final class JobRun implements StepRunner {
 
   @Override
   public void text(Step step, String text) {
-    if (stored != null) {
+    if (replaying() != null) {
       text = stored.skip(step, text);
-      if (stored.used()) {
-        stored = null;
-      }
     }
     token(step, text);
   }
 
   @Override
   public void progress(int percent, Step step) {
-    if (jobLog.closing() || stored != null) { // clients saw the progress of the part a takeover replays
+    if (jobLog.closing() || replaying() != null) { // clients saw the progress of the part a takeover replays
       return;
     }
     flushBatch();
     jobLog.add(new ProgressEvent(jobId, percent, step, null));
+  }
+
+  /** What a job taken over still replays from the store; null once everything stored was handed back. */
+  private StoredAnswer replaying() {
+    if (stored != null && stored.used()) {
+      stored = null;
+    }
+    return stored;
   }
 
   private long seed() {
@@ -308,7 +307,8 @@ public final class JobRun implements StepRunner {
     batchText.setLength(0);
     batchTokens = 0;
     budget.take(request.priority(), 1);
-    if (!paused && current != null && (jobLog.size() + 1 >= config.maxBufferedChunks() || budget.exhausted(request.priority()))) {
+    boolean full = jobLog.size() + 1 >= config.maxBufferedChunks() || budget.exhausted(request.priority());
+    if (!paused && current != null && full) {
       paused = true;
       current.pause();
       budget.whenRoom(request.priority(), resumeWhenRoom);
