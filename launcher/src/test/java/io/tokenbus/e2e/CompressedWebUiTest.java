@@ -17,11 +17,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -32,9 +30,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -77,14 +72,7 @@ class CompressedWebUiTest {
 
   @BeforeEach
   void browser() throws Exception {
-    System.setProperty("webdriver.chrome.driver", BrowserCondition.chromedriver().toString());
-    ChromeOptions o = new ChromeOptions().setBinary(BrowserCondition.chromium().toFile()).addArguments("--headless=new", "--no-sandbox",
-      "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--window-size=1200,900",
-      "--user-data-dir=" + Files.createTempDirectory("tokenbus-chromium"));
-    // The performance log carries the DevTools Network events: response and websocket handshake headers.
-    o.setCapability("goog:loggingPrefs", Map.of("browser", "ALL", "performance", "ALL"));
-    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(BrowserCondition.chromedriver().toFile()).build(), o);
+    driver = Chromium.start(true);
     driver.get("http://127.0.0.1:" + port + "/");
     waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(d.findElement(By.id("conn-state")).getText()));
   }

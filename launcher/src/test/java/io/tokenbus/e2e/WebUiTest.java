@@ -42,8 +42,6 @@ import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.Select;
@@ -90,13 +88,7 @@ class WebUiTest {
 
   @BeforeEach
   void browser() throws Exception {
-    System.setProperty("webdriver.chrome.driver", BrowserCondition.chromedriver().toString());
-    ChromeOptions o = new ChromeOptions().setBinary(BrowserCondition.chromium().toFile()).addArguments("--headless=new", "--no-sandbox",
-      "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--window-size=1200,900",
-      "--user-data-dir=" + Files.createTempDirectory("tokenbus-chromium"));
-    o.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
-    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(BrowserCondition.chromedriver().toFile()).build(), o);
+    driver = Chromium.start(false);
     driver.get("http://127.0.0.1:" + port + "/");
     waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
   }
