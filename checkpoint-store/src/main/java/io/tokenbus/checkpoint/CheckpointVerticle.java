@@ -65,6 +65,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private RedisPipeline pipeline;
   private ScriptCalls scripts;
+  private JobReads reads;
   private Counter chunksStored;
   private StoreMetrics metrics;
   private volatile RedisSettings.Verdict settings;
@@ -84,6 +85,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
         .register(registry));
     boolean cluster = config.redisMode() == CheckpointConfig.RedisMode.CLUSTER;
     scripts = new ScriptCalls(pipeline, cluster);
+    reads = new JobReads(scripts, pipeline, config);
     metrics = new StoreMetrics(registry, pipeline);
     pipeline.metrics(metrics);
     chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
@@ -258,42 +260,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
   }
 
   Future<JobSnapshot> replay(ReplayRequest req) {
-    JobKeys k = JobKeys.of(req.jobId());
-    int limit = req.limit() == ReplayRequest.STATE_ONLY ? 0
-      : req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
-    return scripts.read(Scripts.READ, List.of(k.meta(), k.log()), List.of(String.valueOf(req.afterSequence()), String.valueOf(limit)))
-      .compose(r -> {
-        switch (r.get(0).toString()) {
-          case "missing":
-            return Future.failedFuture(new TokenbusException(ErrorCode.NOT_FOUND, "job " + req.jobId() + " is unknown or expired"));
-          case "lost":
-            return Future.failedFuture(new TokenbusException(ErrorCode.HISTORY_LOST, "job " + req.jobId() + ": " + r.get(1)));
-          default:
-            break;
-        }
-        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 10);
-        for (int i = 10; i < r.size(); i++) {
-          chunks.add(ChunkEvent.decode(r.get(i).toString()));
-        }
-        String model = r.get(5).toString();
-        String terminal = r.get(6).toString();
-        return Future.succeededFuture(new JobSnapshot(req.jobId(), JobState.fromWire(r.get(1).toString()), r.get(2).toLong(),
-          r.get(3).toLong(), r.get(4).toString(), model.isEmpty() ? null : model, chunks,
-          terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), r.get(8).toInteger() == 1,
-          orphaned(r.get(7).toLong()), r.get(9).toString().isEmpty() ? null : r.get(9).toString()));
-      });
-  }
-
-  /**
-   * A lease that ran out (by Redis' clock) proves a dead worker only if its renewals could have arrived: Redis
-   * answered this verticle on all its connections, without a loss or outage, for at least the job's lease period.
-   */
-  private boolean orphaned(long ranOutLeaseMs) {
-    if (ranOutLeaseMs == 0) {
-      return false;
-    }
-    long period = ranOutLeaseMs > 0 ? ranOutLeaseMs : config.initialLease().toMillis(); // -1: a job from before leaseMs
-    return pipeline.healthyForNanos() >= TimeUnit.MILLISECONDS.toNanos(period);
+    return reads.replay(req);
   }
 
   /**

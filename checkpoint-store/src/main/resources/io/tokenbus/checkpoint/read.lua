@@ -1,4 +1,5 @@
--- KEYS[1] meta hash, KEYS[2] chunk stream. ARGV: afterSequence, limit (0: the state only, no chunks).
+-- KEYS[1] meta hash, KEYS[2] chunk stream. ARGV: afterSequence, limit (0: the state only, no chunks; -1: the state
+-- only, without the prompt).
 -- One consistent snapshot, proven complete: sequences are dense, so the chunks after `after` must be exactly
 -- after+1, after+2, ... and there must be min(limit, last - after) of them. Anything else means the store lost what
 -- it had acknowledged (eviction, a restart without persistence, a failover to a lagging replica): 'lost'.

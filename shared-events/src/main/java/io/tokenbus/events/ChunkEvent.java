@@ -7,9 +7,10 @@ import java.util.Objects;
  * model:chunk on {@code job.<jobId>.chunk}. Sequences of a job are 1, 2, 3, ... without gaps; the chunk texts
  * concatenated in sequence order equal the job's output.
  *
- * <p>Immutable. A class rather than a record only to keep its JSON text once: the same instance is stored by the
+ * <p>Immutable. A class rather than a record to keep its JSON text once: the same instance is stored by the
  * checkpoint store and written to every browser, so it is encoded once per node (and not at all when it arrived as
- * JSON).
+ * JSON). A chunk read back from the store ({@link #stored}) is not even parsed unless something asks for its text:
+ * a replay only copies the stored JSON to the client.
  */
 public final class ChunkEvent {
   public static final String TYPE = "model:chunk";
@@ -21,12 +22,13 @@ public final class ChunkEvent {
   public static final String F_METADATA = "metadata";
 
   private final String jobId;
-  private final String chunk;
   private final long sequence;
-  private final long timestamp;
-  private final ChunkMetadata metadata;
-  // Written at most once with a value every thread would compute alike; a racing reader at worst encodes again.
-  private String encoded;
+  // Null only for a stored chunk nobody read yet; set once to an immutable value every thread would compute alike,
+  // so a racing reader at worst parses (or encodes) again.
+  private volatile Body body;
+  private volatile String encoded;
+
+  private record Body(String chunk, long timestamp, ChunkMetadata metadata) {}
 
   public ChunkEvent(String jobId, String chunk, long sequence, long timestamp, ChunkMetadata metadata) {
     if (!JobIds.valid(jobId)) {
@@ -39,10 +41,35 @@ public final class ChunkEvent {
       throw TokenbusException.invalid("sequence must be >= 1");
     }
     this.jobId = jobId;
-    this.chunk = chunk;
     this.sequence = sequence;
-    this.timestamp = timestamp;
-    this.metadata = metadata == null ? new ChunkMetadata(null, null, null, null) : metadata;
+    this.body = new Body(chunk, timestamp, metadata == null ? ChunkMetadata.NONE : metadata);
+  }
+
+  private ChunkEvent(String jobId, long sequence, String json) {
+    this.jobId = jobId;
+    this.sequence = sequence;
+    this.encoded = json;
+  }
+
+  /**
+   * A chunk as the checkpoint store holds it: its JSON text, stored at sequence {@code sequence} of {@code jobId}
+   * after it was validated on its way in. Parsed only if its fields are asked for.
+   */
+  public static ChunkEvent stored(String jobId, long sequence, String json) {
+    return new ChunkEvent(jobId, sequence, json);
+  }
+
+  private Body body() {
+    Body b = body;
+    if (b == null) {
+      ChunkEvent parsed = fromJson(new JsonObject(encoded));
+      if (parsed.sequence != sequence || !parsed.jobId.equals(jobId)) {
+        throw TokenbusException.invalid("stored chunk " + sequence + " of " + jobId + " says " + parsed.sequence + " of " + parsed.jobId);
+      }
+      b = parsed.body;
+      body = b;
+    }
+    return b;
   }
 
   public String jobId() {
@@ -50,7 +77,7 @@ public final class ChunkEvent {
   }
 
   public String chunk() {
-    return chunk;
+    return body().chunk;
   }
 
   public long sequence() {
@@ -58,16 +85,17 @@ public final class ChunkEvent {
   }
 
   public long timestamp() {
-    return timestamp;
+    return body().timestamp;
   }
 
   public ChunkMetadata metadata() {
-    return metadata;
+    return body().metadata;
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put(F_TYPE, TYPE).put(F_JOB_ID, jobId).put(F_CHUNK, chunk).put(F_SEQUENCE, sequence)
-      .put(F_TIMESTAMP, timestamp).put(F_METADATA, metadata.toJson());
+    Body b = body();
+    return new JsonObject().put(F_TYPE, TYPE).put(F_JOB_ID, jobId).put(F_CHUNK, b.chunk).put(F_SEQUENCE, sequence)
+      .put(F_TIMESTAMP, b.timestamp).put(F_METADATA, b.metadata.toJson());
   }
 
   /** The JSON text of this event, encoded once. */
@@ -97,13 +125,12 @@ public final class ChunkEvent {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ChunkEvent c && sequence == c.sequence && timestamp == c.timestamp && jobId.equals(c.jobId)
-      && chunk.equals(c.chunk) && metadata.equals(c.metadata);
+    return o instanceof ChunkEvent c && sequence == c.sequence && jobId.equals(c.jobId) && body().equals(c.body());
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(jobId, chunk, sequence, timestamp, metadata);
+    return Objects.hash(jobId, sequence, body());
   }
 
   @Override

@@ -8,6 +8,7 @@ public record ChunkMetadata(Step step, String model, Double tokensPerSec, Intege
   public static final String MODEL = "model";
   public static final String TOKENS_PER_SEC = "tokens_per_sec";
   public static final String TOKENS = "tokens";
+  public static final ChunkMetadata NONE = new ChunkMetadata(null, null, null, null);
 
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
@@ -28,7 +29,7 @@ public record ChunkMetadata(Step step, String model, Double tokensPerSec, Intege
 
   public static ChunkMetadata fromJson(JsonObject j) {
     if (j == null) {
-      return new ChunkMetadata(null, null, null, null);
+      return NONE;
     }
     Object tps = j.getValue(TOKENS_PER_SEC);
     if (tps != null && !(tps instanceof Number)) {

@@ -3,8 +3,10 @@ package io.tokenbus.events;
 public enum JobState {
   QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED;
 
+  private final String wire = Json.wireName(this);
+
   public String wire() {
-    return name().toLowerCase();
+    return wire;
   }
 
   public boolean terminal() {

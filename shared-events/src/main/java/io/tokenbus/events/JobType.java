@@ -3,8 +3,10 @@ package io.tokenbus.events;
 public enum JobType {
   ASK, RESEARCH, CODE, ANALYSIS;
 
+  private final String wire = Json.wireName(this);
+
   public String wire() {
-    return name().toLowerCase();
+    return wire;
   }
 
   public static JobType fromWire(String s) {

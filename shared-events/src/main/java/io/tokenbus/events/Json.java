@@ -1,6 +1,9 @@
 package io.tokenbus.events;
 
 import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 
 /** Typed field access that turns a wrong JSON type into a coded validation failure instead of a ClassCastException. */
 public final class Json {
@@ -47,17 +50,33 @@ public final class Json {
     throw TokenbusException.invalid(field + " must be an integer");
   }
 
+  /** The wire form of an enum constant: its lower-case name. */
+  public static String wireName(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
+  }
+
+  // Per enum type, wire name to constant: decoding runs per chunk, so no array copy and lower-casing per call.
+  private static final ClassValue<Map<String, Object>> BY_WIRE = new ClassValue<>() {
+    @Override
+    protected Map<String, Object> computeValue(Class<?> type) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      for (Object v : type.getEnumConstants()) {
+        m.put(wireName((Enum<?>) v), v);
+      }
+      return Map.copyOf(m);
+    }
+  };
+
   /** The constant whose lower-case name is {@code s}, or a validation failure naming the allowed values. */
   public static <E extends Enum<E>> E enumValue(Class<E> type, String field, String s) {
-    for (E v : type.getEnumConstants()) {
-      if (v.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
-        return v;
+    Object v = s == null ? null : BY_WIRE.get(type).get(s);
+    if (v == null) {
+      StringBuilder allowed = new StringBuilder();
+      for (E c : type.getEnumConstants()) {
+        allowed.append(allowed.length() == 0 ? "" : ", ").append(wireName(c));
       }
+      throw TokenbusException.invalid(field + " must be one of " + allowed);
     }
-    StringBuilder allowed = new StringBuilder();
-    for (E v : type.getEnumConstants()) {
-      allowed.append(allowed.length() == 0 ? "" : ", ").append(v.name().toLowerCase(java.util.Locale.ROOT));
-    }
-    throw TokenbusException.invalid(field + " must be one of " + allowed);
+    return type.cast(v);
   }
 }

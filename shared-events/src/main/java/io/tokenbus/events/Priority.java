@@ -3,8 +3,10 @@ package io.tokenbus.events;
 public enum Priority {
   INTERACTIVE, BACKGROUND;
 
+  private final String wire = Json.wireName(this);
+
   public String wire() {
-    return name().toLowerCase();
+    return wire;
   }
 
   public static Priority fromWire(String s) {

@@ -4,8 +4,10 @@ package io.tokenbus.events;
 public enum Step {
   THINKING, SEARCHING, WRITING;
 
+  private final String wire = Json.wireName(this);
+
   public String wire() {
-    return name().toLowerCase();
+    return wire;
   }
 
   public static Step fromWire(String s) {

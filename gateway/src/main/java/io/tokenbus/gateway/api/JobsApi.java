@@ -83,7 +83,7 @@ public final class JobsApi {
       if (ar.failed()) {
         HttpErrors.fail(ctx, ar.cause());
       } else {
-        json(ctx, ar.result().toReplayJson());
+        ctx.response().putHeader("content-type", "application/json").end(ar.result().replayJsonText());
       }
     });
   }

@@ -3,6 +3,8 @@ package io.tokenbus.gateway.stream;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ProgressEvent;
 import io.tokenbus.events.StatusEvent;
+import java.util.ArrayList;
+import java.util.List;
 
 /** One job event on its way to followers, JSON-encoded at most once however many followers write it. */
 public final class FeedEvent {
@@ -23,6 +25,13 @@ public final class FeedEvent {
     this.event = event;
     this.repair = repair;
     this.live = !repair;
+  }
+
+  /** Chunks read from the store, in order. */
+  public static List<FeedEvent> stored(List<ChunkEvent> chunks) {
+    List<FeedEvent> out = new ArrayList<>(chunks.size());
+    chunks.forEach(c -> out.add(new FeedEvent(c)));
+    return out;
   }
 
   /** Brought by the bus as the worker published it (its latency is the system's), not read from the store. */

@@ -287,6 +287,7 @@ public final class Follower {
     }
     return feed.read(need - 1).compose(s -> {
       long expect = need;
+      List<FeedEvent> page = new ArrayList<>(s.chunks().size());
       for (ChunkEvent c : s.chunks()) {
         if (c.sequence() != expect || c.sequence() > target || closed) {
           break;
@@ -297,11 +298,12 @@ public final class Follower {
           } else {
             hi = expect; // extending the live window of a client that never replayed
           }
-          sink.chunk(new FeedEvent(c));
+          page.add(new FeedEvent(c));
         }
         expect++;
         merge();
       }
+      sink.chunks(page);
       if (expect == need) {
         // The store answered without the next chunk although a terminal or a later chunk says it exists.
         return Future.failedFuture(new TokenbusException(ErrorCode.HISTORY_LOST,

@@ -1,10 +1,16 @@
 package io.tokenbus.gateway.stream;
 
 import io.tokenbus.events.TokenbusException;
+import java.util.List;
 
 /** A transport that delivers one follower's events to one client: an SSE response or a bridge socket. */
 public interface StreamSink {
   void chunk(FeedEvent chunk);
+
+  /** Consecutive chunks read from the store (a page of history), in order. */
+  default void chunks(List<FeedEvent> page) {
+    page.forEach(this::chunk);
+  }
 
   void progress(FeedEvent progress);
 

@@ -21,11 +21,8 @@ public final class EventCodecs {
   private EventCodecs() {}
 
   public static void register(EventBus eb) {
-    try {
-      eb.registerDefaultCodec(ChunkEvent.class, new ChunkCodec());
-    } catch (IllegalStateException alreadyRegistered) {
-      // another verticle of this Vert.x instance registered it first
-    }
+    add(eb, ChunkEvent.class, new ChunkCodec());
+    add(eb, JobSnapshot.class, new SnapshotCodec());
     add(eb, ProgressEvent.class, "tb.progress", ProgressEvent::toJson, ProgressEvent::fromJson);
     add(eb, StatusEvent.class, "tb.status", StatusEvent::toJson, StatusEvent::fromJson);
     add(eb, JobAssignment.class, "tb.assignment", JobAssignment::toJson, JobAssignment::fromJson);
@@ -40,13 +37,16 @@ public final class EventCodecs {
     add(eb, Takeover.class, "tb.takeover", Takeover::toJson, Takeover::fromJson);
     add(eb, Takeover.Result.class, "tb.takeover-result", Takeover.Result::toJson, Takeover.Result::fromJson);
     add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
-    add(eb, JobSnapshot.class, "tb.snapshot", JobSnapshot::toJson, JobSnapshot::fromJson);
   }
 
   private static <T> void add(EventBus eb, Class<T> type, String name, Function<T, io.vertx.core.json.JsonObject> to,
                               Function<io.vertx.core.json.JsonObject, T> from) {
+    add(eb, type, new RecordCodec<>(name, to, from));
+  }
+
+  private static <T> void add(EventBus eb, Class<T> type, io.vertx.core.eventbus.MessageCodec<T, T> codec) {
     try {
-      eb.registerDefaultCodec(type, new RecordCodec<>(name, to, from));
+      eb.registerDefaultCodec(type, codec);
     } catch (IllegalStateException alreadyRegistered) {
       // another verticle of this Vert.x instance registered it first
     }

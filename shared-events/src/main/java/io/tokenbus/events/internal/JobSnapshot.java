@@ -3,6 +3,7 @@ package io.tokenbus.events.internal;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobState;
 import io.tokenbus.events.StatusEvent;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -26,6 +27,26 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
   /** The same snapshot holding other chunks. */
   public JobSnapshot withChunks(List<ChunkEvent> other) {
     return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, orphaned, prompt);
+  }
+
+  /**
+   * {@link #toReplayJson()} as JSON text, with each chunk's stored text copied in as it is rather than parsed and
+   * encoded again: a replay page holds thousands of chunks.
+   */
+  public String replayJsonText() {
+    StringBuilder b = new StringBuilder(64 + chunks.size() * 256).append("{\"jobId\":").append(Json.encode(jobId))
+      .append(",\"chunks\":[");
+    for (int i = 0; i < chunks.size(); i++) {
+      b.append(i == 0 ? "" : ",").append(chunks.get(i).encoded());
+    }
+    b.append("],\"lastSequence\":").append(lastSequence).append(",\"state\":\"").append(state.wire()).append('"');
+    if (hasMore) {
+      b.append(",\"hasMore\":true");
+    }
+    if (terminal != null) {
+      b.append(",\"terminal\":").append(terminal.toJson().encode());
+    }
+    return b.append('}').toString();
   }
 
   /** The public reply shape of {@code job.replay} and {@code GET /api/jobs/{id}/chunks}. */
