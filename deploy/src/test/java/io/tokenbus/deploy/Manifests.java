@@ -152,7 +152,7 @@ final class Manifests {
   static String fromSource(String file, String regex) {
     Matcher m = Pattern.compile(regex).matcher(read(REPO.resolve(file)));
     if (!m.find()) {
-      throw new AssertionError(file + " no longer matches /" + regex + "/: update ManifestsTest with the code");
+      throw new AssertionError(file + " no longer matches /" + regex + "/: update the test that reads it with the code");
     }
     return m.group(1);
   }

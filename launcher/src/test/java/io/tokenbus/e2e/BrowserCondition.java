@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class BrowserCondition implements ExecutionCondition {
   static final String HOW_TO_ENABLE = "install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver,"
     + " as .ci/run does) or point -Dtokenbus.chromium / -Dtokenbus.chromedriver at them";
+  /** Whether this JVM already said on the console that the browser tests are skipped. */
+  private static final AtomicBoolean told = new AtomicBoolean();
 
   public static Path chromium() {
     return Path.of(System.getProperty("tokenbus.chromium", "/usr/bin/chromium"));
@@ -56,9 +59,10 @@ public final class BrowserCondition implements ExecutionCondition {
         + missing.get() + ": " + HOW_TO_ENABLE);
     }
     String reason = "browser tests skipped: " + missing.get() + "; to run them, " + HOW_TO_ENABLE;
-    if (!Boolean.getBoolean("tokenbus.browserCondition.quiet")) {
-      // Surefire sends System.out/err to report files; the fork's native stderr is what reaches the build's console.
-      new PrintStream(new FileOutputStream(FileDescriptor.err), true).println("[tokenbus] " + context.getDisplayName() + ": " + reason);
+    if (!Boolean.getBoolean("tokenbus.browserCondition.quiet") && !told.getAndSet(true)) {
+      // One line for all the browser test classes. Surefire sends System.out/err to report files; the fork's native
+      // stderr is what reaches the build's console.
+      new PrintStream(new FileOutputStream(FileDescriptor.err), true).println("[tokenbus] " + reason);
     }
     return ConditionEvaluationResult.disabled(reason);
   }

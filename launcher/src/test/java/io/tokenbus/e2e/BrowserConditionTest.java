@@ -18,13 +18,17 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * The browser tests on a machine without Chromium: skipped with how to enable them, or failing when required (CI).
- * Runs {@link WebUiTest} in this JVM with the Chromium path pointed at nothing.
+ * Runs every browser test class ({@link #BROWSER_TESTS}) in this JVM with the Chromium path pointed at nothing.
  */
 class BrowserConditionTest {
-  /** What the run reported for the WebUiTest class: skip reason or failure message. */
+  /** The classes marked {@link RequiresBrowser}. */
+  static final List<Class<?>> BROWSER_TESTS = List.of(WebUiStreamingTest.class, WebUiRecoveryTest.class, WebUiClientTest.class,
+    WebUiPageTest.class, CompressedWebUiTest.class);
+
+  /** What the run reported for the browser test classes: skip reasons or failures. */
   private record Outcome(List<String> skipped, List<Throwable> failures, int started) {}
 
-  private static Outcome runWebUiTestWith(String requireBrowser) {
+  private static Outcome runBrowserTestsWith(String requireBrowser) {
     Properties saved = (Properties) System.getProperties().clone();
     System.setProperty("tokenbus.chromium", "/nonexistent/chromium");
     System.setProperty("tokenbus.requireBrowser", requireBrowser);
@@ -33,7 +37,7 @@ class BrowserConditionTest {
     List<Throwable> failures = new ArrayList<>();
     int[] started = {0};
     try {
-      LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(WebUiTest.class)).build(),
+      LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request().selectors(BROWSER_TESTS.stream().map(c -> selectClass(c)).toList()).build(),
         new TestExecutionListener() {
           @Override
           public void executionSkipped(TestIdentifier id, String reason) {
@@ -60,22 +64,25 @@ class BrowserConditionTest {
 
   @Test
   void withoutChromiumTheBrowserTestsAreSkippedWithHowToEnableThem() {
-    Outcome o = runWebUiTestWith("false");
+    Outcome o = runBrowserTestsWith("false");
     assertEquals(0, o.started(), "no browser test ran");
     assertTrue(o.failures().isEmpty(), () -> "nothing failed: " + o.failures());
-    assertEquals(1, o.skipped().size(), o.skipped().toString());
-    String reason = o.skipped().get(0);
-    assertTrue(reason.contains("/nonexistent/chromium is missing") && reason.contains("apt-get install chromium chromium-driver"), reason);
+    assertEquals(BROWSER_TESTS.size(), o.skipped().size(), "one skip per class: " + o.skipped());
+    for (String reason : o.skipped()) {
+      assertTrue(reason.contains("/nonexistent/chromium is missing") && reason.contains("apt-get install chromium chromium-driver"), reason);
+    }
   }
 
   @Test
   void withoutChromiumARequiredBrowserFailsTheRun() {
-    Outcome o = runWebUiTestWith("true");
+    Outcome o = runBrowserTestsWith("true");
     assertEquals(0, o.started());
     assertTrue(o.skipped().isEmpty(), o.skipped().toString());
-    assertFalse(o.failures().isEmpty(), "the class failed");
-    String message = String.valueOf(o.failures().get(0).getMessage()) + " " + o.failures().get(0).getCause();
-    assertTrue(message.contains("browser tests are required") && message.contains("/nonexistent/chromium is missing"), message);
+    assertEquals(BROWSER_TESTS.size(), o.failures().size(), "every class failed: " + o.failures());
+    for (Throwable failure : o.failures()) {
+      String message = String.valueOf(failure.getMessage()) + " " + failure.getCause();
+      assertTrue(message.contains("browser tests are required") && message.contains("/nonexistent/chromium is missing"), message);
+    }
   }
 
   @Test

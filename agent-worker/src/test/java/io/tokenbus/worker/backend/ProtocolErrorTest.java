@@ -11,32 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tokenbus.events.JobError;
 import io.tokenbus.worker.backend.FakeProvider.Stall;
 import io.tokenbus.worker.backend.FakeProvider.Write;
-import io.vertx.core.Vertx;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * backend_protocol_error messages say what was wrong and show the start of the offending line, escaped, on one line;
  * nothing of the JSON parser's internals.
  */
-class ProtocolErrorTest {
-  private static Vertx vertx;
-  private static Vertx providers;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    providers = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close().await();
-    providers.close().await();
-  }
-
+class ProtocolErrorTest extends BackendTestBase {
   private static String protocolError(String kind, FakeProvider.Answer answer) throws Exception {
     try (FakeProvider fake = new FakeProvider(providers, List.of(answer))) {
       BackendConfig c = new BackendConfig(kind, kind, fake.baseUrl(), "m", null, 2000, 5000, 0);

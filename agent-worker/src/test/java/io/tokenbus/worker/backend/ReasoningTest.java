@@ -3,32 +3,14 @@ package io.tokenbus.worker.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Reasoning text of thinking models reaches the sink apart from the answer, in both wire formats. */
-class ReasoningTest {
-  private static Vertx vertx;
-  private static Vertx providers;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    providers = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close().await();
-    providers.close().await();
-  }
-
+class ReasoningTest extends BackendTestBase {
   private static final class Sink implements TokenSink {
     final List<String> events = new ArrayList<>();
     final CompletableFuture<List<String>> done = new CompletableFuture<>();

@@ -11,33 +11,15 @@ import io.tokenbus.events.JobError;
 import io.tokenbus.worker.WorkerConfig;
 import io.tokenbus.worker.backend.FakeProvider.End;
 import io.tokenbus.worker.backend.FakeProvider.Write;
-import io.vertx.core.Vertx;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A 429 or 5xx with {@code Retry-After}: the retry waits as long as asked, or the job fails at once beyond the budget. */
-class RetryAfterTest {
-  private static Vertx vertx;
-  private static Vertx providers;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    providers = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close().await();
-    providers.close().await();
-  }
-
+class RetryAfterTest extends BackendTestBase {
   private static BackendConfig config(String kind, FakeProvider fake) {
     return new BackendConfig(kind, kind, fake.baseUrl(), "m", null, 2000, 5000, 2);
   }

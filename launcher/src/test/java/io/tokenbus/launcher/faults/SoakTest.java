@@ -1,29 +1,25 @@
 package io.tokenbus.launcher.faults;
 
-import io.tokenbus.testing.RedisProcess;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tokenbus.launcher.faults.JobFollower.Options;
-import io.vertx.core.json.JsonArray;
+import io.tokenbus.testing.RedisProcess;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -54,24 +50,11 @@ class SoakTest {
     t.setDaemon(true);
     return t;
   });
-  private final Map<String, Integer> outcomes = new TreeMap<>();
-  private final List<String> badDetails = new ArrayList<>();
-  private final List<Long> resumes = new ArrayList<>();
-  private final AtomicLong submitErrors = new AtomicLong();
-  private final Map<String, Integer> submitErrorKinds = new TreeMap<>();
-  private long jobs;
-  private long chunks;
-  private long lost;
-  private long duplicated;
-  private long contractBreaks;
-  private long hung;
+  private final SoakTally tally = new SoakTally();
+  private final ProcessRss rss = new ProcessRss();
   private volatile boolean stopping;
   private long t0 = System.nanoTime();
   private Path events;
-  private long maxRestartMs;
-  private final Map<String, String> procs = new LinkedHashMap<>(); // name -> pid
-  private final Map<String, long[]> rss = new LinkedHashMap<>();   // name -> {first, last, max} kB
-  private final List<String> faults = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
 
   @Test
@@ -99,9 +82,9 @@ class SoakTest {
       List<CompletableFuture<TokenbusProcess>> workerSlots = new ArrayList<>(List.of(done(ps.get(1)), done(ps.get(2))));
       ports.add(ps.get(3).port());
       ports.add(ps.get(4).port());
-      track("redis", cluster.redis().pid());
-      ps.forEach(p -> track(p.name(), p.pid()));
-      track("soak-client", ProcessHandle.current().pid());
+      rss.track("redis", cluster.redis().pid());
+      ps.forEach(p -> rss.track(p.name(), p.pid()));
+      rss.track("soak-client", ProcessHandle.current().pid());
       t0 = System.nanoTime();
       event("soak: " + minutes + " min, " + STREAMS + " streams, " + cluster.describe());
 
@@ -147,11 +130,10 @@ class SoakTest {
       sample(rssCsv, progressCsv);
       JsonObject summary = summary(minutes, cluster, rssCsv, progressCsv);
       Files.writeString(results.resolve("soak-" + stamp + "-summary.json"), summary.encodePrettily() + "\n");
-      event("SOAK " + line(summary));
+      event("SOAK " + SoakTally.line(summary));
       System.out.println("SOAK-JSON " + summary.encode());
-      assertEquals("lost 0, duplicated 0, contract breaks 0, hung 0",
-        "lost " + lost + ", duplicated " + duplicated + ", contract breaks " + contractBreaks + ", hung " + hung,
-        "soak: " + line(summary) + "\n  " + String.join("\n  ", badDetails));
+      assertEquals("lost 0, duplicated 0, contract breaks 0, hung 0", tally.verdict(),
+        "soak: " + SoakTally.line(summary) + "\n  " + tally.problems());
     } finally {
       stopping = true;
       active.keySet().forEach(JobFollower::close);
@@ -181,11 +163,9 @@ class SoakTest {
       try {
         TokenbusProcess fresh = cluster.launch(role, env);
         long ms = (System.nanoTime() - start) / 1_000_000;
-        synchronized (this) {
-          maxRestartMs = Math.max(maxRestartMs, ms);
-        }
+        tally.restarted(ms);
         fault(fresh.name() + " running after " + ms + " ms (pid " + fresh.pid() + ")");
-        track(fresh.name(), fresh.pid());
+        rss.track(fresh.name(), fresh.pid());
         return fresh;
       } catch (IOException e) {
         fault("a new " + role + " did not start: " + e);
@@ -205,18 +185,13 @@ class SoakTest {
         try {
           job = Api.submit(ports.get((slot + attempt) % 2), "soak slot " + slot);
         } catch (Exception e) {
-          submitErrors.incrementAndGet();
-          String kind = String.valueOf(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-            .replaceAll("port \\d+", "port N");
-          synchronized (this) {
-            submitErrorKinds.merge(kind.substring(0, Math.min(120, kind.length())), 1, Integer::sum);
-          }
+          tally.submitFailed(e);
           RedisProcess.sleep(500);
         }
       }
       if (job == null) {
         if (!stopping) {
-          record("submit failed for 60 s", null);
+          tally.record("submit failed for 60 s", null);
           Api.TIMERS.schedule(() -> startSlot(slot), 1, TimeUnit.SECONDS);
         }
         return;
@@ -226,7 +201,7 @@ class SoakTest {
       active.put(f, new Running(System.nanoTime(), slot));
       f.log().done().whenCompleteAsync((v, e) -> {
         if (active.remove(f) != null) {
-          judge(f.log());
+          tally.judge(f.log());
           f.close();
           startSlot(slot);
         }
@@ -241,7 +216,7 @@ class SoakTest {
     active.forEach((f, run) -> {
       if (now - run.startNanos() >= TimeUnit.MILLISECONDS.toNanos(olderThanMs) && active.remove(f) != null) {
         f.close();
-        judge(f.log());
+        tally.judge(f.log());
         startSlot(run.slot());
       }
     });
@@ -251,60 +226,8 @@ class SoakTest {
     reapHung(HANG_MS);
   }
 
-  /** Counts one ended (or hung) client. */
-  private synchronized void judge(StreamLog log) {
-    jobs++;
-    chunks += log.chunkCount();
-    duplicated += log.duplicates();
-    resumes.addAll(log.resumeMillis());
-    JsonObject t = log.terminal();
-    String outcome;
-    boolean bad = false;
-    if (t == null && log.errorCode() == null) {
-      hung++;
-      outcome = "hung";
-      bad = true;
-    } else if (t == null) {
-      outcome = "error " + log.errorCode();
-    } else {
-      String code = StreamLog.errorCodeOf(t);
-      outcome = t.getString("type") + (code == null ? "" : " " + code);
-      long last = t.getLong("lastSequence", 0L);
-      if (!"history_lost".equals(code)) {
-        int missing = log.missingUpTo(last).size();
-        lost += missing;
-        bad = missing > 0 || log.chunkCount() > last;
-      }
-      String result = t.getString("result");
-      if (result != null && !result.equals(String.join("", log.chunks().values()))) {
-        bad = true;
-        outcome += " (text differs from result)";
-      }
-    }
-    if (!log.problems().isEmpty()) {
-      contractBreaks++;
-      bad = true;
-    }
-    bad |= log.duplicates() > 0;
-    record(outcome, bad ? log.summary() : null);
-  }
-
-  private synchronized void record(String outcome, String badDetail) {
-    outcomes.merge(outcome, 1, Integer::sum);
-    if (badDetail != null && badDetails.size() < 20) {
-      badDetails.add(badDetail);
-    }
-  }
-
-  private synchronized void track(String name, long pid) {
-    procs.put(name, String.valueOf(pid));
-  }
-
   private void fault(String what) {
-    String line = String.format("%.1f s %s", (System.nanoTime() - t0) / 1e9, what);
-    synchronized (this) {
-      faults.add(line);
-    }
+    tally.fault(String.format("%.1f s %s", (System.nanoTime() - t0) / 1e9, what));
     event("soak fault: " + what);
   }
 
@@ -313,7 +236,7 @@ class SoakTest {
     Timeline.mark(what);
     try {
       Files.writeString(events, String.format("[%s +%.1f s] %s%n", java.time.LocalTime.now().withNano(0),
-        (System.nanoTime() - t0) / 1e9, what), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        (System.nanoTime() - t0) / 1e9, what), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException ignored) {
       // stdout has it
     }
@@ -323,69 +246,19 @@ class SoakTest {
   private void sample(Path rssCsv, Path progressCsv) {
     try {
       long t = (System.nanoTime() - t0) / 1_000_000_000;
-      StringBuilder rows = new StringBuilder();
-      Map<String, String> now;
-      synchronized (this) {
-        now = new LinkedHashMap<>(procs);
-      }
-      for (Map.Entry<String, String> e : now.entrySet()) {
-        long kb = vmRssKb(e.getValue());
-        if (kb < 0) {
-          continue;
-        }
-        rows.append(t).append(',').append(e.getKey()).append(',').append(e.getValue()).append(',').append(kb).append('\n');
-        synchronized (this) {
-          long[] r = rss.computeIfAbsent(e.getKey(), k -> new long[] {kb, kb, kb});
-          r[1] = kb;
-          r[2] = Math.max(r[2], kb);
-        }
-      }
-      Files.writeString(rssCsv, rows, java.nio.file.StandardOpenOption.APPEND);
+      Files.writeString(rssCsv, rss.sample(t), StandardOpenOption.APPEND);
       long live = active.keySet().stream().mapToLong(f -> f.log().chunkCount()).sum();
-      synchronized (this) {
-        Files.writeString(progressCsv, t + "," + active.size() + "," + jobs + "," + (chunks + live) + "," + hung + "\n",
-          java.nio.file.StandardOpenOption.APPEND);
-      }
+      Files.writeString(progressCsv, tally.progressRow(t, active.size(), live), StandardOpenOption.APPEND);
     } catch (Exception e) {
       Timeline.mark("soak: sampling failed: " + e);
     }
   }
 
-  private static long vmRssKb(String pid) {
-    try {
-      for (String l : Files.readAllLines(Path.of("/proc", pid, "status"))) {
-        if (l.startsWith("VmRSS:")) {
-          return Long.parseLong(l.replaceAll("[^0-9]", ""));
-        }
-      }
-    } catch (IOException | NumberFormatException gone) {
-      // the process has exited
-    }
-    return -1;
-  }
-
-  private synchronized JsonObject summary(int minutes, FaultCluster cluster, Path rssCsv, Path progressCsv) {
-    List<Long> sorted = resumes.stream().sorted().toList();
-    JsonObject rssJson = new JsonObject();
-    rss.forEach((name, r) -> rssJson.put(name + "(" + procs.get(name) + ")",
-      new JsonObject().put("firstKb", r[0]).put("lastKb", r[1]).put("maxKb", r[2])));
-    return new JsonObject()
-      .put("minutes", minutes).put("streams", STREAMS)
-      .put("jobs", jobs).put("chunks", chunks).put("lost", lost).put("duplicated", duplicated).put("hung", hung)
-      .put("contractBreaks", contractBreaks)
-      .put("outcomes", new JsonObject(new LinkedHashMap<>(outcomes)))
-      .put("submitRetries", submitErrors.get())
-      .put("submitErrors", new JsonObject(new LinkedHashMap<>(submitErrorKinds)))
-      .put("maxProcessRestartMs", maxRestartMs)
-      .put("resumptions", sorted.size())
-      .put("resumeP50Ms", sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2))
-      .put("resumeP99Ms", sorted.isEmpty() ? 0 : sorted.get((int) (sorted.size() * 0.99)))
-      .put("maxResumeMs", sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1))
-      .put("faults", new JsonArray(new ArrayList<>(faults)))
-      .put("rssKb", rssJson)
+  private JsonObject summary(int minutes, FaultCluster cluster, Path rssCsv, Path progressCsv) {
+    return tally.summary(minutes, STREAMS, new JsonObject()
+      .put("rssKb", rss.toJson())
       .put("rssCsv", fromRepository(rssCsv)).put("progressCsv", fromRepository(progressCsv))
-      .put("logs", fromRepository(cluster.logDir()))
-      .put("problems", new JsonArray(new ArrayList<>(badDetails)));
+      .put("logs", fromRepository(cluster.logDir())));
   }
 
   /** {@code p} relative to the repository (the parent of this module, where surefire runs), for committed results. */
@@ -393,21 +266,6 @@ class SoakTest {
     Path repository = Path.of("").toAbsolutePath().getParent();
     Path abs = p.toAbsolutePath().normalize();
     return abs.startsWith(repository) ? repository.relativize(abs).toString() : abs.toString();
-  }
-
-  private static String line(JsonObject s) {
-    StringBuilder rssLine = new StringBuilder();
-    s.getJsonObject("rssKb").forEach(e -> {
-      JsonObject r = (JsonObject) e.getValue();
-      rssLine.append(' ').append(e.getKey()).append('=').append(r.getLong("firstKb") / 1024).append('/')
-        .append(r.getLong("lastKb") / 1024);
-    });
-    return "minutes=" + s.getInteger("minutes") + " jobs=" + s.getLong("jobs") + " chunks=" + s.getLong("chunks")
-      + " lost=" + s.getLong("lost") + " duplicated=" + s.getLong("duplicated") + " hung=" + s.getLong("hung")
-      + " contractBreaks=" + s.getLong("contractBreaks") + " maxRecoverMs=" + s.getLong("maxResumeMs")
-      + " (p99 " + s.getLong("resumeP99Ms") + ", " + s.getInteger("resumptions") + " resumptions)"
-      + " maxRestartMs=" + s.getLong("maxProcessRestartMs")
-      + " outcomes=" + s.getJsonObject("outcomes").encode() + " rssMB(first/last):" + rssLine;
   }
 
   private static void sleepUntil(long nanos, long end) throws InterruptedException {

@@ -1,0 +1,161 @@
+package io.tokenbus.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.testing.TestRedis;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.JavascriptExecutor;
+
+/**
+ * The browser client library ({@code /client/tokenbus.js}) in headless Chromium against the whole system in this JVM:
+ * its helpers and its SSE transport on real streams, a resume that meets live chunks before its replay, and which
+ * failures the SSE transport retries. Skipped without Chromium, unless required (CI).
+ */
+@RequiresBrowser
+class WebUiClientTest extends WebUiTestBase {
+  /** An in-page client with its own in-memory storage (not the tab's sessionStorage). */
+  private static final String MEM_STORAGE = """
+    const memStorage = () => { const m = new Map(); return { get length() { return m.size; }, key: (i) => [...m.keys()][i] ?? null,
+      getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) }; };
+    """;
+  @Test
+  void libraryHelpersWorkAgainstTheRealStream() throws Exception {
+    String jobId = submit("Library helpers", "ask");
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    String expected = storedText(jobId);
+    Object result = ((JavascriptExecutor) driver).executeAsyncScript("""
+      const [jobId, token, done] = arguments;
+      const m = await import('/client/tokenbus.js');
+      const url = `/api/jobs/${jobId}/events?token=${encodeURIComponent(token)}`;
+      const seen = [];
+      const viaFetch = await m.wrapFetchStream(fetch(url), jobId, (c) => seen.push(c.sequence));
+      const items = [];
+      for await (const it of m.streamText(url, { jobId })) items.push(it);
+      const h = m.createStreamingHandler(jobId);
+      h.onChunk({ sequence: 2, chunk: 'b' }); h.onChunk({ sequence: 1, chunk: 'a' }); const dup = h.onChunk({ sequence: 2, chunk: 'X' });
+      m.streamingTracker.start('t'); m.streamingTracker.addChunk('t', { metadata: { tokens: 3 } });
+      const stats = m.streamingTracker.complete('t');
+      done(JSON.stringify({ viaFetch, dense: seen.every((s, i) => s === i + 1), iterText: items.filter((i) => !i.isComplete).map((i) => i.chunk).join(''),
+        lastComplete: items[items.length - 1].isComplete, handlerText: h.getText(), dup, tokens: stats.tokens, chunks: stats.chunks }));
+      """, jobId, token(jobId));
+    JsonObject r = new JsonObject((String) result);
+    assertEquals(expected, r.getString("viaFetch"));
+    assertTrue(r.getBoolean("dense"));
+    assertEquals(expected, r.getString("iterText"));
+    assertTrue(r.getBoolean("lastComplete"));
+    assertEquals("ab", r.getString("handlerText"));
+    assertEquals(false, r.getBoolean("dup"));
+    assertEquals(3, r.getInteger("tokens"));
+    assertEquals(1, r.getInteger("chunks"));
+  }
+
+  @Test
+  void theClientsSseTransportFollowsAJobToTheEnd() throws Exception {
+    String jobId = submit("Over SSE", "ask");
+    Object result = ((JavascriptExecutor) driver).executeAsyncScript("""
+      const [jobId, done] = arguments;
+      const m = await import('/client/tokenbus.js');
+      const client = new m.TokenbusClient({ transport: 'sse' });
+      await client.connect();
+      let text = '';
+      // This tab already follows the job over the bridge: the SSE client resumes from what the tab stored.
+      client.follow(jobId, { onReplay: (t) => { text = t; }, onChunk: (c) => { text += c.chunk; }, onStatus: (s) => done(JSON.stringify({ type: s.type, text, transport: client.transport })) });
+      """, jobId);
+    JsonObject r = new JsonObject((String) result);
+    assertEquals("sse", r.getString("transport"));
+    assertEquals("job:completed", r.getString("type"));
+    assertEquals(storedText(jobId), r.getString("text"));
+  }
+
+  @Test
+  void aResumeThatMeetsLiveChunksBeforeItsReplayAnswersAsksForNoSecondReplay() throws Exception {
+    String jobId = submit("Resume while live chunks come first", "ask");
+    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    // The resume's replay is held back past the gateway's 2 s hold, so live chunks arrive before the replay answers.
+    js(MEM_STORAGE + """
+      const [jobId, token] = arguments;
+      (async () => {
+      const m = await import('/client/tokenbus.js');
+      const client = new m.TokenbusClient({ storage: memStorage() });
+      const r = window.__resume = { text: '', errors: [], replays: 0, status: null };
+      const gate = new Promise((res) => setTimeout(res, 2600));
+      const request = client.request.bind(client);
+      client.request = async (address, body) => {
+        if (address === 'job.replay') { r.replays++; await gate; }
+        return request(address, body);
+      };
+      await client.connect();
+      client.adopt(jobId, token);
+      client.follow(jobId, { onChunk: (c) => { r.text += c.chunk; }, onError: (e) => r.errors.push(String(e.failureCode || e.message)),
+        onStatus: (s) => { r.status = s.type; } });
+      })();
+      """, jobId, token(jobId));
+    waitFor(Duration.ofSeconds(30), d -> js("return window.__resume && window.__resume.status") != null);
+    assertEquals("job:completed", js("return window.__resume.status"));
+    assertEquals("[]", js("return JSON.stringify(window.__resume.errors)"), "no 409 from a second, concurrent replay");
+    assertEquals(1L, js("return window.__resume.replays"));
+    assertEquals(storedText(jobId), js("return window.__resume.text"));
+  }
+
+  @Test
+  void sseTransportRetriesWhereRetryingCanSucceedAndReportsWhereItCannot() throws Exception {
+    // Two streams per client address: the page's bridge socket and one more. A third stream is refused with 429.
+    GatewayConfig tight = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
+      .withConnections(new GatewayConfig.Connections(2, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000));
+    String tightId = system.deployGateway(tight);
+    try {
+      JsonObject job = submitHttp(new JsonObject().put("prompt", "Over SSE through a full gateway"));
+      JsonObject other = submitHttp(new JsonObject().put("prompt", "Another job"));
+      driver.get("http://127.0.0.1:" + tight.port() + "/");
+      waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+      js(MEM_STORAGE + """
+        const [jobId, token, otherToken] = arguments;
+        (async () => {
+        const m = await import('/client/tokenbus.js');
+        const r = window.__sse = { text: '', errors: [], status: null, states: [], refused: 0, denied: [], deniedStates: [] };
+        // Fill the address's streams until one is refused.
+        window.__blockers = [];
+        for (let i = 0; i < 4; i++) {
+          const ac = new AbortController();
+          const res = await fetch(`/api/jobs/${jobId}/events?token=${encodeURIComponent(token)}`, { signal: ac.signal });
+          if (res.status === 429) { r.refused++; break; }
+          window.__blockers.push(ac);
+        }
+        const client = new m.TokenbusClient({ transport: 'sse', storage: memStorage() });
+        client.onState((s) => r.states.push(s));
+        await client.connect();
+        client.adopt(jobId, token);
+        client.follow(jobId, { onChunk: (c) => { r.text += c.chunk; }, onError: (e) => r.errors.push(String(e.failureCode || e.message)),
+          onStatus: (s) => { r.status = s.type; } });
+        // A token of another job can never work: reported, not retried forever.
+        const denied = new m.TokenbusClient({ transport: 'sse', storage: memStorage() });
+        denied.onState((s) => r.deniedStates.push(s));
+        await denied.connect();
+        denied.adopt(jobId, otherToken);
+        denied.follow(jobId, { onError: (e) => r.denied.push(String(e.failureCode)) });
+        r.ready = true;
+        })();
+        """, job.getString("jobId"), job.getString("streamToken"), other.getString("streamToken"));
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return !!(window.__sse && window.__sse.ready)"));
+      assertEquals(1L, js("return window.__sse.refused"), "the address is full");
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.states.includes('reconnecting')"));
+      js("window.__blockers.forEach((b) => b.abort())");
+      waitFor(Duration.ofSeconds(30), d -> js("return window.__sse.status") != null);
+      assertEquals("job:completed", js("return window.__sse.status"));
+      assertEquals("[]", js("return JSON.stringify(window.__sse.errors)"));
+      String expected = WebUiSystem.text(WebUiSystem.storedChunks(tight.port(), job.getString("jobId"), job.getString("streamToken")));
+      assertEquals(expected, js("return window.__sse.text"));
+      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.denied.length > 0"));
+      assertEquals("[\"403\"]", js("return JSON.stringify(window.__sse.denied)"), "one error, no retry loop");
+    } finally {
+      system.undeploy(tightId);
+    }
+  }
+}
