@@ -1,6 +1,11 @@
 package io.tokenbus.events;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Objects;
 
 /**
@@ -20,6 +25,8 @@ public final class ChunkEvent {
   public static final String F_SEQUENCE = "sequence";
   public static final String F_TIMESTAMP = "timestamp";
   public static final String F_METADATA = "metadata";
+
+  private static final JsonFactory JSON = new JsonFactory();
 
   private final String jobId;
   private final long sequence;
@@ -98,14 +105,46 @@ public final class ChunkEvent {
       .put(F_TIMESTAMP, b.timestamp).put(F_METADATA, b.metadata.toJson());
   }
 
-  /** The JSON text of this event, encoded once. */
+  /** The JSON text of this event (the shape of {@link #toJson()}), encoded once. */
   public String encoded() {
     String e = encoded;
     if (e == null) {
-      e = toJson().encode();
+      e = encode(body());
       encoded = e;
     }
     return e;
+  }
+
+  // Streamed field by field: every token is encoded once, and a map built only to be encoded cost twice as much.
+  private String encode(Body b) {
+    StringWriter out = new StringWriter(128 + b.chunk.length());
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField(F_TYPE, TYPE);
+      g.writeStringField(F_JOB_ID, jobId);
+      g.writeStringField(F_CHUNK, b.chunk);
+      g.writeNumberField(F_SEQUENCE, sequence);
+      g.writeNumberField(F_TIMESTAMP, b.timestamp);
+      g.writeObjectFieldStart(F_METADATA);
+      ChunkMetadata m = b.metadata;
+      if (m.step() != null) {
+        g.writeStringField(ChunkMetadata.STEP, m.step().wire());
+      }
+      if (m.model() != null) {
+        g.writeStringField(ChunkMetadata.MODEL, m.model());
+      }
+      if (m.tokensPerSec() != null) {
+        g.writeNumberField(ChunkMetadata.TOKENS_PER_SEC, m.tokensPerSec());
+      }
+      if (m.tokens() != null) {
+        g.writeNumberField(ChunkMetadata.TOKENS, m.tokens());
+      }
+      g.writeEndObject();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
   }
 
   public static ChunkEvent fromJson(JsonObject j) {

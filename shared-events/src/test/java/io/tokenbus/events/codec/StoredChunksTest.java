@@ -41,6 +41,18 @@ class StoredChunksTest {
   }
 
   @Test
+  void theStreamedEncodingIsTheJsonObjectsEncoding() {
+    for (String text : List.of("", "plain", "quote \" back \\ slash", "tab\tnew\nline\u0001\u001f", "é中文😀", "</script>")) {
+      for (ChunkMetadata m : List.of(ChunkMetadata.NONE, new ChunkMetadata(Step.THINKING, "m:7b", 0.1, 3),
+        new ChunkMetadata(null, null, 1e-7, null), new ChunkMetadata(Step.SEARCHING, null, null, Integer.MAX_VALUE))) {
+        ChunkEvent c = new ChunkEvent(JOB, text, Long.MAX_VALUE, -1, m);
+        assertEquals(c.toJson().encode(), c.encoded());
+        assertEquals(c, ChunkEvent.decode(c.encoded()));
+      }
+    }
+  }
+
+  @Test
   void aStoredChunkWhoseTextNamesAnotherSequenceIsRefusedWhenRead() {
     ChunkEvent wrong = ChunkEvent.stored(JOB, 8, chunk(7).encoded());
     TokenbusException e = assertThrows(TokenbusException.class, wrong::chunk);
