@@ -64,32 +64,6 @@ class ContinuityTest {
   }
 
   @Test
-  void aPageEndsAtTheStoredLastThoughTheLogHoldsMore() {
-    // A page is the job's state and a plain range read side by side: an append landing between the two must not
-    // show chunks beyond the last sequence the same answer reports.
-    String id = f.open();
-    f.append(id, chunks(id, 1, 2), null);
-    f.redis("XADD", log(id), "3-0", "c", chunks(id, 3, 3).get(0).encoded());
-    JobSnapshot s = f.replay(id, 0);
-    assertEquals(chunks(id, 1, 2), s.chunks());
-    assertEquals(2, s.lastSequence());
-    assertFalse(s.hasMore());
-  }
-
-  @Test
-  void pagesOfAFinishedJobAreItsChunksInOrder() {
-    String id = f.open();
-    f.append(id, chunks(id, 1, 10), new StatusEvent(JobState.COMPLETED, id, 10, "r", null));
-    JobSnapshot first = f.replay(id, 0);
-    assertEquals(chunks(id, 1, 4), first.chunks());
-    assertTrue(first.hasMore());
-    JobSnapshot last = f.replay(id, 8);
-    assertEquals(chunks(id, 9, 10), last.chunks());
-    assertFalse(last.hasMore());
-    assertEquals(JobState.COMPLETED, last.terminal().state());
-  }
-
-  @Test
   void aDeletedLogOfAFinishedJobIsHistoryLost() {
     String id = f.open();
     f.append(id, chunks(id, 1, 6), new StatusEvent(JobState.COMPLETED, id, 6, "r", null));

@@ -88,6 +88,11 @@ final class StoreFixture implements AutoCloseable {
     return replayAsync(id, after).await();
   }
 
+  /** Redis commands the store has sent so far (its pipeline's commands-per-round-trip summary). */
+  double commandsSent() {
+    return node.registry().get("tokenbus_checkpoint_batch_commands").summary().totalAmount();
+  }
+
   /** A raw command on a separate client, e.g. redis("XTRIM", key, "MAXLEN", "4"). */
   Response redis(String... cmd) {
     Request r = Request.cmd(Command.create(cmd[0]));

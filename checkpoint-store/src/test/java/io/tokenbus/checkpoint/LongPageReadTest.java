@@ -1,0 +1,90 @@
+package io.tokenbus.checkpoint;
+
+import static io.tokenbus.checkpoint.StoreFixture.chunks;
+import static io.tokenbus.checkpoint.StoreFixture.failure;
+import static io.tokenbus.checkpoint.StoreFixture.log;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
+import io.tokenbus.events.internal.JobSnapshot;
+import io.tokenbus.testing.TestRedis;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pages longer than {@link JobReads#ATOMIC_CHUNKS}: their rest is read as the job's state and a plain range side by
+ * side, which must prove itself exactly as the one-script read does (real Redis; losses made by hand).
+ */
+class LongPageReadTest {
+  private static final int PAGE = 200;
+  private static TestRedis redis;
+  private static StoreFixture f;
+
+  @BeforeAll
+  static void start() {
+    redis = TestRedis.start();
+    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(PAGE));
+  }
+
+  @AfterAll
+  static void stop() {
+    f.close();
+    redis.close();
+  }
+
+  @Test
+  void pagesOfAFinishedJobAreItsChunksInOrder() {
+    String id = f.open();
+    f.append(id, chunks(id, 1, 450), new StatusEvent(JobState.COMPLETED, id, 450, "r", null));
+    JobSnapshot first = f.replay(id, 0);
+    assertEquals(chunks(id, 1, PAGE), first.chunks());
+    assertTrue(first.hasMore());
+    assertEquals(450, first.lastSequence());
+    JobSnapshot middle = f.replay(id, 130);
+    assertEquals(chunks(id, 131, 330), middle.chunks());
+    JobSnapshot last = f.replay(id, 400);
+    assertEquals(chunks(id, 401, 450), last.chunks());
+    assertFalse(last.hasMore());
+    assertEquals(JobState.COMPLETED, last.terminal().state());
+  }
+
+  @Test
+  void aShortReadIsOneScriptCall() {
+    // Most reads (a stream opening on a running job, the idle check) are short: two commands each would halve how
+    // many fit in the store's bounded read queue.
+    String id = f.open();
+    f.append(id, chunks(id, 1, 30), null);
+    double before = f.commandsSent();
+    assertEquals(chunks(id, 11, 30), f.replay(id, 10).chunks());
+    assertEquals(1, f.commandsSent() - before);
+  }
+
+  @Test
+  void aPageEndsAtTheStoredLastThoughTheLogHoldsMore() {
+    // An append landing between the state read and the range read must not show chunks beyond the last sequence
+    // the same answer reports.
+    String id = f.open();
+    f.append(id, chunks(id, 1, 100), null);
+    f.redis("XADD", log(id), "101-0", "c", chunks(id, 101, 101).get(0).encoded());
+    JobSnapshot s = f.replay(id, 0);
+    assertEquals(chunks(id, 1, 100), s.chunks());
+    assertEquals(100, s.lastSequence());
+    assertFalse(s.hasMore());
+  }
+
+  @Test
+  void aHoleBeyondTheFirstChunksIsHistoryLost() {
+    String id = f.open();
+    f.append(id, chunks(id, 1, 150), null);
+    f.redis("XDEL", log(id), "120-0");
+    assertEquals(ErrorCode.HISTORY_LOST, failure(f.replayAsync(id, 0)).code());
+    assertEquals(ErrorCode.HISTORY_LOST, failure(f.replayAsync(id, 100)).code());
+    assertEquals(chunks(id, 121, 150), f.replay(id, 120).chunks());
+  }
+}
