@@ -21,6 +21,7 @@ import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.ModelBackend;
 import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
+import io.tokenbus.worker.run.LoopLag;
 import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.run.StoredChunks;
 import io.tokenbus.worker.run.WorkerMetrics;
@@ -62,6 +63,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   private MessageConsumer<JsonObject> cancelConsumer;
   private MessageConsumer<Takeover> takeoverConsumer;
   private long leaseTimer = -1;
+  private LoopLag loopLag;
   private boolean renewalInFlight;
   private boolean renewalFailing;
   private Promise<Void> drainedWhenIdle;
@@ -93,6 +95,9 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     workflows = new Workflows(search);
     budget = new OutboxBudget(config.maxBufferedChunksPerWorker(), config.backgroundTargetMs() * 1000);
     checkpoint = new CheckpointWriter(context, vertx.eventBus(), 10_000, budget::writeTook);
+    if (config.backgroundTargetMs() > 0) {
+      loopLag = LoopLag.start(vertx, budget::loopLagTook);
+    }
     Gauge.builder("tokenbus_worker_background_chunk_limit", budget, OutboxBudget::backgroundLimit).register(registry);
     Gauge.builder("tokenbus_worker_buffered_chunks", budget, OutboxBudget::used).register(registry);
     accepted = Counter.builder("tokenbus_worker_jobs_accepted").register(registry);
@@ -153,6 +158,9 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       })
       .eventually(() -> {
         vertx.cancelTimer(leaseTimer);
+        if (loopLag != null) {
+          loopLag.stop();
+        }
         return Future.all(runConsumer.unregister(), cancelConsumer.unregister(), takeoverConsumer.unregister());
       })
       .eventually(() -> backends.close());

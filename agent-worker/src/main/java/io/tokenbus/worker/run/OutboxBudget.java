@@ -2,6 +2,7 @@ package io.tokenbus.worker.run;
 
 import io.tokenbus.events.Priority;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -10,16 +11,18 @@ import java.util.Set;
  * Chunks waiting for the checkpoint store across all jobs of one worker. Each job also has its own bound; this one
  * keeps the sum bounded however many jobs run. Over the limit, jobs pause their model; below half, they resume.
  *
- * <p>Background jobs get a smaller share that adapts to how late checkpoint writes come back: while the smoothed
- * write round trip stays above the target their share is cut, below half of it the share grows again (up to half the
- * budget). The target is {@code targetMicros} or twice the fastest round trip of the last seconds, whichever is
- * larger: on a slow or busy machine an unloaded round trip may itself exceed the configured target. Cut, background
- * models pause first, so under overload the work that is left is interactive and interactive chunks keep their
- * latency; background streams slow down instead. Event-loop confined.
+ * <p>Background jobs get a smaller share that adapts to how late checkpoint writes come back and how late the worker's
+ * event loop runs its tasks: while the smoothed write round trip stays above the target, or the loop lags more than a
+ * fifth of it, their share is cut; below half of both the share grows again (up to half the budget). The write target
+ * is {@code targetMicros} or twice the fastest round trip of the last seconds, whichever is larger: on a slow or busy
+ * machine an unloaded round trip may itself exceed the configured target. The loop's lag is the queueing every chunk
+ * of the node waits through (a saturated CPU shows there first, while batched writes still come back fast). Cut,
+ * background models pause first, down to one chunk in flight, so under overload the work that is left is interactive
+ * and interactive chunks keep their latency; background streams slow down instead. Event-loop confined.
  */
 public final class OutboxBudget {
   /** The background share never falls below this many chunks, so background jobs always make progress. */
-  static final long MIN_BACKGROUND = 16;
+  static final long MIN_BACKGROUND = 1;
   /** How often the background share is adjusted (ns): a few write round trips, not every one. */
   static final long ADJUST_NANOS = 50_000_000L;
   /** The fastest round trip is taken over two windows of this length (ns): the base that queueing adds to. */
@@ -33,6 +36,7 @@ public final class OutboxBudget {
   private long backgroundUsed;
   private long backgroundLimit;
   private double smoothedMicros;
+  private double smoothedLagMicros;
   private long lastAdjust = System.nanoTime();
   private long baseWindowStart = lastAdjust;
   private long fastest = Long.MAX_VALUE;
@@ -99,16 +103,34 @@ public final class OutboxBudget {
       fastest = Long.MAX_VALUE;
     }
     fastest = Math.min(fastest, micros);
-    long base = Math.min(fastest, fastestBefore);
-    double target = Math.max(targetMicros, 2.0 * base);
+    adjust(now);
+  }
+
+  /** The worker's event loop ran a task {@code micros} later than it was due (see {@link LoopLag}). */
+  public void loopLagTook(long micros) {
+    loopLagTook(micros, System.nanoTime());
+  }
+
+  /** @param now {@link System#nanoTime()} (given by tests) */
+  void loopLagTook(long micros, long now) {
+    if (targetMicros <= 0) {
+      return;
+    }
+    smoothedLagMicros = smoothedLagMicros * 0.8 + micros * 0.2;
+    adjust(now);
+  }
+
+  private void adjust(long now) {
     if (now - lastAdjust < ADJUST_NANOS) {
       return;
     }
     lastAdjust = now;
+    double target = Math.max(targetMicros, 2.0 * Math.min(fastest, fastestBefore));
+    double lagTarget = targetMicros / 5.0;
     long ceiling = Math.max(MIN_BACKGROUND, max / 2);
-    if (smoothedMicros > target) {
+    if (smoothedMicros > target || smoothedLagMicros > lagTarget) {
       backgroundLimit = Math.max(MIN_BACKGROUND, backgroundLimit * 7 / 10);
-    } else if (smoothedMicros < target / 2.0) {
+    } else if (smoothedMicros < target / 2.0 && smoothedLagMicros < lagTarget / 2.0) {
       backgroundLimit = Math.min(ceiling, backgroundLimit + Math.max(MIN_BACKGROUND, backgroundLimit / 8));
       wake();
     }
@@ -120,9 +142,16 @@ public final class OutboxBudget {
       waiting.clear();
       resume.forEach(Runnable::run);
     }
-    if (used <= max / 4 && backgroundUsed <= backgroundLimit / 2 && !waitingBackground.isEmpty()) {
-      List<Runnable> resume = new ArrayList<>(waitingBackground);
-      waitingBackground.clear();
+    // Only as many background jobs as the share has room for, oldest first: resuming all of them at once would let
+    // each put a chunk in flight, however small the share.
+    long room = backgroundLimit - backgroundUsed;
+    if (used <= max / 4 && room > 0 && !waitingBackground.isEmpty()) {
+      List<Runnable> resume = new ArrayList<>((int) Math.min(room, waitingBackground.size()));
+      Iterator<Runnable> it = waitingBackground.iterator();
+      while (it.hasNext() && resume.size() < room) {
+        resume.add(it.next());
+        it.remove();
+      }
       resume.forEach(Runnable::run);
     }
   }

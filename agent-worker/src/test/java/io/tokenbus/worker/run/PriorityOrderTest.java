@@ -106,10 +106,12 @@ class PriorityOrderTest {
 
     AtomicInteger resumed = new AtomicInteger();
     budget.whenRoom(Priority.BACKGROUND, resumed::incrementAndGet);
-    budget.give(Priority.BACKGROUND, 95); // 5 left: below half of the floor share
+    budget.give(Priority.BACKGROUND, 99);
+    assertEquals(0, resumed.get(), "1 left: the floor share is full");
+    budget.give(Priority.BACKGROUND, 1);
     assertEquals(1, resumed.get(), "resumed once its share has room again");
 
-    budget.take(Priority.BACKGROUND, 95);
+    budget.take(Priority.BACKGROUND, 100);
     budget.whenRoom(Priority.BACKGROUND, resumed::incrementAndGet);
     for (int i = 0; i < 80; i++) {
       tookAfterAPeriod(budget, 1_000); // fast again: the share grows back
