@@ -65,7 +65,7 @@ final class IdleFollowers {
     System.out.printf("idle for %d s: server JVM %d µs, Redis %d µs of CPU%n", b.seconds, idle.jvmMicros(), idle.redisMicros());
     List<String> top = ServerProbe.topGrowth(before, after, 40);
     System.out.println("live bytes grown most (bytes class):");
-    top.forEach(l -> System.out.println("  " + l));
+    ServerProbe.topGrowth(before, after, 120).forEach(l -> System.out.println("  " + l));
     JsonObject report = new JsonObject().put("mode", "idle").put("transport", b.transport).put("streams", n)
       .put("jobs", jobs.size())
       .put("failed", b.failed.get()).put("ended", b.ended.get())

@@ -65,7 +65,8 @@ final class ServerProbe {
     Map<String, Long> bytes = new HashMap<>();
     for (String line : out.split("\n")) {
       String[] f = line.trim().split("\\s+");
-      if (f.length == 4 && f[0].endsWith(":")) { // "  1:   123   4567  java.lang.String"
+      // "  1:   123   4567  java.lang.String (java.base@17)": JDK classes carry their module (a fifth field)
+      if (f.length >= 4 && f[0].endsWith(":")) {
         bytes.merge(f[3], Long.parseLong(f[2]), Long::sum);
       } else if (f.length == 3 && f[0].equals("Total")) {
         bytes.put("Total", Long.parseLong(f[2]));
