@@ -195,7 +195,8 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     JobKeys k = JobKeys.of(a.jobId());
     return scripts.write(Scripts.OPEN, List.of(k.meta()), List.of(String.valueOf(config.retention().toMillis()),
       String.valueOf(a.createdAt()), a.request().type().wire(), a.request().model() == null ? "" : a.request().model(),
-      String.valueOf(config.initialLease().toMillis()), a.request().prompt(), a.toJson().encode()))
+      String.valueOf(config.initialLease().toMillis()), a.request().prompt(), a.toJson().encode(),
+      a.request().priority().wire()))
       .map(r -> r.toInteger() == 1);
   }
 

@@ -3,6 +3,7 @@ package io.tokenbus.checkpoint;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ErrorCode;
 import io.tokenbus.events.JobState;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.JobSnapshot;
@@ -34,6 +35,8 @@ final class JobReads {
   private static final String STATE_ONLY_NO_PROMPT = "-1";
   /** Chunks read by one script call before the rest of a page is read as a range. */
   static final int ATOMIC_CHUNKS = 64;
+  /** Index of the first chunk in read.lua's answer. */
+  private static final int FIRST_CHUNK = 11;
 
   private final ScriptCalls scripts;
   private final RedisPipeline pipeline;
@@ -110,9 +113,9 @@ final class JobReads {
             break;
         }
         // read.lua proved the chunks dense from after + 1; they stay stored JSON text, parsed only if asked.
-        List<ChunkEvent> chunks = new ArrayList<>(r.size() - 10);
-        for (int i = 10; i < r.size(); i++) {
-          chunks.add(ChunkEvent.stored(id, after + i - 9, r.get(i).toString()));
+        List<ChunkEvent> chunks = new ArrayList<>(r.size() - FIRST_CHUNK);
+        for (int i = FIRST_CHUNK; i < r.size(); i++) {
+          chunks.add(ChunkEvent.stored(id, after + i - FIRST_CHUNK + 1, r.get(i).toString()));
         }
         return Future.succeededFuture(snapshot(id, r, chunks, r.get(8).toInteger() == 1));
       });
@@ -122,10 +125,11 @@ final class JobReads {
     String model = r.get(5).toString();
     String terminal = r.get(6).toString();
     String prompt = r.get(9).toString();
+    String priority = r.get(10).toString();
     return new JobSnapshot(id, JobState.fromWire(r.get(1).toString()), r.get(2).toLong(), r.get(3).toLong(),
       r.get(4).toString(), model.isEmpty() ? null : model, chunks,
       terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), hasMore, orphaned(r.get(7).toLong()),
-      prompt.isEmpty() ? null : prompt);
+      prompt.isEmpty() ? null : prompt, priority.isEmpty() ? null : Priority.fromWire(priority));
   }
 
   /**

@@ -4,10 +4,12 @@
 -- after+1, after+2, ... and there must be min(limit, last - after) of them. Anything else means the store lost what
 -- it had acknowledged (eviction, a restart without persistence, a failover to a lagging replica): 'lost'.
 -- Returns {'missing'}, {'lost', why} or
--- {'ok', state, last, createdAt, type, model, terminal, leaseRanOut, hasMore (0/1), prompt, chunkJson...}; the prompt
+-- {'ok', state, last, createdAt, type, model, terminal, leaseRanOut, hasMore (0/1), prompt, priority, chunkJson...}
+-- (priority '' for a job opened before it was stored); the prompt
 -- only on a state-only read (limit 0), so replay pages never carry it, where leaseRanOut is
 -- 0 while the lease holds (or the job is over), else the job's lease duration in ms (-1 when unknown).
-local m = redis.call('HMGET', KEYS[1], 'state', 'last', 'createdAt', 'type', 'model', 'terminal', 'lease', 'leaseMs')
+local m = redis.call('HMGET', KEYS[1], 'state', 'last', 'createdAt', 'type', 'model', 'terminal', 'lease', 'leaseMs',
+  'priority')
 local state = m[1]
 if not state then
   return {'missing'}
@@ -17,7 +19,7 @@ local after = tonumber(ARGV[1])
 if after > last then
   return {'lost', 'chunks after ' .. after .. ' were asked for; the store holds ' .. last}
 end
-local out = {'ok', state, m[2], m[3] or '0', m[4] or '', m[5] or '', m[6] or '', 0, 0, ''}
+local out = {'ok', state, m[2], m[3] or '0', m[4] or '', m[5] or '', m[6] or '', 0, 0, '', m[9] or ''}
 if tonumber(ARGV[2]) == 0 then
   out[10] = redis.call('HGET', KEYS[1], 'prompt') or ''
 end

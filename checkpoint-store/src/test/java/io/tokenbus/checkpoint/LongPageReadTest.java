@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.JobState;
+import io.tokenbus.events.JobType;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.testing.TestRedis;
@@ -52,6 +55,16 @@ class LongPageReadTest {
     assertEquals(chunks(id, 401, 450), last.chunks());
     assertFalse(last.hasMore());
     assertEquals(JobState.COMPLETED, last.terminal().state());
+  }
+
+  @Test
+  void everyReadTellsTheJobsPriority() {
+    // Gateways that did not take a background job's submission learn its priority from their reads.
+    String bg = f.open(new JobRequest("p", JobType.ASK, null, null, 1, Priority.BACKGROUND));
+    f.append(bg, chunks(bg, 1, 150), null);
+    assertEquals(Priority.BACKGROUND, f.replay(bg, 140).priority(), "a short read");
+    assertEquals(Priority.BACKGROUND, f.replay(bg, 0).priority(), "a long page (state and range)");
+    assertEquals(Priority.INTERACTIVE, f.replay(f.open(), 0).priority());
   }
 
   @Test

@@ -63,8 +63,12 @@ final class StoreFixture implements AutoCloseable {
   }
 
   String open() {
+    return open(JobRequest.ask("p"));
+  }
+
+  String open(JobRequest request) {
     String id = newId();
-    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("p"), 42)).await();
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, request, 42)).await();
     return id;
   }
 

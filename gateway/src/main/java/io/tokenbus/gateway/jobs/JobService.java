@@ -44,7 +44,10 @@ public final class JobService {
   private final SecureRandom random = new SecureRandom();
   /** Takeover requests in flight, by job (bounded by the jobs this gateway's clients follow). */
   private final Map<String, Future<Void>> takeovers = new HashMap<>();
-  /** Background jobs submitted here, newest last, at most {@code maxStreams}: their streams yield under overload. */
+  /**
+   * Background jobs submitted here or read as such from the store, newest last, at most {@code maxStreams}: their
+   * streams yield under overload.
+   */
   private final java.util.Set<String> background;
 
   public JobService(Vertx vertx, GatewayConfig config, StreamTokens tokens) {
@@ -62,14 +65,14 @@ public final class JobService {
   }
 
   /**
-   * A job submitted through this node as background. A job submitted through another gateway counts as interactive
-   * here: the default that never slows a stream somebody waits for.
+   * A background job: submitted through this node as one, or read as one from the store (its stream's first read).
+   * Until then a job counts as interactive here: the default that never slows a stream somebody waits for.
    */
   public boolean background(String jobId) {
     return background.contains(jobId);
   }
 
-  /** Counts {@code jobId} as background on this node (its submission went through here). */
+  /** Counts {@code jobId} as background on this node (its submission went through here, or the store said so). */
   public void rememberBackground(String jobId) {
     background.add(jobId);
   }

@@ -2,6 +2,7 @@ package io.tokenbus.gateway.stream;
 
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.ProgressEvent;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.JobSnapshot;
@@ -28,7 +29,7 @@ final class JobFeed {
   private final String jobId;
   private final List<Follower> followers = new ArrayList<>(1); // most jobs have one follower per node
   private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
-  private final boolean background;
+  private boolean background;
   private boolean detached;
   private long detachedTimer = -1;
   private long lastEventAt = System.nanoTime();
@@ -117,7 +118,22 @@ final class JobFeed {
   }
 
   Future<JobSnapshot> read(long after) {
-    return hub.jobs().read(jobId, after, hub.config().replayPageSize());
+    return hub.jobs().read(jobId, after, hub.config().replayPageSize()).andThen(ar -> {
+      if (ar.succeeded()) {
+        learn(ar.result().priority());
+      }
+    });
+  }
+
+  /** A background job submitted through another gateway: the store tells at the first read (every stream makes one). */
+  private void learn(Priority p) {
+    if (p == Priority.BACKGROUND && !background) {
+      background = true;
+      hub.jobs().rememberBackground(jobId);
+      if (hub.detached(true)) {
+        detach();
+      }
+    }
   }
 
   Follower join(StreamSink sink) {

@@ -66,7 +66,8 @@ public final class JobStreamHub {
     }
   }
 
-  private boolean detached(boolean background) {
+  /** Whether a feed of this priority reads from the store now (this node sheds). */
+  boolean detached(boolean background) {
     return shedding == LoopPressure.ALL || (background && shedding == LoopPressure.BACKGROUND);
   }
 

@@ -9,6 +9,8 @@ import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobIds;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.JobState;
+import io.tokenbus.events.JobType;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.JobAssignment;
@@ -60,8 +62,12 @@ class SheddingTest {
   }
 
   private static String job() {
+    return job(JobRequest.ask("p"));
+  }
+
+  private static String job(JobRequest request) {
     String id = JobIds.newId(new SecureRandom());
-    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("p"), 1)).await();
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, request, 1)).await();
     return id;
   }
 
@@ -132,6 +138,31 @@ class SheddingTest {
     end(background, 7);
     assertEquals(List.of(6L, 7L, JobState.COMPLETED), numbers(bg.take(3)), "live again, then the end");
     assertEquals(null, bg.events.poll(300, TimeUnit.MILLISECONDS), "nothing twice");
+  }
+
+  @Test
+  void aBackgroundJobSubmittedThroughAnotherGatewayIsKnownFromTheStore() throws Exception {
+    // Opened in the store as background, never submitted through this gateway (no rememberBackground): the stream's
+    // first read tells the feed, which then yields under overload like a job submitted here.
+    String background = job(new JobRequest("p", JobType.ASK, null, null, 1, Priority.BACKGROUND));
+    CollectingSink bg = recording();
+    Follower f = follow(background, bg);
+    assertTrue(on(() -> f.feed().background()), "learned from the store's answer to the stream's replay");
+    on(() -> {
+      hub.shed(LoopPressure.BACKGROUND);
+      return null;
+    });
+    try {
+      assertTrue(on(() -> f.feed().detached()), "the background feed left the bus");
+      produce(background, 1, 3);
+      end(background, 3);
+      assertEquals(List.of("store 1", "store 2", "store 3", JobState.COMPLETED), bg.take(4));
+    } finally {
+      on(() -> {
+        hub.shed(0);
+        return null;
+      });
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.tokenbus.events.internal;
 
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobState;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -14,19 +15,26 @@ import java.util.List;
  * order) and the terminal event once there is one. {@code hasMore} says the chunk list was cut at the limit.
  * {@code orphaned} is the store's verdict that the job is running (or queued) while its worker stopped renewing the
  * lease: judged on the store's clock, and only once the store has been reachable for a whole lease period (an outage
- * is not a dead worker).
+ * is not a dead worker). {@code priority} is the job's as submitted (null for a job stored before it was kept):
+ * internal, so that a gateway which did not take the submission knows a background job when it reads one.
  */
 public record JobSnapshot(String jobId, JobState state, long lastSequence, long createdAt, String type, String model,
                           List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, boolean orphaned,
-                          String prompt) {
+                          String prompt, Priority priority) {
 
   public JobSnapshot {
     chunks = List.copyOf(chunks);
   }
 
+  public JobSnapshot(String jobId, JobState state, long lastSequence, long createdAt, String type, String model,
+                     List<ChunkEvent> chunks, StatusEvent terminal, boolean hasMore, boolean orphaned, String prompt) {
+    this(jobId, state, lastSequence, createdAt, type, model, chunks, terminal, hasMore, orphaned, prompt, null);
+  }
+
   /** The same snapshot holding other chunks. */
   public JobSnapshot withChunks(List<ChunkEvent> other) {
-    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, orphaned, prompt);
+    return new JobSnapshot(jobId, state, lastSequence, createdAt, type, model, other, terminal, hasMore, orphaned, prompt,
+      priority);
   }
 
   /**
@@ -88,6 +96,9 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
     if (model != null) {
       j.put("model", model);
     }
+    if (priority != null) {
+      j.put("priority", priority.wire());
+    }
     return j;
   }
 
@@ -100,6 +111,7 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
     JsonObject t = j.getJsonObject("terminal");
     return new JobSnapshot(j.getString("jobId"), JobState.fromWire(j.getString("state")), j.getLong("lastSequence"),
       j.getLong("createdAt", 0L), j.getString("type"), j.getString("model"), chunks,
-      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getBoolean("orphaned", false), j.getString("prompt"));
+      t == null ? null : StatusEvent.fromJson(t), j.getBoolean("hasMore", false), j.getBoolean("orphaned", false), j.getString("prompt"),
+      j.getString("priority") == null ? null : Priority.fromWire(j.getString("priority")));
   }
 }

@@ -63,7 +63,8 @@ class StoredChunksTest {
   void aSnapshotCrossesTheClusterWithItsChunksAsText() {
     List<ChunkEvent> chunks = List.of(chunk(3), chunk(4), chunk(5));
     JobSnapshot s = new JobSnapshot(JOB, JobState.FAILED, 5, 9, "ask", "m", chunks,
-      new StatusEvent(JobState.FAILED, JOB, 5, null, new JobError("history_lost", "gone")), true, false, null);
+      new StatusEvent(JobState.FAILED, JOB, 5, null, new JobError("history_lost", "gone")), true, false, null,
+      Priority.BACKGROUND);
     SnapshotCodec codec = new SnapshotCodec();
     Buffer wire = Buffer.buffer().appendString("xyz"); // the bus writes its own header first
     codec.encodeToWire(wire, s);
