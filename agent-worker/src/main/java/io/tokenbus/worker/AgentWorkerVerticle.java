@@ -28,6 +28,7 @@ import io.tokenbus.worker.run.WorkerMetrics;
 import io.tokenbus.worker.workflow.Workflows;
 import io.tokenbus.events.JobError;
 import io.tokenbus.runtime.Readiness;
+import io.tokenbus.runtime.Registrations;
 import io.vertx.core.Future;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.core.Promise;
@@ -230,7 +231,10 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
       m.reply(new Takeover.Result(Takeover.Result.HELD));
       return;
     }
-    vertx.eventBus().<JobClaim.Result>request(Addresses.CHECKPOINT_CLAIM, new JobClaim(jobId, config.leaseMs(), config.maxTakeovers()))
+    // A worker that just joined may not see the store's registrations yet (found live: a fresh worker answered every
+    // takeover of a job with "no handlers" until the gateway closed it worker_lost).
+    Registrations.whenRegistered(vertx, () -> vertx.eventBus().<JobClaim.Result>request(Addresses.CHECKPOINT_CLAIM,
+        new JobClaim(jobId, config.leaseMs(), config.maxTakeovers())), 100)
       .compose(r -> {
         JobClaim.Result claim = r.body();
         return switch (claim.outcome()) {
@@ -238,7 +242,8 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
           case CLOSED -> Future.succeededFuture(Takeover.Result.CLOSED);
           case EXHAUSTED -> Future.failedFuture(new TokenbusException(ErrorCode.CONFLICT,
             "job " + jobId + " was taken over " + (claim.epoch() - 1) + " times already"));
-          case CLAIMED -> StoredChunks.read(vertx.eventBus(), jobId, claim.lastSequence())
+          case CLAIMED -> Registrations.whenRegistered(vertx, () -> StoredChunks.read(vertx.eventBus(), jobId,
+              claim.lastSequence()), 100)
             .map(chunks -> {
               continueRun(claim, chunks);
               return Takeover.Result.CONTINUED;

@@ -17,6 +17,7 @@ import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.auth.StreamTokens;
+import io.tokenbus.runtime.Registrations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -85,8 +86,8 @@ public final class JobService {
   public Future<JsonObject> submit(JobRequest request) {
     String jobId = JobIds.newId(random);
     JobAssignment a = new JobAssignment(jobId, request, System.currentTimeMillis());
-    return whenRegistered(() -> eb.request(Addresses.CHECKPOINT_OPEN, a), 200)
-      .compose(v -> whenRegistered(() -> eb.<JsonObject>request(Addresses.WORKER_RUN, a, RUN_TIMEOUT), 200)
+    return Registrations.whenRegistered(vertx, () -> eb.request(Addresses.CHECKPOINT_OPEN, a), 200)
+      .compose(v -> Registrations.whenRegistered(vertx, () -> eb.<JsonObject>request(Addresses.WORKER_RUN, a, RUN_TIMEOUT), 200)
         .recover(e -> {
           // No worker took it: close the job so it never looks queued forever, with the reason it was refused.
           TokenbusException te = TokenbusException.from(e);
@@ -110,23 +111,6 @@ public final class JobService {
   }
 
   /**
-   * Retries a request that found no handler, or a handler on its way out (a draining worker), for up to ~3 s: a node
-   * that just joined the cluster or merged back into it sees the others' registrations arrive over a moment, and
-   * the next send goes to another worker. Nobody took such a request, so sending it again is safe.
-   */
-  private <T> Future<io.vertx.core.eventbus.Message<T>> whenRegistered(
-    java.util.function.Supplier<Future<io.vertx.core.eventbus.Message<T>>> request, long backoffMs) {
-    return request.get().recover(e -> {
-      if (TokenbusException.from(e).code() != ErrorCode.NO_WORKER || backoffMs > 1600) {
-        return Future.failedFuture(e);
-      }
-      io.vertx.core.Promise<io.vertx.core.eventbus.Message<T>> p = io.vertx.core.Promise.promise();
-      vertx.setTimer(backoffMs, id -> whenRegistered(request, backoffMs * 2).onComplete(p));
-      return p.future();
-    });
-  }
-
-  /**
    * A snapshot with the chunks after {@code after} (one page). A job whose worker stopped renewing its lease is handed
    * to another worker, which continues it where the store says it stopped; if none can, it is closed here as
    * {@code worker_lost} (first terminal wins, so a late worker cannot reopen it). Then it is read again.
@@ -142,7 +126,7 @@ public final class JobService {
    * the job was taken over too often ({@code conflict}).
    */
   private Future<Void> requestTakeover(String jobId, int attemptsLeft) {
-    return whenRegistered(() -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
+    return Registrations.whenRegistered(vertx, () -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
         new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100)
       .<Void>mapEmpty()
       .recover(e -> {

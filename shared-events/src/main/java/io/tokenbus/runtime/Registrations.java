@@ -1,0 +1,33 @@
+package io.tokenbus.runtime;
+
+import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.TokenbusException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.function.Supplier;
+
+/**
+ * Requests to a service whose registration this node may not have seen yet. A node that just joined the cluster or
+ * merged back into it sees the others' registrations arrive over a moment (and a draining handler refuses with
+ * {@code no_worker}): a request that found no handler is sent again, after 0.1, 0.2, 0.4, ... s, for up to ~3 s.
+ * Nobody took such a request, so sending it again is safe.
+ */
+public final class Registrations {
+  /** The last wait before giving up (ms); the waits before it double from the first. */
+  static final long LAST_BACKOFF_MS = 1600;
+
+  private Registrations() {}
+
+  /** {@code request}, sent again while it fails with {@code no_worker}, first after {@code firstBackoffMs}. */
+  public static <T> Future<T> whenRegistered(Vertx vertx, Supplier<Future<T>> request, long firstBackoffMs) {
+    return request.get().recover(e -> {
+      if (TokenbusException.from(e).code() != ErrorCode.NO_WORKER || firstBackoffMs > LAST_BACKOFF_MS) {
+        return Future.failedFuture(e);
+      }
+      Promise<T> p = Promise.promise();
+      vertx.setTimer(firstBackoffMs, id -> whenRegistered(vertx, request, firstBackoffMs * 2).onComplete(p));
+      return p.future();
+    });
+  }
+}
