@@ -2,11 +2,14 @@ package io.tokenbus.events.codec;
 
 import io.tokenbus.events.ChunkEvent;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import java.nio.charset.StandardCharsets;
 
 /** model:chunk on the bus: by reference locally; between nodes its JSON text, which the receiver keeps (no re-encode). */
-final class ChunkCodec implements MessageCodec<ChunkEvent, ChunkEvent> {
+final class ChunkCodec extends ByReferenceCodec<ChunkEvent> {
+  ChunkCodec() {
+    super("tb.chunk");
+  }
+
   @Override
   public void encodeToWire(Buffer buffer, ChunkEvent c) {
     byte[] json = c.encoded().getBytes(StandardCharsets.UTF_8);
@@ -17,20 +20,5 @@ final class ChunkCodec implements MessageCodec<ChunkEvent, ChunkEvent> {
   public ChunkEvent decodeFromWire(int pos, Buffer buffer) {
     int len = buffer.getInt(pos);
     return ChunkEvent.decode(buffer.getString(pos + 4, pos + 4 + len, "UTF-8"));
-  }
-
-  @Override
-  public ChunkEvent transform(ChunkEvent c) {
-    return c;
-  }
-
-  @Override
-  public String name() {
-    return "tb.chunk";
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }

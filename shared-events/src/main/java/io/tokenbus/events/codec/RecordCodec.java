@@ -1,7 +1,6 @@
 package io.tokenbus.events.codec;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 
@@ -9,13 +8,12 @@ import java.util.function.Function;
  * Event-bus codec for immutable contract records: passed by reference on the local bus (no copy), JSON on the wire
  * between cluster nodes.
  */
-public final class RecordCodec<T> implements MessageCodec<T, T> {
-  private final String name;
+final class RecordCodec<T> extends ByReferenceCodec<T> {
   private final Function<T, JsonObject> toJson;
   private final Function<JsonObject, T> fromJson;
 
-  public RecordCodec(String name, Function<T, JsonObject> toJson, Function<JsonObject, T> fromJson) {
-    this.name = name;
+  RecordCodec(String name, Function<T, JsonObject> toJson, Function<JsonObject, T> fromJson) {
+    super(name);
     this.toJson = toJson;
     this.fromJson = fromJson;
   }
@@ -30,20 +28,5 @@ public final class RecordCodec<T> implements MessageCodec<T, T> {
   public T decodeFromWire(int pos, Buffer buffer) {
     int len = buffer.getInt(pos);
     return fromJson.apply(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + len)));
-  }
-
-  @Override
-  public T transform(T t) {
-    return t;
-  }
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }

@@ -3,7 +3,6 @@ package io.tokenbus.events.codec;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,7 +13,11 @@ import java.util.List;
  * sequence and stored JSON text, which the receiver keeps unparsed ({@link ChunkEvent#stored}): a replay page of
  * thousands of chunks crosses the cluster without being encoded or parsed chunk by chunk.
  */
-final class SnapshotCodec implements MessageCodec<JobSnapshot, JobSnapshot> {
+final class SnapshotCodec extends ByReferenceCodec<JobSnapshot> {
+  SnapshotCodec() {
+    super("tb.snapshot");
+  }
+
   @Override
   public void encodeToWire(Buffer buffer, JobSnapshot s) {
     Buffer head = s.withChunks(List.of()).toJson().toBuffer();
@@ -40,20 +43,5 @@ final class SnapshotCodec implements MessageCodec<JobSnapshot, JobSnapshot> {
       pos += 12 + size;
     }
     return head.withChunks(chunks);
-  }
-
-  @Override
-  public JobSnapshot transform(JobSnapshot s) {
-    return s;
-  }
-
-  @Override
-  public String name() {
-    return "tb.snapshot";
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }
