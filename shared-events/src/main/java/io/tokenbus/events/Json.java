@@ -1,7 +1,7 @@
 package io.tokenbus.events;
 
 import io.vertx.core.json.JsonObject;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -59,7 +59,7 @@ public final class Json {
   private static final ClassValue<Map<String, Object>> BY_WIRE = new ClassValue<>() {
     @Override
     protected Map<String, Object> computeValue(Class<?> type) {
-      Map<String, Object> m = new LinkedHashMap<>();
+      Map<String, Object> m = new HashMap<>();
       for (Object v : type.getEnumConstants()) {
         m.put(wireName((Enum<?>) v), v);
       }
