@@ -79,7 +79,7 @@ final class ReplayTiming {
 
   private Future<Long> page(String id, String token, long after) {
     return http.request(HttpMethod.GET, "/api/jobs/" + id + "/chunks?after=" + after + "&token=" + token)
-      .compose(req -> req.send()).compose(resp -> resp.body()).compose(body -> {
+      .compose(req -> req.send().compose(resp -> resp.body())).compose(body -> {
         JsonObject p = new JsonObject(body);
         long last = after;
         for (Object o : p.getJsonArray("chunks")) {
@@ -97,9 +97,9 @@ final class ReplayTiming {
   private Future<Long> sse(String id, String token) {
     Promise<Long> done = Promise.promise();
     long[] last = {0};
-    http.request(HttpMethod.GET, "/api/jobs/" + id + "/events?after=0&token=" + token).compose(req -> req.send())
-      .onFailure(done::tryFail)
-      .onSuccess(resp -> {
+    // Handlers go on in send's own callback, on the event loop, before any byte of the stream arrives.
+    http.request(HttpMethod.GET, "/api/jobs/" + id + "/events?after=0&token=" + token)
+      .compose(req -> req.send().onSuccess(resp -> {
         resp.handler(RecordParser.newDelimited("\n", (Buffer line) -> {
           String s = line.toString();
           if (s.startsWith("id: ")) {
@@ -114,7 +114,8 @@ final class ReplayTiming {
         }));
         resp.endHandler(v -> done.tryComplete(last[0]));
         resp.exceptionHandler(done::tryFail);
-      });
+      }))
+      .onFailure(done::tryFail);
     return done.future();
   }
 }

@@ -201,13 +201,13 @@ public final class StreamBench implements Callable<Integer> {
       body.put("priority", interactive(n) ? "interactive" : "background");
     }
     return http.request(HttpMethod.POST, "/api/jobs")
-      .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
-      .compose(resp -> resp.body().map(b -> {
-        if (resp.statusCode() != 202) {
-          throw new IllegalStateException("submit answered " + resp.statusCode() + " " + b);
-        }
-        return new JsonObject(b);
-      }));
+      .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer())
+        .compose(resp -> resp.body().map(b -> {
+          if (resp.statusCode() != 202) {
+            throw new IllegalStateException("submit answered " + resp.statusCode() + " " + b);
+          }
+          return new JsonObject(b);
+        })));
   }
 
   /**
@@ -283,8 +283,7 @@ public final class StreamBench implements Callable<Integer> {
     return http.request(new RequestOptions().setMethod(HttpMethod.GET)
         .setURI("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"))
         .putHeader("accept-encoding", compress ? "gzip" : "identity"))
-      .compose(req -> req.send())
-      .compose(resp -> {
+      .compose(req -> req.send().compose(resp -> {
         if (resp.statusCode() != 200) {
           return Future.failedFuture("events answered " + resp.statusCode());
         }
@@ -300,7 +299,7 @@ public final class StreamBench implements Callable<Integer> {
         resp.endHandler(v -> ended.incrementAndGet());
         opened.incrementAndGet();
         return Future.succeededFuture();
-      });
+      }));
   }
 
   private void onLine(Buffer line, long[] last) {

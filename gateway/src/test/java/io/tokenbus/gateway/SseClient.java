@@ -43,8 +43,9 @@ final class SseClient implements AutoCloseable {
     if (lastEventId != null) {
       o.addHeader("last-event-id", lastEventId);
     }
-    // Handlers are attached in the response callback, on the event loop, so no byte arrives before them.
-    return client.request(o).compose(req -> req.send()).compose(response -> {
+    // Handlers are attached in send's own callback, on the event loop, so no byte arrives before them (chained after
+    // request(), the callback could run on the test's thread after the response had ended: eclipse-vertx/vert.x#6038).
+    return client.request(o).compose(req -> req.send().compose(response -> {
       if (response.statusCode() != 200) {
         return response.body().map(b -> new SseClient(client, response, b.toString()));
       }
@@ -71,7 +72,7 @@ final class SseClient implements AutoCloseable {
       response.endHandler(v -> c.events.add(END));
       response.exceptionHandler(e -> c.events.add(END));
       return io.vertx.core.Future.succeededFuture(c);
-    }).await();
+    })).await();
   }
 
   /** Next event, waiting up to the given time; fails the test if none comes. */

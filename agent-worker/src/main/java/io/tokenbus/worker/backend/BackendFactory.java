@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the worker's backends from its configuration. The local generator is always there (backend {@code local});
@@ -74,10 +75,13 @@ public final class BackendFactory {
    */
   static Future<String> probeOllama(Vertx vertx, String baseUrl) {
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(PROBE_CONNECT_MS));
-    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(baseUrl + "/api/tags")
-        .setIdleTimeout(PROBE_ANSWER_MS))
-      .compose(req -> req.send())
-      .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("HTTP " + resp.statusCode()))
+    // The response is read inside send's callback (on the event loop): chained after it, body() raced the response's
+    // end when the caller was not on a Vert.x thread and could wait for ever (eclipse-vertx/vert.x#6038).
+    Future<String> model = client.request(new RequestOptions().setMethod(HttpMethod.GET)
+        .setAbsoluteURI(baseUrl + "/api/tags").setIdleTimeout(PROBE_ANSWER_MS))
+      .compose(req -> req.send().compose(resp -> resp.statusCode() == 200 ? resp.body()
+        : Future.failedFuture("HTTP " + resp.statusCode())))
+      .timeout(PROBE_CONNECT_MS + PROBE_ANSWER_MS, TimeUnit.MILLISECONDS)
       .map(body -> {
         JsonArray models = new JsonObject(body).getJsonArray("models", new JsonArray());
         if (models.isEmpty()) {
@@ -89,7 +93,8 @@ public final class BackendFactory {
       .otherwise(e -> {
         log.debug("no Ollama at " + baseUrl + ": " + e.getMessage());
         return null;
-      })
-      .eventually(client::close);
+      });
+    model.onComplete(done -> client.close()); // the start does not wait for the probe's connection to close
+    return model;
   }
 }

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,26 @@ class BackendFactoryTest {
       assertEquals(5000, found.connectTimeoutMs());
       assertEquals(60_000, found.idleTimeoutMs());
       b.close().await();
+    } finally {
+      ollama.close().await();
+    }
+  }
+
+  /**
+   * CI hung here for 85 minutes: the probe read the answer after the response had ended (the body was asked for
+   * outside send's callback, and the caller is no Vert.x thread), and nothing bounded the wait. About one probe in
+   * 1,500 hung on this machine; every probe must now find the model, each within a deadline.
+   */
+  @Test
+  void everyProbeFromAnyThreadEndsWithTheAnswer() throws Exception {
+    HttpServer ollama = tags(200, "{\"models\":[{\"name\":\"llama3.2:latest\"}]}");
+    try {
+      String url = "http://127.0.0.1:" + ollama.actualPort();
+      for (int i = 0; i < 3000; i++) {
+        assertEquals("llama3.2:latest",
+          BackendFactory.probeOllama(vertx, url).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS),
+          "probe " + i);
+      }
     } finally {
       ollama.close().await();
     }
