@@ -66,16 +66,6 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
   }
 
-  /** Without drain and compression settings: the defaults (kept for callers that predate them). */
-  public GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
-                       int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
-                       int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
-                       long sseHeartbeatMs, Connections connections) {
-    this(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
-      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, Drain.defaults(),
-      Compression.DEFAULT);
-  }
-
   /**
    * What one client connection may hold and for how long (docs/protocol.md, "Connection limits").
    *
@@ -122,6 +112,22 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
     public static Connections defaults(int maxStreams) {
       return new Connections(256, Math.max(1, maxStreams / 4), 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, List.of(), 20_000);
+    }
+
+    public Connections withMaxStreamsPerAddress(int n) {
+      return new Connections(n, maxAnonymousSockets, registerDeadlineMs, idleTimeoutMs, headerTimeoutMs,
+        maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket, trustedProxies, maxQueuedTasks);
+    }
+
+    public Connections withMaxAnonymousSockets(int n) {
+      return new Connections(maxStreamsPerAddress, n, registerDeadlineMs, idleTimeoutMs, headerTimeoutMs,
+        maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket, trustedProxies, maxQueuedTasks);
+    }
+
+    /** The three connection deadlines: registration, HTTP idle, request head. */
+    public Connections withDeadlines(long registerMs, long idleMs, long headerMs) {
+      return new Connections(maxStreamsPerAddress, maxAnonymousSockets, registerMs, idleMs, headerMs,
+        maxQueuedBytesPerStream, bridgeReplayGraceMs, maxRequestsPerSocket, trustedProxies, maxQueuedTasks);
     }
 
     public JsonObject toJson() {
@@ -221,15 +227,6 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     }
   }
 
-  /** The single-key form (kept for callers that predate key rotation). */
-  public GatewayConfig(String host, int port, byte[] tokenSecret, Duration tokenTtl, int maxBodyBytes, int submitsPerMinute,
-                       int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream, int replayPageSize,
-                       long cancelGraceMs, long idlePollMs, long pingTimeoutMs, long sseHeartbeatMs) {
-    this(host, port, List.of(tokenSecret), tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams, maxSubscriptionsPerSocket,
-      maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs,
-      Connections.defaults(maxStreams));
-  }
-
   /** The key that signs new tokens. */
   public byte[] tokenSecret() {
     return tokenSecrets.get(0);
@@ -237,7 +234,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public static GatewayConfig defaults() {
     return new GatewayConfig("0.0.0.0", 8080, List.of(randomSecret()), Duration.ofHours(24), 65536, 120, 20_000, 128, 10_000,
-      2000, 500, 1000, 15_000, 15_000, Connections.defaults(20_000));
+      2000, 500, 1000, 15_000, 15_000, Connections.defaults(20_000), Drain.defaults(), Compression.DEFAULT);
   }
 
   public GatewayConfig withPort(int p) {
@@ -272,6 +269,11 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
   public GatewayConfig withCompression(Compression c) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
       maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, c);
+  }
+
+  public GatewayConfig withIdlePollMs(long ms) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, ms, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withSseHeartbeatMs(long ms) {

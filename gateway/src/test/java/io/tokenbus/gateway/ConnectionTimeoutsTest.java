@@ -29,7 +29,7 @@ class ConnectionTimeoutsTest {
     // Compression on: it changes Vert.x's pipeline so that raw bytes would count as activity (IdleTimeoutPlacement).
     f = Fixture.start(Fixture.fastWorker(), Fixture.gateway().withSseHeartbeatMs(HEARTBEAT_MS)
       .withCompression(new GatewayConfig.Compression(6, 6))
-      .withConnections(new GatewayConfig.Connections(256, 100, REGISTER_MS, IDLE_MS, HEADER_MS, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000)));
+      .withConnections(GatewayConfig.Connections.defaults(400).withDeadlines(REGISTER_MS, IDLE_MS, HEADER_MS)));
   }
 
   @AfterAll

@@ -28,9 +28,7 @@ class LongReplayTest {
   @BeforeAll
   static void start() {
     GatewayConfig d = Fixture.gateway();
-    GatewayConfig slowPoll = new GatewayConfig(d.host(), 0, d.tokenSecrets(), d.tokenTtl(), d.maxBodyBytes(),
-      d.submitsPerMinute(), d.maxStreams(), d.maxSubscriptionsPerSocket(), d.maxPendingPerStream(), d.replayPageSize(),
-      d.cancelGraceMs(), 60_000, d.pingTimeoutMs(), d.sseHeartbeatMs(), d.connections());
+    GatewayConfig slowPoll = d.withPort(0).withIdlePollMs(60_000);
     f = Fixture.start(Fixture.fastWorker(), slowPoll);
   }
 

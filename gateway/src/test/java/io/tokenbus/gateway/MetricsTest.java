@@ -22,9 +22,7 @@ class MetricsTest {
   @BeforeAll
   static void start() {
     GatewayConfig d = Fixture.gateway();
-    f = Fixture.start(Fixture.fastWorker(), new GatewayConfig(d.host(), d.port(), d.tokenSecrets(), d.tokenTtl(),
-      d.maxBodyBytes(), SUBMITS_PER_MINUTE, d.maxStreams(), d.maxSubscriptionsPerSocket(), d.maxPendingPerStream(),
-      d.replayPageSize(), d.cancelGraceMs(), d.idlePollMs(), d.pingTimeoutMs(), d.sseHeartbeatMs(), d.connections()));
+    f = Fixture.start(Fixture.fastWorker(), d.withSubmitsPerMinute(SUBMITS_PER_MINUTE));
   }
 
   @AfterAll

@@ -28,7 +28,8 @@ class StreamLimitsTest {
   static void start() {
     // A long register deadline: here anonymous sockets must stay anonymous for the whole test.
     f = Fixture.start(Fixture.fastWorker(), Fixture.gateway()
-      .withConnections(new GatewayConfig.Connections(PER_ADDRESS, ANONYMOUS, 60_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000)));
+      .withConnections(GatewayConfig.Connections.defaults(20_000).withMaxStreamsPerAddress(PER_ADDRESS)
+        .withMaxAnonymousSockets(ANONYMOUS).withDeadlines(60_000, 60_000, 10_000)));
   }
 
   @AfterAll

@@ -108,7 +108,7 @@ class WebUiClientTest extends WebUiTestBase {
   void sseTransportRetriesWhereRetryingCanSucceedAndReportsWhereItCannot() throws Exception {
     // Two streams per client address: the page's bridge socket and one more. A third stream is refused with 429.
     GatewayConfig tight = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
-      .withConnections(new GatewayConfig.Connections(2, 5000, 30_000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000));
+      .withConnections(GatewayConfig.Connections.defaults(20_000).withMaxStreamsPerAddress(2));
     String tightId = system.deployGateway(tight);
     try {
       JsonObject job = submitHttp(new JsonObject().put("prompt", "Over SSE through a full gateway"));

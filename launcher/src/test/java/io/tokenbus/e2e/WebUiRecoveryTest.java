@@ -73,7 +73,7 @@ class WebUiRecoveryTest extends WebUiTestBase {
   void anIdleTabClosedAtTheRegisterDeadlineStaysReadyAndStillSubmitsAndStreams() throws Exception {
     // A gateway with a 1 s register deadline: the page's socket, which follows no job yet, is closed after 1 s.
     GatewayConfig quick = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
-      .withConnections(new GatewayConfig.Connections(256, 5000, 1000, 60_000, 10_000, 1024 * 1024, 2000, 16, java.util.List.of(), 20_000));
+      .withConnections(GatewayConfig.Connections.defaults(20_000).withDeadlines(1000, 60_000, 10_000));
     String quickId = system.deployGateway(quick);
     try {
       driver.get("http://127.0.0.1:" + quick.port() + "/");

@@ -42,10 +42,7 @@ class FollowerTest {
   static void start() {
     GatewayConfig config = GatewayConfig.defaults();
     // A short idle period so the test of lost terminal events does not wait long.
-    GatewayConfig fastPoll = new GatewayConfig(config.host(), 0, config.tokenSecrets(), config.tokenTtl(), config.maxBodyBytes(),
-      config.submitsPerMinute(), config.maxStreams(), config.maxSubscriptionsPerSocket(), config.maxPendingPerStream(),
-      config.replayPageSize(), config.cancelGraceMs(), 200, config.pingTimeoutMs(), config.sseHeartbeatMs(),
-      config.connections());
+    GatewayConfig fastPoll = config.withPort(0).withIdlePollMs(200);
     fixture = HubFixture.start(fastPoll);
     eb = fixture.eb;
     hub = fixture.hub;
