@@ -74,6 +74,9 @@ class FrozenGatewayTest extends FaultTestBase {
     Timeline.mark("gateway A SIGCONT");
     // Evicted while frozen, A first merges back into the cluster; its readiness says when (as a load balancer sees).
     Timeline.mark("gateway A ready again after " + awaitReady(a.managementPort(), 30_000) + " ms");
+    // Ready means the checkpoint store answers; until A has merged back it may not see the workers yet and answers
+    // submissions 503 no_worker ("retry later", docs/protocol.md), as a client would, this waits for that to pass.
+    Timeline.mark("gateway A takes submissions again after " + awaitSubmissions(a.port(), 30_000) + " ms");
     List<JobFollower> afterwards = Workload.submitAndFollow(6, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "after the freeze");
     followers.addAll(afterwards);
     Timeline.mark("all ended after " + Verdict.await(followers, 60_000) + " ms");
@@ -118,6 +121,22 @@ class FrozenGatewayTest extends FaultTestBase {
       }
       assertTrue(elapsed < timeoutMs, "gateway on " + port + " not ready within " + timeoutMs + " ms");
       Thread.sleep(200); // polling a probe: there is no event to await
+    }
+  }
+
+  /** Milliseconds until a submission on {@code port} is taken; 503 (no_worker) is retried, anything else fails. */
+  private static long awaitSubmissions(int port, long timeoutMs) throws Exception {
+    long start = System.nanoTime();
+    while (true) {
+      long elapsed = (System.nanoTime() - start) / 1_000_000;
+      try {
+        Api.submit(port, "is a worker reachable from here");
+        return elapsed;
+      } catch (java.io.IOException e) {
+        assertTrue(String.valueOf(e.getMessage()).contains("answered 503"), "submission on " + port + ": " + e.getMessage());
+        assertTrue(elapsed < timeoutMs, "gateway on " + port + " still refuses submissions after " + timeoutMs + " ms: " + e.getMessage());
+      }
+      Thread.sleep(200); // polling the API: there is no event to await
     }
   }
 
