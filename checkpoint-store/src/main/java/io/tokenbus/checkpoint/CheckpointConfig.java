@@ -31,10 +31,13 @@ import java.util.Map;
  *                          ({@code TOKENBUS_REDIS_TIMEOUT_MS})
  * @param reconnectMaxDelay longest wait between two reconnection attempts (the backoff doubles up to it)
  *                          ({@code TOKENBUS_REDIS_RECONNECT_MAX_MS})
+ * @param replayCacheBytes  memory for long pages of finished jobs, answered again without Redis (see
+ *                          {@code FinishedPages}); 0 turns it off ({@code TOKENBUS_REPLAY_CACHE_BYTES})
  */
 public record CheckpointConfig(String redisUrl, RedisMode redisMode, String masterName, Duration retention, int maxReplayChunks, int maxPending,
                                int maxPendingReads, int maxBatch, int maxInFlight, int connections,
-                               Duration initialLease, Duration redisTimeout, Duration reconnectMaxDelay) {
+                               Duration initialLease, Duration redisTimeout, Duration reconnectMaxDelay,
+                               long replayCacheBytes) {
 
   public CheckpointConfig {
     if (redisUrl == null || redisUrl.isBlank()) {
@@ -65,6 +68,9 @@ public record CheckpointConfig(String redisUrl, RedisMode redisMode, String mast
     if (redisTimeout == null || redisTimeout.toMillis() < 10) {
       throw new IllegalArgumentException("redisTimeout (TOKENBUS_REDIS_TIMEOUT_MS) must be at least 10 ms");
     }
+    if (replayCacheBytes < 0) {
+      throw new IllegalArgumentException("TOKENBUS_REPLAY_CACHE_BYTES must be >= 0");
+    }
     if (maxReplayChunks < 1 || maxPending < 1 || maxPendingReads < 1 || maxBatch < 1 || maxInFlight < 1 || connections < 1) {
       throw new IllegalArgumentException("checkpoint limits must be >= 1");
     }
@@ -78,43 +84,48 @@ public record CheckpointConfig(String redisUrl, RedisMode redisMode, String mast
 
   public static CheckpointConfig defaults(String redisUrl) {
     return new CheckpointConfig(redisUrl, RedisMode.STANDALONE, null, Duration.ofHours(24), 5000, 20_000, 2_000, 128, 4, 2, Duration.ofSeconds(15),
-      Duration.ofMillis(2000), Duration.ofMillis(1000));
+      Duration.ofMillis(2000), Duration.ofMillis(1000), 64L << 20);
   }
 
   public CheckpointConfig withRetention(Duration d) {
     return new CheckpointConfig(redisUrl, redisMode, masterName, d, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
-      connections, initialLease, redisTimeout, reconnectMaxDelay);
+      connections, initialLease, redisTimeout, reconnectMaxDelay, replayCacheBytes);
   }
 
   public CheckpointConfig withMaxReplayChunks(int n) {
     return new CheckpointConfig(redisUrl, redisMode, masterName, retention, n, maxPending, maxPendingReads, maxBatch, maxInFlight,
-      connections, initialLease, redisTimeout, reconnectMaxDelay);
+      connections, initialLease, redisTimeout, reconnectMaxDelay, replayCacheBytes);
   }
 
   public CheckpointConfig withMaxPending(int writes, int reads) {
     return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, writes, reads, maxBatch, maxInFlight,
-      connections, initialLease, redisTimeout, reconnectMaxDelay);
+      connections, initialLease, redisTimeout, reconnectMaxDelay, replayCacheBytes);
   }
 
   public CheckpointConfig withInitialLease(Duration d) {
     return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
-      connections, d, redisTimeout, reconnectMaxDelay);
+      connections, d, redisTimeout, reconnectMaxDelay, replayCacheBytes);
   }
 
   public CheckpointConfig withRedisTimeout(Duration timeout, Duration reconnectMax) {
     return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
-      connections, initialLease, timeout, reconnectMax);
+      connections, initialLease, timeout, reconnectMax, replayCacheBytes);
+  }
+
+  public CheckpointConfig withReplayCacheBytes(long n) {
+    return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
+      connections, initialLease, redisTimeout, reconnectMaxDelay, n);
   }
 
   public CheckpointConfig withConnections(int n) {
     return new CheckpointConfig(redisUrl, redisMode, masterName, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch, maxInFlight,
-      n, initialLease, redisTimeout, reconnectMaxDelay);
+      n, initialLease, redisTimeout, reconnectMaxDelay, replayCacheBytes);
   }
 
   /** Another Redis deployment: {@code urls} comma-separated, {@code masterName} for sentinel mode only. */
   public CheckpointConfig withRedis(RedisMode mode, String urls, String master) {
     return new CheckpointConfig(urls, mode, master, retention, maxReplayChunks, maxPending, maxPendingReads, maxBatch,
-      maxInFlight, connections, initialLease, redisTimeout, reconnectMaxDelay);
+      maxInFlight, connections, initialLease, redisTimeout, reconnectMaxDelay, replayCacheBytes);
   }
 
   /** The endpoints in {@link #redisUrl}: one, or the cluster seeds or sentinels. */
@@ -139,7 +150,8 @@ public record CheckpointConfig(String redisUrl, RedisMode redisMode, String mast
       (int) number(env, "TOKENBUS_REDIS_CONNECTIONS", d.connections),
       Duration.ofSeconds(number(env, "TOKENBUS_WORKER_LEASE_SECONDS", d.initialLease.toSeconds())),
       Duration.ofMillis(number(env, "TOKENBUS_REDIS_TIMEOUT_MS", d.redisTimeout.toMillis())),
-      Duration.ofMillis(number(env, "TOKENBUS_REDIS_RECONNECT_MAX_MS", d.reconnectMaxDelay.toMillis())));
+      Duration.ofMillis(number(env, "TOKENBUS_REDIS_RECONNECT_MAX_MS", d.reconnectMaxDelay.toMillis())),
+      number(env, "TOKENBUS_REPLAY_CACHE_BYTES", d.replayCacheBytes));
   }
 
   private static long number(Map<String, String> env, String name, long dflt) {
@@ -167,7 +179,8 @@ public record CheckpointConfig(String redisUrl, RedisMode redisMode, String mast
       .put("retentionSeconds", retention.toSeconds()).put("maxReplayChunks", maxReplayChunks)
       .put("maxPending", maxPending).put("maxPendingReads", maxPendingReads).put("maxBatch", maxBatch)
       .put("maxInFlight", maxInFlight).put("connections", connections).put("initialLeaseMs", initialLease.toMillis())
-      .put("redisTimeoutMs", redisTimeout.toMillis()).put("reconnectMaxMs", reconnectMaxDelay.toMillis());
+      .put("redisTimeoutMs", redisTimeout.toMillis()).put("reconnectMaxMs", reconnectMaxDelay.toMillis())
+      .put("replayCacheBytes", replayCacheBytes);
   }
 
   private static String mask(String url) {

@@ -85,8 +85,10 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
         .register(registry));
     boolean cluster = config.redisMode() == CheckpointConfig.RedisMode.CLUSTER;
     scripts = new ScriptCalls(pipeline, cluster);
-    reads = new JobReads(scripts, pipeline, config);
+    FinishedPages finished = new FinishedPages(config.replayCacheBytes());
+    reads = new JobReads(scripts, pipeline, config, finished);
     metrics = new StoreMetrics(registry, pipeline);
+    metrics.replayCache(finished);
     pipeline.metrics(metrics);
     chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
     Gauge.builder("tokenbus_checkpoint_redis_connections_up", pipeline, RedisPipeline::connectionsUp)

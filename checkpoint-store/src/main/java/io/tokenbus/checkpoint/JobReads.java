@@ -41,11 +41,13 @@ final class JobReads {
   private final ScriptCalls scripts;
   private final RedisPipeline pipeline;
   private final CheckpointConfig config;
+  private final FinishedPages finished;
 
-  JobReads(ScriptCalls scripts, RedisPipeline pipeline, CheckpointConfig config) {
+  JobReads(ScriptCalls scripts, RedisPipeline pipeline, CheckpointConfig config, FinishedPages finished) {
     this.scripts = scripts;
     this.pipeline = pipeline;
     this.config = config;
+    this.finished = finished;
   }
 
   Future<JobSnapshot> replay(ReplayRequest req) {
@@ -53,6 +55,33 @@ final class JobReads {
       : req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
     String id = req.jobId();
     long after = req.afterSequence();
+    JobSnapshot known = finished.get(id, after, limit);
+    if (known != null) {
+      return stillHeld(id, known.lastSequence()).compose(held -> {
+        if (held) {
+          finished.hit();
+          return Future.succeededFuture(known);
+        }
+        finished.drop(id, after, limit);
+        return read(id, after, limit);
+      });
+    }
+    return read(id, after, limit);
+  }
+
+  /**
+   * Whether Redis still holds all of a finished job's history: its last sequence as before and one log entry per
+   * sequence (entries are only ever added, one per sequence, so any loss or expiry shows in one of the two).
+   */
+  private Future<Boolean> stillHeld(String id, long last) {
+    JobKeys k = JobKeys.of(id);
+    Future<Response> stored = pipeline.read(Request.cmd(Command.HGET).arg(k.meta()).arg("last"));
+    Future<Response> length = pipeline.read(Request.cmd(Command.XLEN).arg(k.log()));
+    return Future.all(stored, length).map(v -> stored.result() != null && stored.result().toLong() == last
+      && length.result() != null && length.result().toLong() == last);
+  }
+
+  private Future<JobSnapshot> read(String id, long after, int limit) {
     // Most reads are small (a stream opening on a running job, the idle check): one script call answers them.
     int head = Math.min(limit, ATOMIC_CHUNKS);
     return atomic(id, after, head).compose(s -> !s.hasMore() || head == limit ? Future.succeededFuture(s)
@@ -61,6 +90,10 @@ final class JobReads {
         all.addAll(s.chunks());
         all.addAll(rest.chunks());
         return rest.withChunks(all);
+      }).andThen(read -> {
+        if (read.succeeded()) {
+          finished.put(id, after, limit, read.result());
+        }
       }));
   }
 

@@ -1,6 +1,7 @@
 package io.tokenbus.checkpoint;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -44,6 +45,15 @@ final class StoreMetrics {
 
   private final Counter takeovers;
   private final Counter fenced;
+
+  void replayCache(FinishedPages pages) {
+    FunctionCounter.builder("tokenbus_checkpoint_replay_cache_reads", pages, FinishedPages::hits).tag("result", "hit")
+      .description("long page reads of finished jobs, answered from memory (hit) or from Redis (miss)").register(registry);
+    FunctionCounter.builder("tokenbus_checkpoint_replay_cache_reads", pages, FinishedPages::misses).tag("result", "miss")
+      .description("long page reads of finished jobs, answered from memory (hit) or from Redis (miss)").register(registry);
+    Gauge.builder("tokenbus_checkpoint_replay_cache_bytes", pages, FinishedPages::bytes).baseUnit("bytes")
+      .description("memory held by pages of finished jobs (estimated)").register(registry);
+  }
 
   void takenOver() {
     takeovers.increment();
