@@ -76,7 +76,8 @@ final class FinishedPages {
     }
     misses++;
     String[] texts = new String[s.chunks().size()];
-    long size = BYTES_PER_PAGE;
+    String result = s.terminal().result(); // the terminal event carries the whole answer, once per kept page
+    long size = BYTES_PER_PAGE + (result == null ? 0 : BYTES_PER_TEXT + 2L * result.length());
     for (int i = 0; i < texts.length; i++) {
       texts[i] = s.chunks().get(i).encoded();
       size += BYTES_PER_TEXT + 2L * texts[i].length();

@@ -14,7 +14,9 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,11 +39,21 @@ final class JobReads {
   static final int ATOMIC_CHUNKS = 64;
   /** Index of the first chunk in read.lua's answer. */
   private static final int FIRST_CHUNK = 11;
+  private static final int PARSED_TERMINALS = 64;
 
   private final ScriptCalls scripts;
   private final RedisPipeline pipeline;
   private final CheckpointConfig config;
   private final FinishedPages finished;
+  /** Terminal events of the jobs read last, by job id (bounded: {@link #PARSED_TERMINALS}). */
+  private final Map<String, Parsed> terminals = new LinkedHashMap<>(PARSED_TERMINALS, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Parsed> eldest) {
+      return size() > PARSED_TERMINALS;
+    }
+  };
+
+  private record Parsed(String json, StatusEvent event) {}
 
   JobReads(ScriptCalls scripts, RedisPipeline pipeline, CheckpointConfig config, FinishedPages finished) {
     this.scripts = scripts;
@@ -154,6 +166,20 @@ final class JobReads {
       });
   }
 
+  /**
+   * The job's terminal event, parsed once: every page of a finished job's replay carries it, and it holds the whole
+   * answer (parsing it was a sixth of a 10,000-chunk replay's CPU). Checked against the stored text on every use.
+   */
+  private StatusEvent terminal(String id, String json) {
+    Parsed known = terminals.get(id);
+    if (known != null && known.json.equals(json)) {
+      return known.event;
+    }
+    StatusEvent parsed = StatusEvent.fromJson(new JsonObject(json));
+    terminals.put(id, new Parsed(json, parsed));
+    return parsed;
+  }
+
   private JobSnapshot snapshot(String id, Response r, List<ChunkEvent> chunks, boolean hasMore) {
     String model = r.get(5).toString();
     String terminal = r.get(6).toString();
@@ -161,7 +187,7 @@ final class JobReads {
     String priority = r.get(10).toString();
     return new JobSnapshot(id, JobState.fromWire(r.get(1).toString()), r.get(2).toLong(), r.get(3).toLong(),
       r.get(4).toString(), model.isEmpty() ? null : model, chunks,
-      terminal.isEmpty() ? null : StatusEvent.fromJson(new JsonObject(terminal)), hasMore, orphaned(r.get(7).toLong()),
+      terminal.isEmpty() ? null : terminal(id, terminal), hasMore, orphaned(r.get(7).toLong()),
       prompt.isEmpty() ? null : prompt, priority.isEmpty() ? null : Priority.fromWire(priority));
   }
 

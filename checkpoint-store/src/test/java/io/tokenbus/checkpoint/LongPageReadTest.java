@@ -3,8 +3,10 @@ package io.tokenbus.checkpoint;
 import static io.tokenbus.checkpoint.StoreFixture.chunks;
 import static io.tokenbus.checkpoint.StoreFixture.failure;
 import static io.tokenbus.checkpoint.StoreFixture.log;
+import static io.tokenbus.checkpoint.StoreFixture.meta;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.ErrorCode;
@@ -65,6 +67,18 @@ class LongPageReadTest {
     assertEquals(Priority.BACKGROUND, f.replay(bg, 140).priority(), "a short read");
     assertEquals(Priority.BACKGROUND, f.replay(bg, 0).priority(), "a long page (state and range)");
     assertEquals(Priority.INTERACTIVE, f.replay(f.open(), 0).priority());
+  }
+
+  @Test
+  void aFinishedJobsTerminalIsParsedOnceAndKeptOnlyWhileItIsTheStoredOne() {
+    // The terminal holds the whole answer and comes with every page of a replay: it was parsed for each.
+    String id = f.open();
+    f.append(id, chunks(id, 1, 30), new StatusEvent(JobState.COMPLETED, id, 30, "the whole answer", null));
+    JobSnapshot first = f.replay(id, 0);
+    JobSnapshot again = f.replay(id, 10);
+    assertSame(first.terminal(), again.terminal());
+    f.redis("HSET", meta(id), "terminal", new StatusEvent(JobState.COMPLETED, id, 30, "changed by hand", null).toJson().encode());
+    assertEquals("changed by hand", f.replay(id, 10).terminal().result(), "a stored terminal that changed is read anew");
   }
 
   @Test
