@@ -20,7 +20,7 @@ tail -n +1 -F "$EVENTS" 2>/dev/null &
 TAILER=$!
 trap 'kill $TAILER 2>/dev/null' EXIT
 mvn -o -B -q -pl launcher -am test -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dtokenbus.soak=true -Dtokenbus.soak.minutes="$MINUTES" -Dtokenbus.soak.streams="${SOAK_STREAMS:-200}" \
+  -Dtokenbus.soak=true -Dtokenbus.test.forkTimeoutSeconds=0 -Dtokenbus.soak.minutes="$MINUTES" -Dtokenbus.soak.streams="${SOAK_STREAMS:-200}" \
   -Dtokenbus.soak.results="$RESULTS" -Dtokenbus.soak.stamp="$STAMP" > "$RESULTS/soak-last-mvn.log" 2>&1
 STATUS=$?
 sleep 1

@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The soak (issue 7; not in CI): run by {@code bench/soak.sh [minutes]}, skipped unless {@code -Dtokenbus.soak=true}.
@@ -58,6 +59,7 @@ class SoakTest {
   private final List<Integer> ports = new ArrayList<>();
 
   @Test
+  @Timeout(value = 24, unit = TimeUnit.HOURS) // as long as asked (tokenbus.soak.minutes), not the 5-minute default
   void soak() throws Exception {
     Assumptions.assumeTrue(Boolean.getBoolean("tokenbus.soak"),
       "soak skipped: it runs only with -Dtokenbus.soak=true (bench/soak.sh [minutes]); mvn verify never runs it");
