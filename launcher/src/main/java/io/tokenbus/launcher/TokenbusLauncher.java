@@ -4,6 +4,7 @@ import io.tokenbus.checkpoint.CheckpointConfig;
 import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayVerticle;
+import io.tokenbus.runtime.ClusterPeers;
 import io.tokenbus.runtime.ManagementConfig;
 import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
@@ -83,6 +84,9 @@ public final class TokenbusLauncher implements Callable<Integer> {
       }
       GatewayVerticle gateway = new GatewayVerticle(g, node.registry());
       management.readiness(gateway);
+      if (cluster && !(here.contains(Role.worker) && here.contains(Role.checkpoint))) {
+        management.readiness(new ClusterPeers(node.vertx())); // what it serves needs the other nodes
+      }
       gatewayId = node.vertx().deployVerticle(gateway).await();
       management.started();
       System.out.println("tokenbus is running: open http://localhost:" + gateway.actualPort() + "/ (" + managementAt + ")");

@@ -73,10 +73,10 @@ class FrozenGatewayTest extends FaultTestBase {
     a.resume();
     Timeline.mark("gateway A SIGCONT");
     // Evicted while frozen, A first merges back into the cluster; its readiness says when (as a load balancer sees).
-    Timeline.mark("gateway A ready again after " + awaitReady(a.managementPort(), 30_000) + " ms");
-    // Ready means the checkpoint store answers; until A has merged back it may not see the workers yet and answers
-    // submissions 503 no_worker ("retry later", docs/protocol.md), as a client would, this waits for that to pass.
-    Timeline.mark("gateway A takes submissions again after " + awaitSubmissions(a.port(), 30_000) + " ms");
+    Timeline.mark("gateway A ready again after " + awaitReady(a.managementPort(), 60_000) + " ms");
+    // Ready must mean it takes submissions: it said ready while alone in a cluster of its own (before its merge), saw
+    // the store but no worker, and answered 503 no_worker for another 6.5 s.
+    Timeline.mark("gateway A takes submissions " + awaitSubmissions(a.port(), 0) + " ms after it is ready");
     List<JobFollower> afterwards = Workload.submitAndFollow(6, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "after the freeze");
     followers.addAll(afterwards);
     Timeline.mark("all ended after " + Verdict.await(followers, 60_000) + " ms");
@@ -124,7 +124,10 @@ class FrozenGatewayTest extends FaultTestBase {
     }
   }
 
-  /** Milliseconds until a submission on {@code port} is taken; 503 (no_worker) is retried, anything else fails. */
+  /**
+   * Milliseconds until a submission on {@code port} is taken: 503 (no_worker) is tried again until {@code timeoutMs},
+   * anything else fails. The gateway itself waits ~3 s for a worker's registration before it answers no_worker.
+   */
   private static long awaitSubmissions(int port, long timeoutMs) throws Exception {
     long start = System.nanoTime();
     while (true) {
