@@ -76,7 +76,8 @@ class FrozenGatewayTest extends FaultTestBase {
     Timeline.mark("gateway A ready again after " + awaitReady(a.managementPort(), 60_000) + " ms");
     // Ready must mean it takes submissions: it said ready while alone in a cluster of its own (before its merge), saw
     // the store but no worker, and answered 503 no_worker for another 6.5 s.
-    Timeline.mark("gateway A takes submissions " + awaitSubmissions(a.port(), 0) + " ms after it is ready");
+    Timeline.mark("gateway A takes submissions " + awaitSubmissions(a.port(), 0) + " ms after it is ready; "
+      + clusterCheck(a.managementPort()));
     List<JobFollower> afterwards = Workload.submitAndFollow(6, a.port(), viaA, Mix.HALF_AND_HALF, FAILOVER, "after the freeze");
     followers.addAll(afterwards);
     Timeline.mark("all ended after " + Verdict.await(followers, 60_000) + " ms");
@@ -141,6 +142,18 @@ class FrozenGatewayTest extends FaultTestBase {
       }
       Thread.sleep(200); // polling the API: there is no event to await
     }
+  }
+
+  /** The readiness check that keeps a gateway alone in its cluster (evicted, not merged back) out of rotation. */
+  private static String clusterCheck(int port) throws Exception {
+    String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/health/ready")).timeout(java.time.Duration.ofSeconds(5)).build(),
+      java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    io.vertx.core.json.JsonObject check = new io.vertx.core.json.JsonObject(body).getJsonArray("checks").stream()
+      .map(c -> (io.vertx.core.json.JsonObject) c).filter(c -> "cluster".equals(c.getString("id"))).findFirst()
+      .orElseThrow(() -> new AssertionError("no cluster check in the gateway's readiness: " + body));
+    assertTrue("UP".equals(check.getString("status")) && check.getJsonObject("data").getInteger("members") >= 2, body);
+    return "cluster check " + check.encode();
   }
 
   private static List<String> first(List<String> l) {
