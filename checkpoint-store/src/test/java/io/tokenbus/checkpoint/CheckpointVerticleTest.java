@@ -17,7 +17,6 @@ import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.ReplayRequest;
-import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.ext.healthchecks.Status;
 import java.time.Duration;
@@ -30,20 +29,17 @@ import org.junit.jupiter.api.Test;
 /** Against a real Redis, through the event bus, as workers and gateways use it. */
 class CheckpointVerticleTest {
   private static final Duration LEASE = Duration.ofMillis(400);
-  private static TestRedis redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(50)
+    f = StoreFixture.onOwnRedis(c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(50)
       .withInitialLease(LEASE));
   }
 
   @AfterAll
   static void stop() {
     f.close();
-    redis.close();
   }
 
   @Test

@@ -16,7 +16,6 @@ import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobSnapshot;
-import io.tokenbus.testing.TestRedis;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,19 +26,16 @@ import org.junit.jupiter.api.Test;
  * by hand (DEL, XTRIM, XDEL) as eviction, a restart without persistence or a failover to a lagging replica would.
  */
 class ContinuityTest {
-  private static TestRedis redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(4));
+    f = StoreFixture.onOwnRedis(c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(4));
   }
 
   @AfterAll
   static void stop() {
     f.close();
-    redis.close();
   }
 
   private static void assertHistoryLost(String id, long after) {

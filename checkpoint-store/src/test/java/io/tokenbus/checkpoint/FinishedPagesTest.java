@@ -14,7 +14,6 @@ import io.tokenbus.events.ErrorCode;
 import io.tokenbus.events.JobState;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.JobSnapshot;
-import io.tokenbus.testing.TestRedis;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,19 +25,16 @@ import org.junit.jupiter.api.Test;
  */
 class FinishedPagesTest {
   private static final int PAGE = 200;
-  private static TestRedis redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(PAGE));
+    f = StoreFixture.onOwnRedis(c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(PAGE));
   }
 
   @AfterAll
   static void stop() {
     f.close();
-    redis.close();
   }
 
   private String finished(int chunks) {

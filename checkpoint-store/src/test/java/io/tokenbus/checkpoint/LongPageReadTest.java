@@ -16,7 +16,6 @@ import io.tokenbus.events.JobType;
 import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.JobSnapshot;
-import io.tokenbus.testing.TestRedis;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,19 +27,16 @@ import org.junit.jupiter.api.Test;
  */
 class LongPageReadTest {
   private static final int PAGE = 200;
-  private static TestRedis redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(PAGE));
+    f = StoreFixture.onOwnRedis(c -> c.withRetention(Duration.ofSeconds(600)).withMaxReplayChunks(PAGE));
   }
 
   @AfterAll
   static void stop() {
     f.close();
-    redis.close();
   }
 
   @Test

@@ -9,7 +9,6 @@ import io.tokenbus.events.ErrorCode;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobSnapshot;
-import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,19 +21,16 @@ import org.junit.jupiter.api.Test;
 
 /** How commands share round trips: failures stay with their command, scripts reload once, writes go before reads. */
 class PipelineTest {
-  private static TestRedis redis;
   private static StoreFixture f;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    f = StoreFixture.start(redis.url(), c -> c.withRetention(Duration.ofSeconds(600)));
+    f = StoreFixture.onOwnRedis(c -> c.withRetention(Duration.ofSeconds(600)));
   }
 
   @AfterAll
   static void stop() {
     f.close();
-    redis.close();
   }
 
   @Test

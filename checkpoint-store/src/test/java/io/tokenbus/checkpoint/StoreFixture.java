@@ -12,6 +12,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.redis.client.Command;
@@ -32,6 +33,8 @@ final class StoreFixture implements AutoCloseable {
   final CheckpointVerticle verticle;
   final CheckpointConfig config;
   private final Redis raw;
+  /** The Redis this fixture started for itself and stops on close, or null. */
+  private TestRedis ownRedis;
 
   private StoreFixture(Node node, CheckpointVerticle verticle, CheckpointConfig config, Redis raw) {
     this.node = node;
@@ -39,6 +42,19 @@ final class StoreFixture implements AutoCloseable {
     this.verticle = verticle;
     this.config = config;
     this.raw = raw;
+  }
+
+  /** A store on a Redis of its own, started here and stopped by {@link #close()}. */
+  static StoreFixture onOwnRedis(UnaryOperator<CheckpointConfig> tune) {
+    TestRedis redis = TestRedis.start();
+    try {
+      StoreFixture f = start(redis.url(), tune);
+      f.ownRedis = redis;
+      return f;
+    } catch (RuntimeException e) {
+      redis.close();
+      throw e;
+    }
   }
 
   static StoreFixture start(String url, UnaryOperator<CheckpointConfig> tune) {
@@ -131,5 +147,8 @@ final class StoreFixture implements AutoCloseable {
       raw.close();
     }
     node.close().await();
+    if (ownRedis != null) {
+      ownRedis.close();
+    }
   }
 }
