@@ -51,11 +51,13 @@ export interface FollowHandlers {
   onError?(error: Error & { failureCode?: number; code?: string }): void;
 }
 export class TokenbusClient {
-  constructor(options?: { url?: string; transport?: 'sockjs' | 'sse'; storage?: Storage });
+  /** submitRetryMs: how long a submission refused with 503 is tried again (default 15000; 0: never). */
+  constructor(options?: { url?: string; transport?: 'sockjs' | 'sse'; storage?: Storage; submitRetryMs?: number });
   state: ConnectionState;
   onState(fn: (state: ConnectionState) => void): () => void;
   connect(): Promise<void>;
-  submit(request: JobRequest): Promise<SubmitReply>;
+  /** Retries 503 refusals (no_worker, overloaded, store_unavailable, draining) until submitRetryMs; onRetry says it waits. */
+  submit(request: JobRequest, options?: { onRetry?(r: { attempt: number; delayMs: number; error: Error & { failureCode?: number; code?: string } }): void }): Promise<SubmitReply>;
   follow(jobId: string, handlers?: FollowHandlers): () => void;
   cancel(jobId: string): Promise<{ ok: boolean }>;
   adopt(jobId: string, token: string): void;

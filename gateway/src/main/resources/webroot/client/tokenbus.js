@@ -2,164 +2,22 @@
 // ES module, no build step. Needs window.SockJS and window.EventBus (served by the gateway under /vendor) for the
 // bridge transport; the SSE transport needs nothing. Types: tokenbus.d.ts.
 
-const TERMINAL = ['job:completed', 'job:failed', 'job:cancelled'];
+import { TERMINAL, backoff, streamingTracker, perf, sseEvents } from './streams.js';
+import { BridgeRequests } from './requests.js';
+import { followSse } from './sse.js';
+
+export { streamingTracker, createStreamingHandler, wrapFetchStream, perf } from './streams.js';
+
 const STORE_PREFIX = 'tokenbus.job.';
-// Bridge requests waiting for an answer at once; the gateway answers 429 beyond TOKENBUS_MAX_REQUESTS_PER_SOCKET (16).
-const MAX_IN_FLIGHT = 8;
-const REQUEST_TIMEOUT_MS = 10000;
 // A bridge socket silent this long while jobs stream is probed over HTTP (PROBE_MS); offline is then shown within 2 s.
 const IDLE_MS = 1000;
 const PROBE_MS = 800;
 // Failure codes after which following a job cannot succeed (no token, wrong token, unknown job, history lost).
 const PERMANENT = [400, 401, 403, 404, 410];
-// HTTP answers worth retrying: limits and outages (Retry-After is honoured).
-const RETRYABLE_HTTP = [408, 425, 429, 500, 502, 503, 504];
-/** Exponential backoff: 250 ms doubling to 5 s, jittered. */
 /** Reconnect delay (jittered ±50 %) after a draining gateway closed the socket: prompt, yet not all tabs at once. */
 const DRAIN_RECONNECT_MS = 500;
-const backoff = (attempt) => Math.min(5000, 250 * 2 ** Math.max(0, attempt - 1)) * (0.75 + Math.random() / 2);
-
-/**
- * Per-job stats: chunks, tokens/s, time to first token. Derived from the chunks' own `timestamp`s (when the worker
- * formed them) and the job's `createdAt`, not from arrival times, so a job replayed after a reload shows the same
- * figures as when it streamed live. tokens/s = tokens / (last timestamp − first timestamp); TTFT = first timestamp −
- * createdAt (null until both are known).
- */
-export const streamingTracker = (() => {
-  const jobs = new Map();
-  const view = (s) => {
-    const secs = s.firstTs == null ? 0 : (s.lastTs - s.firstTs) / 1000;
-    return { jobId: s.jobId, chunks: s.chunks, tokens: s.tokens,
-      ttftMs: s.firstTs == null || s.createdAt == null ? null : Math.max(0, s.firstTs - s.createdAt),
-      tokensPerSec: secs > 0 ? s.tokens / secs : 0, durationMs: (s.lastTs ?? Date.now()) - (s.createdAt ?? s.startedAt),
-      complete: s.complete };
-  };
-  const get = (jobId) => jobs.get(jobId) ?? (jobs.set(jobId, { jobId, createdAt: null, startedAt: Date.now(), firstTs: null,
-    lastTs: null, chunks: 0, tokens: 0, complete: false }), jobs.get(jobId));
-  return {
-    start(jobId, createdAt = null) {
-      jobs.delete(jobId);
-      const s = get(jobId);
-      s.createdAt = createdAt;
-      return view(s);
-    },
-    /** The job's createdAt (ms since the epoch, from GET /api/jobs/{id}). */
-    created(jobId, createdAt) {
-      const s = get(jobId);
-      s.createdAt = createdAt;
-      return view(s);
-    },
-    addChunk(jobId, chunk) {
-      const s = get(jobId);
-      const ts = chunk && typeof chunk.timestamp === 'number' ? chunk.timestamp : Date.now();
-      if (s.firstTs == null) s.firstTs = ts;
-      s.lastTs = Math.max(s.lastTs ?? ts, ts);
-      s.chunks += 1;
-      s.tokens += (chunk && chunk.metadata && chunk.metadata.tokens) || 1;
-      return view(s);
-    },
-    complete(jobId) {
-      const s = jobs.get(jobId);
-      if (!s) return null;
-      s.complete = true;
-      return view(s);
-    },
-    get(jobId) {
-      const s = jobs.get(jobId);
-      return s ? view(s) : null;
-    },
-    all() {
-      return [...jobs.values()].map(view);
-    },
-  };
-})();
-
-/** Accumulates one job's chunks by sequence: duplicates are ignored, text is the chunks in order. */
-export function createStreamingHandler(jobId) {
-  let parts = new Map();
-  let completeCbs = [];
-  let done = null;
-  const handler = {
-    jobId,
-    /** Adds a model:chunk; returns true if it was new. */
-    onChunk(chunk) {
-      if (!chunk || typeof chunk.sequence !== 'number' || parts.has(chunk.sequence)) return false;
-      parts.set(chunk.sequence, chunk.chunk);
-      return true;
-    },
-    /** With a function: registers a completion callback. With an event: marks the job complete. */
-    onComplete(arg) {
-      if (typeof arg === 'function') {
-        if (done) arg(done, handler.getText()); else completeCbs.push(arg);
-        return;
-      }
-      done = arg || { type: 'job:completed' };
-      completeCbs.forEach((cb) => cb(done, handler.getText()));
-      completeCbs = [];
-    },
-    getText() {
-      return [...parts.keys()].sort((a, b) => a - b).map((k) => parts.get(k)).join('');
-    },
-    lastSequence() {
-      let n = 0;
-      while (parts.has(n + 1)) n += 1;
-      return n;
-    },
-    reset() {
-      parts = new Map();
-      done = null;
-    },
-  };
-  return handler;
-}
-
-/** Parses a text/event-stream body into {event, id, data} records (WHATWG rules). */
-async function* sseEvents(body) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  let ev = { event: 'message', id: null, data: [] };
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buf += decoder.decode(value, { stream: true });
-    let idx;
-    while ((idx = buf.search(/\r\n|\r|\n/)) >= 0) {
-      const line = buf.slice(0, idx);
-      buf = buf.slice(idx + (buf[idx] === '\r' && buf[idx + 1] === '\n' ? 2 : 1));
-      if (line === '') {
-        if (ev.data.length) yield { event: ev.event, id: ev.id, data: ev.data.join('\n') };
-        ev = { event: 'message', id: null, data: [] };
-      } else if (!line.startsWith(':')) {
-        const c = line.indexOf(':');
-        const field = c < 0 ? line : line.slice(0, c);
-        let v = c < 0 ? '' : line.slice(c + 1);
-        if (v.startsWith(' ')) v = v.slice(1);
-        if (field === 'data') ev.data.push(v);
-        else if (field === 'event') ev.event = v;
-        else if (field === 'id') ev.id = v;
-        else if (field === 'retry' && /^\d+$/.test(v)) yield { event: 'retry', id: null, data: v };
-      }
-    }
-  }
-}
-
-/** Reads a streamed fetch response (SSE from GET /api/jobs/{id}/events) and resolves with the job's full text. */
-export async function wrapFetchStream(fetchPromise, jobId, onChunk) {
-  const res = await fetchPromise;
-  if (!res.ok) throw new Error(`stream answered ${res.status}`);
-  const h = createStreamingHandler(jobId);
-  for await (const e of sseEvents(res.body)) {
-    if (e.event === 'model:chunk') {
-      const c = JSON.parse(e.data);
-      if (h.onChunk(c) && onChunk) onChunk(c);
-    } else if (TERMINAL.includes(e.event)) {
-      h.onComplete(JSON.parse(e.data));
-      break;
-    }
-  }
-  return h.getText();
-}
+/** How long a submission refused with 503 is tried again by default (a rolling update, a worker restarting). */
+const SUBMIT_RETRY_MS = 15000;
 
 /**
  * Async iterator of {chunk, index, isComplete} over a job's stream. source: a fetch Response (SSE), a URL string of
@@ -193,31 +51,15 @@ export async function* streamText(source, { jobId } = {}) {
   }
 }
 
-/** Browser-side UI overhead: per chunk, time from its arrival to the next paint, aggregated per 10 chunks. */
-export const perf = (() => {
-  const samples = [];
-  const groups = [];
-  return {
-    arrived() { return performance.now(); },
-    painted(arrivedAt) {
-      samples.push(performance.now() - arrivedAt);
-      if (samples.length === 10) {
-        const s = samples.splice(0).sort((a, b) => a - b);
-        groups.push({ chunks: 10, meanMs: s.reduce((a, b) => a + b, 0) / 10, maxMs: s[9], p50Ms: s[5] });
-      }
-    },
-    groups,
-  };
-})();
-
 /**
  * Submits, follows and cancels jobs. Follows over the SockJS bridge (register job.<id>.*, then job.replay from the
  * last sequence it has), reconnecting with backoff; falls back to SSE. Keeps each job's token, request and final state
  * in sessionStorage (written on submit and at the end, never per chunk) so a reloaded page finds its jobs again.
  */
 export class TokenbusClient {
-  constructor({ url = location.origin, transport = 'sockjs', storage = window.sessionStorage } = {}) {
+  constructor({ url = location.origin, transport = 'sockjs', storage = window.sessionStorage, submitRetryMs = SUBMIT_RETRY_MS } = {}) {
     this.url = url.replace(/\/$/, '');
+    this.submitRetryMs = submitRetryMs;
     this.transport = transport === 'sse' || typeof window.EventBus !== 'function' ? 'sse' : 'sockjs';
     this.storage = storage;
     this.state = 'offline';
@@ -225,8 +67,7 @@ export class TokenbusClient {
     this.listeners = new Set();
     this.eb = null;
     this.retry = 0;
-    this.queue = []; // bridge requests not sent yet
-    this.inFlight = new Set(); // sent, not answered
+    this.requests = new BridgeRequests(() => this.eb);
     this.lastFrameAt = performance.now();
     // Offline is shown at once and the socket dropped (it would only stall); back online, reconnect now and replay.
     window.addEventListener('offline', () => {
@@ -291,11 +132,11 @@ export class TokenbusClient {
       this.setState('connected');
       this.resolveOpen?.();
       for (const j of this.jobs.values()) if (!j.done) this.subscribe(j);
-      this.pump();
+      this.requests.pump();
     };
     eb.onclose = () => {
       if (this.eb !== eb) return;
-      this.dropRequests(new Error('connection lost'));
+      this.requests.dropAll(new Error('connection lost'));
       if (this.draining) {
         // The gateway is shutting down (err 503 draining, then the close): nothing is wrong, so no backoff. A new
         // socket goes where the load balancer sends it, and every job re-registers and replays from its last chunk.
@@ -329,54 +170,44 @@ export class TokenbusClient {
    */
   request(address, body) {
     if (!this.eb && this.transport === 'sockjs') this.open(); // dismissed while idle: reopen for the next time
-    return new Promise((resolve, reject) => {
-      if (!this.eb) { reject(new Error('not connected')); return; }
-      const q = { address, body, resolve, reject };
-      q.timer = setTimeout(() => this.settle(q, new Error(`${address}: no answer`)), REQUEST_TIMEOUT_MS);
-      this.queue.push(q);
-      this.pump();
-    });
+    return this.requests.send(address, body);
   }
 
-  pump() {
-    while (this.inFlight.size < MAX_IN_FLIGHT && this.queue.length && this.eb && this.eb.state === window.EventBus.OPEN) {
-      const q = this.queue.shift();
-      this.inFlight.add(q);
-      this.eb.send(q.address, q.body, {}, (err, msg) => {
-        if (err) this.settle(q, Object.assign(new Error(err.message || String(err.failureCode)), err));
-        else this.settle(q, null, msg.body);
-      });
+
+  /**
+   * Submits a job. A 503 (no_worker, overloaded, store_unavailable, draining) is a refusal that started nothing, so it
+   * is tried again (after Retry-After, else backoff) until `submitRetryMs` has passed; `onRetry({attempt, delayMs,
+   * error})` tells the page it waits. Other refusals (400, 413, 429) are thrown at once.
+   */
+  async submit(request, { onRetry } = {}) {
+    const giveUpAt = performance.now() + this.submitRetryMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const reply = await this.submitOnce(request);
+        this.save(reply.jobId, { token: reply.streamToken, request, at: Date.now() });
+        return reply;
+      } catch (e) {
+        const delayMs = e.retryAfterMs ?? backoff(attempt);
+        if (e.failureCode !== 503 || performance.now() + delayMs > giveUpAt) throw e;
+        onRetry?.({ attempt, delayMs, error: e });
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
     }
   }
 
-  settle(q, err, value) {
-    if (q.settled) return;
-    q.settled = true;
-    clearTimeout(q.timer);
-    this.inFlight.delete(q);
-    const i = this.queue.indexOf(q);
-    if (i >= 0) this.queue.splice(i, 1);
-    if (err) q.reject(err); else q.resolve(value);
-    this.pump();
-  }
-
-  /** The socket is gone: nothing sent on it will be answered, and what waits is sent on the next one or fails over. */
-  dropRequests(err) {
-    for (const q of [...this.inFlight, ...this.queue]) this.settle(q, err);
-  }
-
-  async submit(request) {
-    let reply;
+  /** Over the bridge; over HTTP when the bridge did not answer at all (no socket, no reply). */
+  async submitOnce(request) {
     try {
-      reply = await this.request('jobs.submit', request);
+      return await this.request('jobs.submit', request);
     } catch (e) {
       if (e.failureCode) throw e;
-      const res = await fetch(`${this.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
-      reply = await res.json();
-      if (!res.ok) throw Object.assign(new Error(reply.message), { failureCode: res.status, error: reply.error });
     }
-    this.save(reply.jobId, { token: reply.streamToken, request, at: Date.now() });
-    return reply;
+    const res = await fetch(`${this.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    const reply = await res.json().catch(() => ({}));
+    if (res.ok) return reply;
+    const after = Number(res.headers.get('retry-after'));
+    throw Object.assign(new Error(reply.message || `HTTP ${res.status}`), { failureCode: res.status, error: reply.error,
+      code: reply.error, retryAfterMs: after > 0 ? after * 1000 : undefined });
   }
 
   stored(jobId) {
@@ -415,7 +246,7 @@ export class TokenbusClient {
     this.jobs.set(jobId, j);
     streamingTracker.start(jobId);
     this.describe(j);
-    if (this.transport === 'sse') this.followSse(j);
+    if (this.transport === 'sse') followSse(this, j);
     else if (this.eb && this.eb.state === window.EventBus.OPEN) this.subscribe(j);
     else if (!this.eb) this.open(); // subscribes on open
     this.setState(this.state === 'offline' ? 'offline' : 'connected');
@@ -569,50 +400,6 @@ export class TokenbusClient {
     this.setState(this.state === 'streaming' ? 'connected' : this.state);
   }
 
-  /**
-   * SSE transport over fetch (not EventSource, which gives up for good on any HTTP error and cannot tell which):
-   * resumes after the last sequence; retries with backoff on network errors, cut streams and 429/5xx; stops and
-   * reports on 401/403/404/410 and on `stream:error` (history_lost).
-   */
-  async followSse(j) {
-    while (!j.done && this.jobs.get(j.jobId) === j) {
-      const ac = new AbortController();
-      j.sse = { close: () => ac.abort() };
-      let wait = null;
-      let retries = 0; // the first retry: comes with every stream; a later one is a draining gateway's delay
-      try {
-        const res = await fetch(`${this.url}/api/jobs/${encodeURIComponent(j.jobId)}/events?after=${j.last}`, {
-          headers: { authorization: `Bearer ${j.token}`, accept: 'text/event-stream' }, cache: 'no-store', signal: ac.signal });
-        if (!res.ok) {
-          const body = await res.json().catch(() => ({}));
-          const err = Object.assign(new Error(body.message || `HTTP ${res.status}`), { failureCode: res.status, code: body.error });
-          if (!RETRYABLE_HTTP.includes(res.status)) { this.fail(j, err); return; }
-          const after = Number(res.headers.get('retry-after'));
-          if (after > 0) wait = Math.min(after * 1000, 5000);
-        } else {
-          this.setState('connected');
-          for await (const e of sseEvents(res.body)) {
-            if (e.event === 'retry') { if (++retries > 1) wait = Number(e.data); }
-            else if (e.event === 'model:chunk') this.accept(j, JSON.parse(e.data), perf.arrived());
-            else if (e.event === 'job:progress') j.handlers.onProgress?.(JSON.parse(e.data));
-            else if (TERMINAL.includes(e.event)) { this.finish(j, JSON.parse(e.data)); ac.abort(); return; }
-            else if (e.event === 'stream:error') {
-              const x = JSON.parse(e.data).error || {};
-              this.fail(j, Object.assign(new Error(x.message || x.code), { failureCode: x.code === 'history_lost' ? 410 : 500, code: x.code }));
-              ac.abort();
-              return;
-            }
-          }
-        }
-      } catch (e) {
-        if (j.done || this.jobs.get(j.jobId) !== j) return; // stopped
-        // network error or the stream was cut: retry
-      }
-      if (j.done || this.jobs.get(j.jobId) !== j) return;
-      this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
-      await new Promise((r) => setTimeout(r, wait ?? backoff(j.retry = (j.retry || 0) + 1)));
-    }
-  }
 
   async cancel(jobId) {
     const token = (this.stored(jobId) || {}).token;

@@ -25,6 +25,9 @@ import java.util.Map;
  *                              client resumes from its last sequence)
  * @param replayPageSize        chunks per checkpoint read
  * @param cancelGraceMs         how long a cancel waits for the worker before the gateway closes the job itself
+ * @param workerWaitMs          how long a job whose worker stopped waits for a worker to continue it before it is closed
+ *                              {@code worker_lost} ({@code TOKENBUS_WORKER_WAIT_SECONDS}): covers a lone worker
+ *                              restarting and workers rejoining the cluster after an eviction
  * @param idlePollMs            a followed job that is silent this long is checked against the checkpoint store
  * @param pingTimeoutMs         a bridge socket without a ping for this long is closed
  * @param sseHeartbeatMs        heartbeat on idle SSE streams (a comment line) and SockJS sockets (an {@code h} frame),
@@ -35,7 +38,7 @@ import java.util.Map;
  */
 public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Duration tokenTtl, int maxBodyBytes,
                             int submitsPerMinute, int maxStreams, int maxSubscriptionsPerSocket, int maxPendingPerStream,
-                            int replayPageSize, long cancelGraceMs, long idlePollMs, long pingTimeoutMs,
+                            int replayPageSize, long cancelGraceMs, long workerWaitMs, long idlePollMs, long pingTimeoutMs,
                             long sseHeartbeatMs, Connections connections, Drain drain,
                             Compression compression) {
 
@@ -209,7 +212,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       }
     }
     if (port < 0 || maxBodyBytes < 1024 || submitsPerMinute < 1 || maxStreams < 1 || maxSubscriptionsPerSocket < 1
-      || maxPendingPerStream < 1 || replayPageSize < 1 || cancelGraceMs < 1 || idlePollMs < 10 || pingTimeoutMs < 100
+      || maxPendingPerStream < 1 || replayPageSize < 1 || cancelGraceMs < 1 || workerWaitMs < 0 || idlePollMs < 10 || pingTimeoutMs < 100
       || sseHeartbeatMs < 100) {
       throw new IllegalArgumentException("invalid gateway configuration");
     }
@@ -234,12 +237,12 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public static GatewayConfig defaults() {
     return new GatewayConfig("0.0.0.0", 8080, List.of(randomSecret()), Duration.ofHours(24), 65536, 120, 20_000, 128, 10_000,
-      2000, 500, 1000, 15_000, 15_000, Connections.defaults(20_000), Drain.defaults(), Compression.DEFAULT);
+      2000, 500, 30_000, 1000, 15_000, 15_000, Connections.defaults(20_000), Drain.defaults(), Compression.DEFAULT);
   }
 
   public GatewayConfig withPort(int p) {
     return new GatewayConfig(host, p, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withSecret(byte[] s) {
@@ -248,42 +251,47 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
 
   public GatewayConfig withSecrets(List<byte[]> s) {
     return new GatewayConfig(host, port, s, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withSubmitsPerMinute(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, n, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withReplayPageSize(int n) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, n, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withConnections(Connections c) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, c, drain, compression);
   }
 
   public GatewayConfig withCompression(Compression c) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, c);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, c);
   }
 
   public GatewayConfig withIdlePollMs(long ms) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, ms, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, ms, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withSseHeartbeatMs(long ms) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, ms, connections, drain, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, ms, connections, drain, compression);
+  }
+
+  public GatewayConfig withWorkerWaitMs(long ms) {
+    return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, ms, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, drain, compression);
   }
 
   public GatewayConfig withDrain(Drain d) {
     return new GatewayConfig(host, port, tokenSecrets, tokenTtl, maxBodyBytes, submitsPerMinute, maxStreams,
-      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, d, compression);
+      maxSubscriptionsPerSocket, maxPendingPerStream, replayPageSize, cancelGraceMs, workerWaitMs, idlePollMs, pingTimeoutMs, sseHeartbeatMs, connections, d, compression);
   }
 
   public static byte[] randomSecret() {
@@ -308,6 +316,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
       Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_SUBSCRIPTIONS_PER_SOCKET", String.valueOf(d.maxSubscriptionsPerSocket))),
       d.maxPendingPerStream, d.replayPageSize,
       Long.parseLong(env.getOrDefault("TOKENBUS_CANCEL_GRACE_MS", String.valueOf(d.cancelGraceMs))),
+      seconds(env, "TOKENBUS_WORKER_WAIT_SECONDS", d.workerWaitMs),
       Long.parseLong(env.getOrDefault("TOKENBUS_IDLE_POLL_MS", String.valueOf(d.idlePollMs))),
       d.pingTimeoutMs, d.sseHeartbeatMs,
       new Connections(
@@ -365,7 +374,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
     return new JsonObject().put("host", host).put("port", port).put("tokenKeys", tokenSecrets.size())
       .put("tokenTtlSeconds", tokenTtl.toSeconds())
       .put("maxBodyBytes", maxBodyBytes).put("submitsPerMinute", submitsPerMinute).put("maxStreams", maxStreams)
-      .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("idlePollMs", idlePollMs)
+      .put("maxSubscriptionsPerSocket", maxSubscriptionsPerSocket).put("workerWaitMs", workerWaitMs).put("idlePollMs", idlePollMs)
       .put("heartbeatMs", sseHeartbeatMs).put("connections", connections.toJson()).put("drain", drain.toJson())
       .put("compression", compression.toJson());
   }

@@ -74,6 +74,48 @@ class WebUiClientTest extends WebUiTestBase {
     assertEquals(storedText(jobId), r.getString("text"));
   }
 
+  /**
+   * A rolling update or a restarting worker answers submissions 503 {@code no_worker} for a while: the client tries
+   * again (over the bridge and over HTTP) and the job runs once a worker is back. Failed before: submit() threw the 503.
+   */
+  @Test
+  void aSubmissionRefusedWhileNoWorkerRunsIsTriedAgainUntilOneDoes() throws Exception {
+    system.stopWorker();
+    try {
+      js(MEM_STORAGE + """
+        (async () => {
+        const m = await import('/client/tokenbus.js');
+        const r = window.__submit = {};
+        for (const transport of ['sockjs', 'sse']) {
+          const s = r[transport] = { retries: [], reply: null, error: null, text: '', status: null };
+          const client = new m.TokenbusClient({ transport, storage: memStorage(), submitRetryMs: 60000 });
+          await client.connect();
+          client.submit({ prompt: `Submitted while no worker runs (${transport})` },
+            { onRetry: (x) => s.retries.push(x.error.failureCode) })
+            .then((reply) => {
+              s.reply = reply;
+              client.follow(reply.jobId, { onChunk: (c) => { s.text += c.chunk; }, onStatus: (st) => { s.status = st.type; } });
+            }, (e) => { s.error = String(e.failureCode || e.message); });
+        }
+        })();
+        """);
+      waitFor(Duration.ofSeconds(30), d -> Boolean.TRUE.equals(js(
+        "const r = window.__submit; return !!r && !!r.sse && r.sockjs.retries.length > 0 && r.sse.retries.length > 0")));
+    } finally {
+      system.startWorker();
+    }
+    waitFor(Duration.ofSeconds(60), d -> Boolean.TRUE.equals(js(
+      "const r = window.__submit; return (r.sockjs.status || r.sockjs.error) != null && (r.sse.status || r.sse.error) != null")));
+    for (String transport : List.of("sockjs", "sse")) {
+      JsonObject s = new JsonObject((String) js("return JSON.stringify(window.__submit." + transport + ")"));
+      assertEquals(null, s.getString("error"), transport);
+      assertTrue(s.getJsonArray("retries").stream().allMatch(c -> Integer.valueOf(503).equals(c)), transport + ": " + s);
+      assertEquals("job:completed", s.getString("status"), transport);
+      JsonObject reply = s.getJsonObject("reply");
+      assertEquals(system.storedText(reply.getString("jobId"), reply.getString("streamToken")), s.getString("text"), transport);
+    }
+  }
+
   @Test
   void aResumeThatMeetsLiveChunksBeforeItsReplayAnswersAsksForNoSecondReplay() throws Exception {
     String jobId = submit("Resume while live chunks come first", "ask");

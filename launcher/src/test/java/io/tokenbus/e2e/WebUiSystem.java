@@ -27,23 +27,36 @@ final class WebUiSystem implements AutoCloseable {
   final TestRedis redis;
   final Node node;
   final GatewayConfig gateway;
+  private final WorkerConfig worker;
   private String gatewayId;
+  private String workerId;
 
   /** @param worker the worker's configuration, given the node's Vert.x (where a fake provider can listen first) */
   static WebUiSystem start(Function<Vertx, WorkerConfig> worker, GatewayConfig gateway) {
     TestRedis redis = TestRedis.start();
     Node node = Node.local();
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    node.vertx().deployVerticle(new AgentWorkerVerticle(worker.apply(node.vertx()), node.registry())).await();
-    WebUiSystem system = new WebUiSystem(redis, node, gateway);
+    WebUiSystem system = new WebUiSystem(redis, node, gateway, worker.apply(node.vertx()));
+    system.startWorker();
     system.startGateway();
     return system;
   }
 
-  private WebUiSystem(TestRedis redis, Node node, GatewayConfig gateway) {
+  private WebUiSystem(TestRedis redis, Node node, GatewayConfig gateway, WorkerConfig worker) {
     this.redis = redis;
     this.node = node;
     this.gateway = gateway;
+    this.worker = worker;
+  }
+
+  /** Deploys the worker (again, after {@link #stopWorker}) with the same configuration. */
+  void startWorker() {
+    workerId = node.vertx().deployVerticle(new AgentWorkerVerticle(worker, node.registry())).await();
+  }
+
+  /** Undeploys the worker: submissions are then refused {@code no_worker}. */
+  void stopWorker() {
+    node.vertx().undeploy(workerId).await();
   }
 
   int port() {

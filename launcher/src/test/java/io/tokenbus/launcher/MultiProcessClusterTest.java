@@ -25,7 +25,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * in its own. Processes are killed with {@code destroyForcibly} (SIGKILL) mid-stream: a killed gateway's client resumes
  * on a new gateway with Last-Event-ID and gets every remaining chunk exactly once; the job of a killed worker that was
  * the only one (no worker left to take it over, see WorkerTakeoverTest) ends with job:failed {@code worker_lost} once
- * its lease runs out, and what it streamed stays replayable. Processes, Redis and
+ * its lease runs out and no worker came within the worker wait (see LoneWorkerTest), and what it streamed stays
+ * replayable. Processes, Redis and
  * their logs ({@code target/fault-logs/}) come from the fault-test harness ({@link FaultCluster}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -40,6 +41,7 @@ class MultiProcessClusterTest {
       "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "40",
       "TOKENBUS_LOCAL_MAX_TOKENS", "120",
       "TOKENBUS_WORKER_LEASE_SECONDS", "2",
+      "TOKENBUS_WORKER_WAIT_SECONDS", "2", // no worker comes back here: do not wait the default 30 s for one
       "TOKENBUS_IDLE_POLL_MS", "300"));
     worker = cluster.launchAll("checkpoint", "worker").get(1);
   }

@@ -30,4 +30,26 @@ public final class Registrations {
       return p.future();
     });
   }
+
+  /**
+   * {@code request}, sent again while it fails with {@code no_worker} until {@code waitMs} have passed: first after
+   * {@code firstBackoffMs}, doubling up to {@link #LAST_BACKOFF_MS}, then every {@link #LAST_BACKOFF_MS}. For what may
+   * wait for a service to come back (a restarting worker), not only for its registration to arrive.
+   */
+  public static <T> Future<T> untilRegistered(Vertx vertx, Supplier<Future<T>> request, long firstBackoffMs, long waitMs) {
+    return retry(vertx, request, firstBackoffMs, System.nanoTime() + waitMs * 1_000_000);
+  }
+
+  private static <T> Future<T> retry(Vertx vertx, Supplier<Future<T>> request, long backoffMs, long giveUpAtNanos) {
+    return request.get().recover(e -> {
+      long leftMs = (giveUpAtNanos - System.nanoTime()) / 1_000_000;
+      if (TokenbusException.from(e).code() != ErrorCode.NO_WORKER || leftMs <= 0) {
+        return Future.failedFuture(e);
+      }
+      Promise<T> p = Promise.promise();
+      vertx.setTimer(Math.max(1, Math.min(backoffMs, leftMs)),
+        id -> retry(vertx, request, Math.min(backoffMs * 2, LAST_BACKOFF_MS), giveUpAtNanos).onComplete(p));
+      return p.future();
+    });
+  }
 }

@@ -19,6 +19,7 @@ import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.auth.StreamTokens;
 import io.tokenbus.runtime.Registrations;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -36,7 +37,10 @@ public final class JobService {
   private static final DeliveryOptions RUN_TIMEOUT = new DeliveryOptions().setSendTimeout(5000);
   /** A takeover claims the job and reads its stored chunks before it answers. */
   private static final long TAKEOVER_TIMEOUT_MS = 5_000;
-  private static final int TAKEOVER_ATTEMPTS = 4;
+  /** Pause before a takeover request that failed otherwise than "no worker" is sent again. */
+  private static final long TAKEOVER_RETRY_MS = 200;
+  /** How long a read of an orphaned job waits for its takeover before it answers what the store has. */
+  static final long READ_WAITS_FOR_TAKEOVER_MS = 3_000;
 
   private final Vertx vertx;
   private final EventBus eb;
@@ -112,28 +116,53 @@ public final class JobService {
 
   /**
    * A snapshot with the chunks after {@code after} (one page). A job whose worker stopped renewing its lease is handed
-   * to another worker, which continues it where the store says it stopped; if none can, it is closed here as
-   * {@code worker_lost} (first terminal wins, so a late worker cannot reopen it). Then it is read again.
+   * to another worker, which continues it where the store says it stopped; if none can within
+   * {@code workerWaitMs}, it is closed here as {@code worker_lost} (first terminal wins, so a late worker cannot reopen
+   * it). The read waits for that at most {@link #READ_WAITS_FOR_TAKEOVER_MS}, then reads again (a job still waiting
+   * for a worker reads as running; the takeover goes on).
    */
   public Future<JobSnapshot> read(String jobId, long after, int limit) {
     return readStore(jobId, after, limit).compose(s -> !s.orphaned() ? Future.succeededFuture(s)
-      : takeover(jobId).compose(v -> readStore(jobId, after, limit)));
+      : awaitTakeover(jobId).compose(v -> readStore(jobId, after, limit)));
+  }
+
+  private Future<Void> awaitTakeover(String jobId) {
+    Future<Void> t = takeover(jobId);
+    if (t.isComplete()) {
+      return t;
+    }
+    Promise<Void> p = Promise.promise();
+    long timer = vertx.setTimer(READ_WAITS_FOR_TAKEOVER_MS, id -> p.tryComplete());
+    t.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      p.tryComplete();
+    });
+    return p.future();
   }
 
   /**
    * Load-balanced, so a request may reach the dead worker itself until the cluster removes it (a refused connection
-   * or a timeout): tried again on another. Not when no worker is registered (already retried for a few seconds) or
-   * the job was taken over too often ({@code conflict}).
+   * or a timeout), or find no worker registered (a lone worker restarting, workers merging back into the cluster
+   * after an eviction): it is sent again until {@code giveUpAtNanos}. Not when the job was taken over too often
+   * ({@code conflict}).
    */
-  private Future<Void> requestTakeover(String jobId, int attemptsLeft) {
-    return Registrations.whenRegistered(vertx, () -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
-        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100)
+  private Future<Void> requestTakeover(String jobId, long giveUpAtNanos) {
+    return Registrations.untilRegistered(vertx, () -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
+        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100, leftMs(giveUpAtNanos))
       .<Void>mapEmpty()
       .recover(e -> {
-        ErrorCode code = TokenbusException.from(e).code();
-        return attemptsLeft <= 1 || code == ErrorCode.CONFLICT || code == ErrorCode.NO_WORKER ? Future.failedFuture(e)
-          : requestTakeover(jobId, attemptsLeft - 1);
+        long leftMs = leftMs(giveUpAtNanos);
+        if (TokenbusException.from(e).code() == ErrorCode.CONFLICT || leftMs == 0) {
+          return Future.failedFuture(e);
+        }
+        Promise<Void> again = Promise.promise();
+        vertx.setTimer(Math.max(1, Math.min(TAKEOVER_RETRY_MS, leftMs)), id -> requestTakeover(jobId, giveUpAtNanos).onComplete(again));
+        return again.future();
       });
+  }
+
+  private static long leftMs(long deadlineNanos) {
+    return Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
   }
 
   /** One takeover request per job at a time from this gateway, however many of its clients found the job orphaned. */
@@ -142,7 +171,7 @@ public final class JobService {
     if (pending != null) {
       return pending;
     }
-    Future<Void> f = requestTakeover(jobId, TAKEOVER_ATTEMPTS)
+    Future<Void> f = requestTakeover(jobId, System.nanoTime() + config.workerWaitMs() * 1_000_000)
       .recover(e -> close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST,
         "the worker running this job stopped and no other worker could continue it (" + e.getMessage() + ")")))
       .onComplete(ar -> takeovers.remove(jobId));
