@@ -30,7 +30,21 @@ final class FinishedPages {
 
   private record Key(String jobId, long after, int limit) {}
 
-  private record Page(JobSnapshot shell, String[] texts, long bytes) {}
+  /** A kept page: its snapshot without chunks, and the chunks' stored texts. */
+  record Page(JobSnapshot shell, String[] texts, long bytes) {
+    long lastSequence() {
+      return shell.lastSequence();
+    }
+
+    /** The page as it was read (built only once Redis confirmed it still holds it). */
+    JobSnapshot snapshot(String jobId, long after) {
+      List<ChunkEvent> chunks = new ArrayList<>(texts.length);
+      for (int i = 0; i < texts.length; i++) {
+        chunks.add(ChunkEvent.stored(jobId, after + i + 1, texts[i]));
+      }
+      return shell.withChunks(chunks);
+    }
+  }
 
   private final long maxBytes;
   private final LinkedHashMap<Key, Page> pages = new LinkedHashMap<>(64, 0.75f, true);
@@ -48,16 +62,8 @@ final class FinishedPages {
   }
 
   /** The page as read before (to be confirmed against Redis, then {@link #hit()}), or null. */
-  JobSnapshot get(String jobId, long after, int limit) {
-    Page p = keeps(limit) ? pages.get(new Key(jobId, after, limit)) : null;
-    if (p == null) {
-      return null;
-    }
-    List<ChunkEvent> chunks = new ArrayList<>(p.texts.length);
-    for (int i = 0; i < p.texts.length; i++) {
-      chunks.add(ChunkEvent.stored(jobId, after + i + 1, p.texts[i]));
-    }
-    return p.shell.withChunks(chunks);
+  Page get(String jobId, long after, int limit) {
+    return keeps(limit) ? pages.get(new Key(jobId, after, limit)) : null;
   }
 
   void hit() {
@@ -76,7 +82,9 @@ final class FinishedPages {
     }
     misses++;
     String[] texts = new String[s.chunks().size()];
-    String result = s.terminal().result(); // the terminal event carries the whole answer, once per kept page
+    // The terminal event carries the whole answer; counted with every kept page of the job though its pages share it
+    // (JobReads parses a terminal once): an upper bound.
+    String result = s.terminal().result();
     long size = BYTES_PER_PAGE + (result == null ? 0 : BYTES_PER_TEXT + 2L * result.length());
     for (int i = 0; i < texts.length; i++) {
       texts[i] = s.chunks().get(i).encoded();

@@ -67,12 +67,12 @@ final class JobReads {
       : req.limit() <= 0 ? config.maxReplayChunks() : Math.min(req.limit(), config.maxReplayChunks());
     String id = req.jobId();
     long after = req.afterSequence();
-    JobSnapshot known = finished.get(id, after, limit);
+    FinishedPages.Page known = finished.get(id, after, limit);
     if (known != null) {
       return stillHeld(id, known.lastSequence()).compose(held -> {
         if (held) {
           finished.hit();
-          return Future.succeededFuture(known);
+          return Future.succeededFuture(known.snapshot(id, after));
         }
         finished.drop(id, after, limit);
         return read(id, after, limit);

@@ -85,7 +85,7 @@ public final class TokenbusLauncher implements Callable<Integer> {
       GatewayVerticle gateway = new GatewayVerticle(g, node.registry());
       management.readiness(gateway);
       if (cluster && !(here.contains(Role.worker) && here.contains(Role.checkpoint))) {
-        management.readiness(new ClusterPeers(node.vertx())); // what it serves needs the other nodes
+        management.readiness(new ClusterPeers(node)); // what it serves needs the other nodes
       }
       gatewayId = node.vertx().deployVerticle(gateway).await();
       management.started();

@@ -1,8 +1,6 @@
 package io.tokenbus.runtime;
 
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.healthchecks.Status;
@@ -17,10 +15,10 @@ import io.vertx.ext.healthchecks.Status;
 public final class ClusterPeers implements Readiness {
   private final ClusterManager manager;
 
-  public ClusterPeers(Vertx vertx) {
-    this.manager = ((VertxInternal) vertx).clusterManager();
+  public ClusterPeers(Node node) {
+    this.manager = node.clusterManager();
     if (manager == null) {
-      throw new IllegalArgumentException("ClusterPeers needs a clustered Vert.x");
+      throw new IllegalArgumentException("ClusterPeers needs a clustered node");
     }
   }
 

@@ -35,15 +35,18 @@ public final class Nodes {
     }
     var builder = Vertx.builder().with(vo).withMetrics(new StartupSafeMetrics(new MicrometerMetricsFactory(registry)));
     Future<Vertx> vertx;
+    HazelcastClusterManager manager = null;
     if (o.clustered()) {
       vo.setEventBusOptions(new EventBusOptions().setHost(o.clusterHost()).setPort(0).setClusterPublicHost(o.clusterHost()));
-      vertx = builder.withClusterManager(new HazelcastClusterManager(hazelcast(o))).buildClustered();
+      manager = new HazelcastClusterManager(hazelcast(o));
+      vertx = builder.withClusterManager(manager).buildClustered();
     } else {
       vertx = Future.succeededFuture(builder.build());
     }
+    HazelcastClusterManager clusterManager = manager;
     return vertx.map(v -> {
       EventCodecs.register(v.eventBus());
-      return new Node(v, registry);
+      return new Node(v, registry, clusterManager);
     });
   }
 

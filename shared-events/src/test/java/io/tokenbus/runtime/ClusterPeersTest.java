@@ -21,7 +21,7 @@ class ClusterPeersTest {
     NodeOptions o = NodeOptions.clusteredLoopback().withClusterName("tokenbus-peers-" + UUID.randomUUID());
     Node first = Nodes.start(o).await();
     try {
-      ClusterPeers peers = new ClusterPeers(first.vertx());
+      ClusterPeers peers = new ClusterPeers(first);
       Status alone = check(peers);
       assertEquals(false, alone.isOk());
       assertEquals(1, alone.getData().getInteger("members"));
@@ -42,7 +42,7 @@ class ClusterPeersTest {
   void aLocalNodeHasNoClusterToCheck() {
     Node local = Node.local();
     try {
-      assertThrows(IllegalArgumentException.class, () -> new ClusterPeers(local.vertx()));
+      assertThrows(IllegalArgumentException.class, () -> new ClusterPeers(local));
     } finally {
       local.close().await();
     }
