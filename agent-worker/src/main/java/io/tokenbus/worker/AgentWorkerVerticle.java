@@ -13,6 +13,7 @@ import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.Takeover;
+import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.worker.backend.BackendException;
 import io.tokenbus.worker.backend.BackendFactory;
@@ -24,6 +25,7 @@ import io.tokenbus.worker.run.JobRun;
 import io.tokenbus.worker.run.LoopLag;
 import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.run.StoredChunks;
+import io.tokenbus.worker.run.Watchers;
 import io.tokenbus.worker.run.WorkerMetrics;
 import io.tokenbus.worker.workflow.Workflows;
 import io.tokenbus.events.JobError;
@@ -63,6 +65,8 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   private MessageConsumer<JobAssignment> runConsumer;
   private MessageConsumer<JsonObject> cancelConsumer;
   private MessageConsumer<Takeover> takeoverConsumer;
+  private MessageConsumer<WatchedJobs> watchedConsumer;
+  private final Watchers watchers = new Watchers();
   private long leaseTimer = -1;
   private LoopLag loopLag;
   private boolean renewalInFlight;
@@ -107,13 +111,20 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     refused = Counter.builder("tokenbus_worker_jobs_refused").register(registry);
     metrics = new WorkerMetrics(registry);
     Gauge.builder("tokenbus_worker_jobs_running", running, Map::size).register(registry);
+    Gauge.builder("tokenbus_worker_jobs_unwatched", running, AgentWorkerVerticle::unwatched)
+      .description("interactive jobs running as background because no gateway lists a client following them").register(registry);
     return backendsFactory.apply(vertx).compose(b -> {
       backends = b;
       runConsumer = vertx.eventBus().consumer(Addresses.WORKER_RUN, this::run);
       cancelConsumer = vertx.eventBus().consumer(Addresses.WORKER_CANCEL, this::cancel);
       takeoverConsumer = vertx.eventBus().consumer(Addresses.WORKER_TAKEOVER, this::takeover);
+      watchedConsumer = vertx.eventBus().consumer(Addresses.JOBS_WATCHED, m -> {
+        watchers.update(m.body(), System.nanoTime());
+        judgeWatched();
+      });
       leaseTimer = vertx.setPeriodic(Math.max(100, config.leaseMs() / 3), id -> renewLeases());
-      return Future.all(runConsumer.completion(), cancelConsumer.completion(), takeoverConsumer.completion());
+      return Future.all(List.of(runConsumer.completion(), cancelConsumer.completion(), takeoverConsumer.completion(),
+        watchedConsumer.completion()));
     })
       .onSuccess(v -> {
         phase = Phase.TAKING_JOBS;
@@ -162,7 +173,8 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
         if (loopLag != null) {
           loopLag.stop();
         }
-        return Future.all(runConsumer.unregister(), cancelConsumer.unregister(), takeoverConsumer.unregister());
+        return Future.all(List.of(runConsumer.unregister(), cancelConsumer.unregister(), takeoverConsumer.unregister(),
+          watchedConsumer.unregister()));
       })
       .eventually(() -> backends.close());
   }
@@ -282,7 +294,18 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
    * renewal the store could not take is retried soon (once per period, never stacked): an outage must not look like
    * a dead worker.
    */
+  /** Each running job runs at its own priority while somebody follows it, as background while nobody does. */
+  private void judgeWatched() {
+    long now = System.nanoTime();
+    running.values().forEach(r -> r.followed(watchers.followed(r, now)));
+  }
+
+  private static double unwatched(Map<String, JobRun> running) {
+    return running.values().stream().filter(r -> r.priority() != r.requestedPriority()).count();
+  }
+
   private void renewLeases() {
+    judgeWatched(); // also when no gateway publishes any more (their lists ran out)
     if (running.isEmpty() || renewalInFlight) {
       return;
     }

@@ -61,6 +61,9 @@ public final class StreamBench implements Callable<Integer> {
   @Option(names = "--interactive-percent", defaultValue = "100",
     description = "share of streams submitted with priority interactive, spread evenly; the rest are background")
   int interactivePercent;
+  @Option(names = "--unfollowed", description = "with --interactive-percent: the other streams' jobs are submitted as "
+    + "interactive and never followed (a server that treats jobs nobody follows as background must tell them apart)")
+  boolean unfollowed;
 
   private final Delivery delivery = new Delivery();
   /** Streams whose server agreed to compress (Content-Encoding: gzip, or permessage-deflate negotiated). */
@@ -107,7 +110,9 @@ public final class StreamBench implements Callable<Integer> {
     vertx.setPeriodic(interval, id -> {
       for (int i = 0; i < perTick && started[0] < streams; i++) {
         int n = started[0]++;
-        (transport.equals("sockjs") ? openSockJs(http, ws, n) : open(http, n)).onFailure(e -> {
+        Future<?> opening = unfollowed && !interactive(n) ? submit(http, n).onSuccess(job -> opened.incrementAndGet())
+          : transport.equals("sockjs") ? openSockJs(http, ws, n) : open(http, n);
+        opening.onFailure(e -> {
           failed.incrementAndGet();
           System.err.println("stream " + n + ": " + e.getMessage());
         });
@@ -182,7 +187,7 @@ public final class StreamBench implements Callable<Integer> {
       .put("gaps", d.gaps()).put("duplicates", d.duplicates()).put("streamsEnded", ended.get())
       .put("streamsFailed", failed.get());
     if (mixed) {
-      report.put("interactivePercent", interactivePercent);
+      report.put("interactivePercent", interactivePercent).put("unfollowed", unfollowed);
       for (int k = 0; k < 2; k++) {
         report.put(k == Delivery.INTERACTIVE ? "interactive" : "background", Delivery.latencyMs(classTotal[k])
           .put("tokensPerSecond", Math.round((d.classTokens[k].get() - classTok0[k]) / secs)));
@@ -198,7 +203,7 @@ public final class StreamBench implements Callable<Integer> {
   Future<JsonObject> submit(HttpClient http, int n) {
     JsonObject body = new JsonObject().put("prompt", "bench stream " + n).put("batch", batch);
     if (interactivePercent < 100) { // else no priority field, so an older server that has none accepts the body
-      body.put("priority", interactive(n) ? "interactive" : "background");
+      body.put("priority", interactive(n) || unfollowed ? "interactive" : "background");
     }
     return http.request(HttpMethod.POST, "/api/jobs")
       .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer())

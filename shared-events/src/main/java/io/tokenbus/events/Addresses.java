@@ -32,6 +32,11 @@ public final class Addresses {
    * lease: body and reply {@link io.tokenbus.events.internal.Takeover}.
    */
   public static final String WORKER_TAKEOVER = "tokenbus.worker.takeover";
+  /**
+   * Internal: every gateway publishes the jobs its clients follow, each second
+   * ({@link io.tokenbus.events.internal.WatchedJobs}); workers treat running jobs nobody follows as background.
+   */
+  public static final String JOBS_WATCHED = "tokenbus.jobs.watched";
   /** Internal: checkpoint-store request/reply operations. */
   public static final String CHECKPOINT_OPEN = "tokenbus.checkpoint.open";
   public static final String CHECKPOINT_APPEND = "tokenbus.checkpoint.append";

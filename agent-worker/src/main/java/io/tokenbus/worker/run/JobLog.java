@@ -46,7 +46,7 @@ final class JobLog {
   private final EventBus eb;
   private final WorkerConfig config;
   private final String jobId;
-  private final Priority priority;
+  private Priority priority;
   private final CheckpointWriter checkpoint;
   private final Listener listener;
   private final ArrayDeque<Object> outbox = new ArrayDeque<>();
@@ -79,6 +79,11 @@ final class JobLog {
 
   void epoch(long e) {
     this.epoch = e;
+  }
+
+  /** The order its writes go to the store in from now on (interactive first). */
+  void priority(Priority p) {
+    this.priority = p;
   }
 
   /** Events waiting to be stored. */

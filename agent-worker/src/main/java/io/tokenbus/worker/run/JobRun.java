@@ -6,6 +6,7 @@ import io.tokenbus.events.JobError;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.JobState;
 import io.tokenbus.events.ProgressEvent;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.Step;
 import io.tokenbus.events.internal.JobAssignment;
@@ -38,7 +39,8 @@ public final class JobRun implements StepRunner {
   private final ModelBackend backend;
   private final String model;
   private final Consumer<JobRun> onDone;
-  private final OutboxBudget budget;
+  private final JobBudget budget;
+  private final long startedAtNanos = System.nanoTime();
   private final Runnable resumeWhenRoom = this::maybeResume;
 
   private StringBuilder output = new StringBuilder();
@@ -62,7 +64,7 @@ public final class JobRun implements StepRunner {
 
   public JobRun(Vertx vertx, WorkerConfig config, JobAssignment assignment, ModelBackend backend, String model,
                 CheckpointWriter checkpoint, OutboxBudget budget, Consumer<JobRun> onDone) {
-    this.budget = budget;
+    this.budget = new JobBudget(budget, assignment.request().priority());
     this.vertx = vertx;
     this.config = config;
     this.jobId = assignment.jobId();
@@ -73,7 +75,7 @@ public final class JobRun implements StepRunner {
     this.jobLog = new JobLog(vertx, config, jobId, request.priority(), checkpoint, new JobLog.Listener() {
       @Override
       public void stored(int chunks) {
-        budget.give(request.priority(), chunks);
+        JobRun.this.budget.give(chunks);
         maybeResume();
       }
 
@@ -306,12 +308,12 @@ public final class JobRun implements StepRunner {
       new ChunkMetadata(batchStep, model, tokensPerSecond(), batchTokens));
     batchText.setLength(0);
     batchTokens = 0;
-    budget.take(request.priority(), 1);
-    boolean full = jobLog.size() + 1 >= config.maxBufferedChunks() || budget.exhausted(request.priority());
+    budget.take(1);
+    boolean full = jobLog.size() + 1 >= config.maxBufferedChunks() || budget.exhausted();
     if (!paused && current != null && full) {
       paused = true;
       current.pause();
-      budget.whenRoom(request.priority(), resumeWhenRoom);
+      budget.whenRoom(resumeWhenRoom);
     }
     jobLog.add(chunk);
   }
@@ -343,6 +345,34 @@ public final class JobRun implements StepRunner {
     }
   }
 
+  /**
+   * Whether some client follows this job (a gateway lists it, see {@code Watchers}): an interactive job nobody follows
+   * runs as background until somebody does, so under overload it slows down before the jobs people watch.
+   */
+  public void followed(boolean followed) {
+    Priority p = followed ? request.priority() : Priority.BACKGROUND;
+    if (budget.priority(p)) {
+      jobLog.priority(p);
+      if (paused) {
+        budget.forget(resumeWhenRoom);
+        maybeResume();
+      }
+    }
+  }
+
+  /** The priority it runs at now: its request's, or background while nobody follows it. */
+  public Priority priority() {
+    return budget.priority();
+  }
+
+  public Priority requestedPriority() {
+    return request.priority();
+  }
+
+  public long startedAtNanos() {
+    return startedAtNanos;
+  }
+
   private void maybeResume() {
     if (!paused) {
       return;
@@ -350,14 +380,14 @@ public final class JobRun implements StepRunner {
     if (done) {
       return;
     }
-    if (jobLog.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted(request.priority())) {
+    if (jobLog.size() <= config.maxBufferedChunks() / 2 && !budget.exhausted()) {
       paused = false;
       budget.forget(resumeWhenRoom);
       if (current != null) {
         current.resume();
       }
     } else {
-      budget.whenRoom(request.priority(), resumeWhenRoom);
+      budget.whenRoom(resumeWhenRoom);
     }
   }
 
@@ -366,7 +396,7 @@ public final class JobRun implements StepRunner {
       done = true;
       metrics.ended(published != null ? published : jobLog.terminal());
       budget.forget(resumeWhenRoom);
-      budget.give(request.priority(), jobLog.discard());
+      budget.give(jobLog.discard());
       if (flushTimer >= 0) {
         vertx.cancelTimer(flushTimer);
       }

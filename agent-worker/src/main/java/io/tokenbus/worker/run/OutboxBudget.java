@@ -160,6 +160,11 @@ public final class OutboxBudget {
     return used;
   }
 
+  /** Chunks background jobs hold now. */
+  long backgroundUsed() {
+    return backgroundUsed;
+  }
+
   /** Chunks background jobs may hold now (the adaptive share). */
   public long backgroundLimit() {
     return backgroundLimit;

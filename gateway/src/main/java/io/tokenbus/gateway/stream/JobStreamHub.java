@@ -1,5 +1,7 @@
 package io.tokenbus.gateway.stream;
 
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayMetrics;
 import io.tokenbus.gateway.jobs.JobService;
@@ -7,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,12 +26,16 @@ public final class JobStreamHub {
   private static final Logger log = LoggerFactory.getLogger(JobStreamHub.class);
   /** How often the event loop's queue is looked at. */
   static final long PRESSURE_CHECK_MS = 50;
+  /** How often the jobs followed here are published to the workers ({@link WatchedJobs}); a list is valid for three. */
+  static final long WATCH_PERIOD_MS = 1000;
 
   private final Vertx vertx;
   private final GatewayConfig config;
   private final JobService jobs;
   private final Map<String, JobFeed> feeds = new HashMap<>();
   private final long pollTimer;
+  private final long watchTimer;
+  private final String watcherId = java.util.UUID.randomUUID().toString();
   private final GatewayMetrics metrics;
   private final LoopPressure pressure;
   /** 0: all live; {@link LoopPressure#BACKGROUND}: background feeds read from the store; {@link LoopPressure#ALL}. */
@@ -46,6 +54,21 @@ public final class JobStreamHub {
     this.pollTimer = vertx.setPeriodic(Math.max(10, config.idlePollMs() / 2),
       id -> List.copyOf(feeds.values()).forEach(f -> f.pollIfIdle(idleNanos)));
     this.pressure = new LoopPressure(vertx, PRESSURE_CHECK_MS, config.connections().maxQueuedTasks(), this::shed);
+    this.watchTimer = vertx.setPeriodic(WATCH_PERIOD_MS, id -> publishWatched());
+  }
+
+  /**
+   * Tells the workers which jobs somebody follows here (those submitted as background excepted: they are background
+   * anyway). Sent even when empty: a gateway that follows nothing says so.
+   */
+  void publishWatched() {
+    Set<String> watched = new HashSet<>();
+    for (String jobId : feeds.keySet()) {
+      if (!jobs.background(jobId)) {
+        watched.add(jobId);
+      }
+    }
+    vertx.eventBus().publish(Addresses.JOBS_WATCHED, new WatchedJobs(watcherId, 3 * WATCH_PERIOD_MS, watched));
   }
 
   /** Package-private for tests, which cannot fill an event loop's queue deterministically. */
@@ -105,6 +128,7 @@ public final class JobStreamHub {
 
   public void close() {
     vertx.cancelTimer(pollTimer);
+    vertx.cancelTimer(watchTimer);
     pressure.close();
   }
 

@@ -12,6 +12,7 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.events.internal.Takeover;
+import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.eventbus.EventBus;
 import java.util.function.Function;
@@ -37,6 +38,7 @@ public final class EventCodecs {
     add(eb, Takeover.class, "tb.takeover", Takeover::toJson, Takeover::fromJson);
     add(eb, Takeover.Result.class, "tb.takeover-result", Takeover.Result::toJson, Takeover.Result::fromJson);
     add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
+    add(eb, WatchedJobs.class, "tb.watched", WatchedJobs::toJson, WatchedJobs::fromJson);
   }
 
   private static <T> void add(EventBus eb, Class<T> type, String name, Function<T, io.vertx.core.json.JsonObject> to,
