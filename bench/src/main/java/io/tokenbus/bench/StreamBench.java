@@ -16,6 +16,8 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +68,8 @@ public final class StreamBench implements Callable<Integer> {
   boolean unfollowed;
 
   private final Delivery delivery = new Delivery();
+  /** With --unfollowed: the jobs submitted and never followed ({jobId, streamToken}). */
+  private final List<JsonObject> unfollowedJobs = java.util.Collections.synchronizedList(new ArrayList<>());
   /** Streams whose server agreed to compress (Content-Encoding: gzip, or permessage-deflate negotiated). */
   private final AtomicLong compressed = new AtomicLong();
   final AtomicLong ended = new AtomicLong();
@@ -110,7 +114,10 @@ public final class StreamBench implements Callable<Integer> {
     vertx.setPeriodic(interval, id -> {
       for (int i = 0; i < perTick && started[0] < streams; i++) {
         int n = started[0]++;
-        Future<?> opening = unfollowed && !interactive(n) ? submit(http, n).onSuccess(job -> opened.incrementAndGet())
+        Future<?> opening = unfollowed && !interactive(n) ? submit(http, n).onSuccess(job -> {
+            unfollowedJobs.add(job);
+            opened.incrementAndGet();
+          })
           : transport.equals("sockjs") ? openSockJs(http, ws, n) : open(http, n);
         opening.onFailure(e -> {
           failed.incrementAndGet();
@@ -128,11 +135,11 @@ public final class StreamBench implements Callable<Integer> {
     }
     System.out.println("streams open: " + opened.get() + ", failed: " + failed.get());
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
-    return measure();
+    return measure(http);
   }
 
   /** The measured window: a line per second, then the RESULT line. */
-  private int measure() throws Exception {
+  private int measure(HttpClient http) throws Exception {
     Delivery d = delivery;
     boolean mixed = interactivePercent < 100;
     d.latency.reset();
@@ -140,6 +147,7 @@ public final class StreamBench implements Callable<Integer> {
     d.classLatency[1].reset();
     ServerProbe.CpuWindow cpu = new ServerProbe.CpuWindow(serverPid, redisPid).start();
     long wire0 = HostCounters.bytesReceivedFrom(port);
+    long unfollowed0 = storedChunks(http, unfollowedJobs);
     long t0 = System.nanoTime();
     long tok0 = d.tokens.get();
     long ch0 = d.chunks.get();
@@ -170,6 +178,7 @@ public final class StreamBench implements Callable<Integer> {
       System.out.println(line);
     }
     double secs = (System.nanoTime() - t0) / 1e9;
+    long unfollowedChunks = storedChunks(http, unfollowedJobs) - unfollowed0;
     cpu.stop();
     long wire = HostCounters.bytesReceivedFrom(port) - wire0;
     long measuredTokens = d.tokens.get() - tok0;
@@ -188,6 +197,9 @@ public final class StreamBench implements Callable<Integer> {
       .put("streamsFailed", failed.get());
     if (mixed) {
       report.put("interactivePercent", interactivePercent).put("unfollowed", unfollowed);
+      if (unfollowed) { // what the jobs nobody follows stored meanwhile (their lastSequence before and after)
+        report.put("unfollowedChunksPerSecond", Math.round(unfollowedChunks / secs));
+      }
       for (int k = 0; k < 2; k++) {
         report.put(k == Delivery.INTERACTIVE ? "interactive" : "background", Delivery.latencyMs(classTotal[k])
           .put("tokensPerSecond", Math.round((d.classTokens[k].get() - classTok0[k]) / secs)));
@@ -198,6 +210,27 @@ public final class StreamBench implements Callable<Integer> {
     }
     System.out.println("RESULT " + report.encode());
     return d.gaps() == 0 && d.duplicates() == 0 ? 0 : 1;
+  }
+
+  /** The sum of the jobs' lastSequence as the server answers it now (GET /api/jobs/{id}, 64 at a time). */
+  private static long storedChunks(HttpClient http, List<JsonObject> jobs) throws Exception {
+    List<JsonObject> all;
+    synchronized (jobs) {
+      all = List.copyOf(jobs);
+    }
+    long sum = 0;
+    for (int i = 0; i < all.size(); i += 64) {
+      List<Future<Long>> page = new ArrayList<>();
+      for (JsonObject job : all.subList(i, Math.min(all.size(), i + 64))) {
+        page.add(http.request(HttpMethod.GET, "/api/jobs/" + job.getString("jobId"))
+          .compose(req -> req.putHeader("authorization", "Bearer " + job.getString("streamToken")).send()
+            .compose(resp -> resp.body().map(b -> new JsonObject(b).getLong("lastSequence", 0L)))));
+      }
+      for (Future<Long> f : page) {
+        sum += f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    }
+    return sum;
   }
 
   Future<JsonObject> submit(HttpClient http, int n) {
