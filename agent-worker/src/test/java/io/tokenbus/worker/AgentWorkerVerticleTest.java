@@ -18,8 +18,6 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
-import io.tokenbus.worker.backend.Backends;
-import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -47,8 +45,7 @@ class AgentWorkerVerticleTest {
     eb = node.vertx().eventBus();
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
     WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(200, 60).withMaxConcurrentJobs(3);
-    node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(),
-      v -> io.vertx.core.Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)))).await();
+    node.vertx().deployVerticle(LocalWorkers.verticle(w, node.registry())).await();
   }
 
   @AfterAll

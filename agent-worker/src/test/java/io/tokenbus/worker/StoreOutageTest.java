@@ -18,9 +18,6 @@ import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.backend.BackendConfig;
-import io.tokenbus.worker.backend.Backends;
-import io.tokenbus.worker.backend.LocalGeneratorBackend;
-import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -64,8 +61,7 @@ class StoreOutageTest {
   private void deployWorker(long outageMs) {
     WorkerConfig w = new WorkerConfig(10, 100, 100, 20, 256, 32_768, 128, outageMs, 100_000, List.of(), null, false, null, 2000, 15_000,
       BackendConfig.DEFAULT_MAX_RETRY_AFTER_SECONDS, 0, 3, 0);
-    worker = new AgentWorkerVerticle(w, node.registry(),
-      v -> Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)));
+    worker = LocalWorkers.verticle(w, node.registry());
     node.vertx().deployVerticle(worker).await();
   }
 

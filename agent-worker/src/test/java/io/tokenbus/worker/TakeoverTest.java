@@ -59,8 +59,7 @@ class TakeoverTest {
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()).withInitialLease(LEASE),
       node.registry())).await();
     WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(400, 40);
-    node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(), v -> Future.succeededFuture(
-      new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)))).await();
+    node.vertx().deployVerticle(LocalWorkers.verticle(w, node.registry())).await();
   }
 
   @AfterAll

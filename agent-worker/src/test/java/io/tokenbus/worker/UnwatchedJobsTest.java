@@ -11,11 +11,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
-import io.tokenbus.worker.backend.Backends;
-import io.tokenbus.worker.backend.LocalGeneratorBackend;
-import io.vertx.core.Future;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -36,8 +32,7 @@ class UnwatchedJobsTest {
     node = Node.local();
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
     WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(20, 600).withDrainMs(0);
-    node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(), v -> Future.succeededFuture(
-      new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)))).await();
+    node.vertx().deployVerticle(LocalWorkers.verticle(w, node.registry())).await();
   }
 
   @AfterAll

@@ -8,12 +8,9 @@ import io.tokenbus.events.JobIds;
 import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.runtime.Node;
-import io.tokenbus.worker.backend.Backends;
-import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,9 +30,7 @@ class WorkerJoiningTest {
     node = Node.local();
     eb = node.vertx().eventBus();
     WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(200, 60);
-    node.vertx().deployVerticle(new AgentWorkerVerticle(w, node.registry(),
-      v -> Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())),
-        LocalGeneratorBackend.NAME)))).await();
+    node.vertx().deployVerticle(LocalWorkers.verticle(w, node.registry())).await();
   }
 
   @AfterEach

@@ -15,14 +15,11 @@ import io.tokenbus.runtime.ManagementConfig;
 import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
 import io.tokenbus.testing.TestRedis;
-import io.tokenbus.worker.backend.Backends;
-import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.Future;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -61,8 +58,7 @@ class WorkerReadinessTest {
     node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
     // 20 tokens at 10/s: a job that runs for about two seconds.
     WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(10, 20).withDrainMs(30_000);
-    AgentWorkerVerticle worker = new AgentWorkerVerticle(w, node.registry(),
-      v -> Future.succeededFuture(new Backends(List.of(new LocalGeneratorBackend(v, w.localTokensPerSecond(), w.localMaxTokens())), LocalGeneratorBackend.NAME)));
+    AgentWorkerVerticle worker = LocalWorkers.verticle(w, node.registry());
     management.readiness(worker);
     management.started();
     var starting = ready();
