@@ -203,7 +203,11 @@ $('job-form').addEventListener('submit', async (e) => {
   $('form-error').textContent = '';
   const request = { prompt: $('prompt').value, type: $('type').value, batch: Number($('batch').value) || 1 };
   try {
-    const reply = await client.submit(request);
+    // Refused for now (no worker, overloaded, a gateway draining): the client tries again; say why the page waits.
+    const reply = await client.submit(request, { onRetry: ({ error, delayMs }) => {
+      $('form-error').textContent = `${error.code || error.message.split(':')[0]}: trying again in ${(delayMs / 1000).toFixed(1)} s`;
+    } });
+    $('form-error').textContent = '';
     const v = jobView(reply.jobId, request);
     select(reply.jobId);
     follow(v);

@@ -116,6 +116,30 @@ class WebUiClientTest extends WebUiTestBase {
     }
   }
 
+  /** The page says why a submission waits while no worker runs, and shows the job once one does. */
+  @Test
+  void thePageSaysItWaitsForAWorkerAndRunsTheJobWhenOneComes() throws Exception {
+    system.stopWorker();
+    String jobId;
+    try {
+      driver.findElement(org.openqa.selenium.By.id("prompt")).sendKeys("Submitted from the page while no worker runs");
+      driver.findElement(org.openqa.selenium.By.id("submit")).click();
+      String said = waitFor(Duration.ofSeconds(30), d -> {
+        String t = d.findElement(org.openqa.selenium.By.id("form-error")).getText();
+        return t.contains("trying again") ? t : null;
+      });
+      assertTrue(said.startsWith("no_worker"), said);
+    } finally {
+      system.startWorker();
+    }
+    jobId = waitFor(Duration.ofSeconds(30), d -> {
+      List<org.openqa.selenium.WebElement> rows = d.findElements(org.openqa.selenium.By.cssSelector("#timeline li[data-job]"));
+      return rows.isEmpty() ? null : rows.get(0).getAttribute("data-job");
+    });
+    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    assertEquals("", driver.findElement(org.openqa.selenium.By.id("form-error")).getText(), "the wait is no longer shown");
+  }
+
   @Test
   void aResumeThatMeetsLiveChunksBeforeItsReplayAnswersAsksForNoSecondReplay() throws Exception {
     String jobId = submit("Resume while live chunks come first", "ask");
