@@ -25,9 +25,11 @@ import java.util.function.LongConsumer;
  * {@link #MAX_CHUNKS} chunks are in flight; under overload writes wait here, jobs' outboxes fill and their models
  * pause, so the store is never flooded.
  *
- * <p>Interactive writes go first: each message lists them before background ones (the store writes a batch in order),
- * and while a message is still unanswered (the store lags) the next one carries interactive writes only; background
- * writes wait for the next answer, never longer (interactive traffic alone may keep a message in flight at all times).
+ * <p>Interactive writes go first, and never in a message with background ones (a message is answered once all its
+ * writes are stored, so an interactive write would wait for the background writes beside it): while a message is
+ * unanswered (the store lags), a free slot goes to interactive writes; background writes wait for the next answer,
+ * never longer (interactive traffic alone may keep a message in flight at all times), go in messages of at most
+ * {@link #MAX_BACKGROUND_CHUNKS} chunks, and take one of the two slots at most.
  * Each round trip is reported to {@code onRoundTrip} (micros).
  *
  * <p>Not thread-safe: used from the worker verticle's context only.
@@ -35,6 +37,12 @@ import java.util.function.LongConsumer;
 public final class CheckpointWriter {
   static final int MAX_IN_FLIGHT = 2;
   static final int MAX_CHUNKS = 4096;
+  /**
+   * A background message's bound: the store runs a message's writes in order and answers them together, and Redis
+   * runs what comes after them (the next interactive writes) only once they are done, so a big background message
+   * would hold interactive chunks back. 256 writes are a few ms of Redis.
+   */
+  static final int MAX_BACKGROUND_CHUNKS = 256;
 
   private record Pending(AppendRequest request, Promise<AppendResult> promise) {}
 
@@ -45,6 +53,8 @@ public final class CheckpointWriter {
   private final ArrayDeque<Pending> pendingBackground = new ArrayDeque<>();
   private final LongConsumer onRoundTrip;
   private int inFlight;
+  /** At most one message of background writes is in flight, so one slot is always there for interactive writes. */
+  private int backgroundInFlight;
   private boolean scheduled;
   /** Answers received so far, and that count when the oldest waiting background write was held back. */
   private long answers;
@@ -79,43 +89,55 @@ public final class CheckpointWriter {
   }
 
   private void flush() {
-    while (inFlight < MAX_IN_FLIGHT && (!pending.isEmpty() || (backgroundMayGo() && !pendingBackground.isEmpty()))) {
-      List<Pending> batch = new ArrayList<>();
-      int chunks = take(pending, batch, 0);
-      if (backgroundMayGo()) {
-        take(pendingBackground, batch, chunks);
+    boolean idle = inFlight == 0;
+    while (inFlight < MAX_IN_FLIGHT) {
+      if (!pending.isEmpty()) {
+        send(take(pending, MAX_CHUNKS), false);
+      } else if (!pendingBackground.isEmpty() && backgroundInFlight == 0 && (idle || answeredSinceHeld())) {
+        backgroundInFlight++;
+        send(take(pendingBackground, MAX_BACKGROUND_CHUNKS), true);
         heldAt = -1;
+      } else {
+        break;
       }
-      inFlight++;
-      long sent = System.nanoTime();
-      eb.<AppendBatchResult>request(Addresses.CHECKPOINT_APPEND_BATCH,
-          new AppendBatch(batch.stream().map(Pending::request).toList()), options)
-        .onComplete(ar -> {
-          inFlight--;
-          answers++;
-          onRoundTrip.accept((System.nanoTime() - sent) / 1000);
-          settle(batch, ar.failed() ? TokenbusException.from(ar.cause()) : null, ar.failed() ? null : ar.result().body());
-          flush();
-        });
     }
     if (!pendingBackground.isEmpty() && heldAt < 0) {
       heldAt = answers;
     }
   }
 
-  /** With nothing in flight, or once an answer came since background writes were first held back. */
-  private boolean backgroundMayGo() {
-    return inFlight == 0 || (heldAt >= 0 && answers > heldAt);
+  private void send(List<Pending> batch, boolean background) {
+    inFlight++;
+    long sent = System.nanoTime();
+    eb.<AppendBatchResult>request(Addresses.CHECKPOINT_APPEND_BATCH,
+        new AppendBatch(batch.stream().map(Pending::request).toList()), options)
+      .onComplete(ar -> {
+        inFlight--;
+        if (background) {
+          backgroundInFlight--;
+        }
+        answers++;
+        onRoundTrip.accept((System.nanoTime() - sent) / 1000);
+        settle(batch, ar.failed() ? TokenbusException.from(ar.cause()) : null, ar.failed() ? null : ar.result().body());
+        flush();
+      });
   }
 
-  /** Moves writes from {@code from} into {@code batch} up to {@link #MAX_CHUNKS} in all (at least one write). */
-  private static int take(ArrayDeque<Pending> from, List<Pending> batch, int chunks) {
-    while (!from.isEmpty() && (batch.isEmpty() || chunks + from.peek().request().chunks().size() <= MAX_CHUNKS)) {
+  /** Whether an answer came since background writes were first held back. */
+  private boolean answeredSinceHeld() {
+    return heldAt >= 0 && answers > heldAt;
+  }
+
+  /** Takes writes from {@code from} up to {@code maxChunks} chunks in all (at least one write). */
+  private static List<Pending> take(ArrayDeque<Pending> from, int maxChunks) {
+    List<Pending> batch = new ArrayList<>();
+    int chunks = 0;
+    while (!from.isEmpty() && (batch.isEmpty() || chunks + from.peek().request().chunks().size() <= maxChunks)) {
       Pending p = from.poll();
       chunks += p.request().chunks().size();
       batch.add(p);
     }
-    return chunks;
+    return batch;
   }
 
   private static void settle(List<Pending> batch, TokenbusException failure, AppendBatchResult result) {

@@ -49,7 +49,7 @@ class PriorityOrderTest {
   }
 
   @Test
-  void interactiveWritesGoFirstAndBackgroundWaitsWhileTheStoreLags() throws Exception {
+  void interactiveWritesGoFirstAndAloneAndBackgroundWaitsWhileTheStoreLags() throws Exception {
     Context ctx = vertx.getOrCreateContext();
     List<Long> roundTrips = new ArrayList<>();
     CheckpointWriter writer = new CheckpointWriter(ctx, vertx.eventBus(), 10_000, roundTrips::add);
@@ -62,29 +62,53 @@ class PriorityOrderTest {
       results.put(bg2, writer.append(write(bg2), Priority.BACKGROUND));
     });
     Message<AppendBatch> first = next();
-    assertEquals(List.of(int1, bg1, bg2), jobs(first), "interactive first, then background in arrival order");
+    assertEquals(List.of(int1), jobs(first), "interactive first, in a message of its own (it is answered when its writes are)");
+    Message<AppendBatch> second = next();
+    assertEquals(List.of(bg1, bg2), jobs(second), "the store was idle: background goes at once, in arrival order");
 
-    // The store has not answered: the next message carries interactive writes only.
+    // Both slots taken: nothing more is sent until an answer.
     onContext(ctx, () -> {
       results.put(bg3, writer.append(write(bg3), Priority.BACKGROUND));
       results.put(int2, writer.append(write(int2), Priority.INTERACTIVE));
     });
-    Message<AppendBatch> second = next();
-    assertEquals(List.of(int2), jobs(second), "background waits while a message is unanswered");
     assertEquals(null, batches.poll(200, TimeUnit.MILLISECONDS), "nothing else is sent while the store lags");
+    answer(second);
+    Message<AppendBatch> third = next();
+    assertEquals(List.of(int2), jobs(third), "the free slot goes to the interactive write");
 
     // Held for one answer at most, even while interactive traffic keeps a message in flight (no starvation).
     answer(first);
-    Message<AppendBatch> third = next();
-    assertEquals(List.of(bg3), jobs(third), "held background write goes with the next answer");
-    answer(second);
+    Message<AppendBatch> fourth = next();
+    assertEquals(List.of(bg3), jobs(fourth), "held background write goes with the next answer");
     answer(third);
+    answer(fourth);
     for (String id : List.of(bg1, int1, bg2, int2, bg3)) {
       AppendResult r = results.get(id).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       assertTrue(r.accepted(), id + " answered with its own outcome");
       assertEquals(1, r.lastSequence());
     }
-    onContext(ctx, () -> assertEquals(3, roundTrips.size(), "every round trip is reported"));
+    onContext(ctx, () -> assertEquals(4, roundTrips.size(), "every round trip is reported"));
+  }
+
+  @Test
+  void backgroundMessagesAreSmall() throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    CheckpointWriter writer = new CheckpointWriter(ctx, vertx.eventBus(), 10_000);
+    int n = CheckpointWriter.MAX_BACKGROUND_CHUNKS + 44;
+    List<String> ids = new ArrayList<>();
+    onContext(ctx, () -> {
+      for (int i = 0; i < n; i++) {
+        String id = id();
+        ids.add(id);
+        writer.append(write(id), Priority.BACKGROUND);
+      }
+    });
+    Message<AppendBatch> first = next();
+    assertEquals(ids.subList(0, CheckpointWriter.MAX_BACKGROUND_CHUNKS), jobs(first),
+      "a big background message would hold back the interactive writes Redis runs after it");
+    assertEquals(null, batches.poll(200, TimeUnit.MILLISECONDS), "one background message in flight at most");
+    answer(first);
+    assertEquals(ids.subList(CheckpointWriter.MAX_BACKGROUND_CHUNKS, n), jobs(next()), "the rest after the answer");
   }
 
   @Test
