@@ -40,9 +40,10 @@ public final class CheckpointWriter {
   /**
    * A background message's bound: the store runs a message's writes in order and answers them together, and Redis
    * runs what comes after them (the next interactive writes) only once they are done, so a big background message
-   * would hold interactive chunks back. 256 writes are a few ms of Redis.
+   * would hold interactive chunks back. 64 writes are about a millisecond of Redis (measured: 256 gave interactive p99
+   * 29-31 ms, 64 gave 20 ms under the same overload; docs/benchmarks.md).
    */
-  static final int MAX_BACKGROUND_CHUNKS = 256;
+  static final int MAX_BACKGROUND_CHUNKS = 64;
 
   private record Pending(AppendRequest request, Promise<AppendResult> promise) {}
 
