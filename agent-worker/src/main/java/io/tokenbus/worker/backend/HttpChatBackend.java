@@ -11,7 +11,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -93,34 +92,6 @@ abstract class HttpChatBackend implements ModelBackend {
       messages.add(new JsonObject().put("role", "assistant").put("content", r.partial()));
     }
     return new JsonObject().put("model", r.model()).put("messages", messages).put("stream", true);
-  }
-
-  /**
-   * The provider's error text from an error body: {"error": {"message", "code"|"type"}} (OpenAI, vLLM, llama.cpp),
-   * {"error": "..."} (Ollama, LM Studio), {"message": ...} (old vLLM), else the raw text, shortened.
-   */
-  static String errorText(String body) {
-    try {
-      JsonObject j = new JsonObject(body);
-      Object e = j.getValue("error");
-      if (e instanceof JsonObject o && o.getValue("message") != null) {
-        Object code = o.getValue("code") != null ? o.getValue("code") : o.getValue("type");
-        return shorten(o.getValue("message") + (code == null ? "" : " (" + code + ")"));
-      }
-      if (e != null && !(e instanceof Boolean)) {
-        return shorten(String.valueOf(e));
-      }
-      if (j.getValue("message") != null) {
-        return shorten(String.valueOf(j.getValue("message")));
-      }
-    } catch (DecodeException | ClassCastException notJson) {
-      // plain text answer
-    }
-    return shorten(body.strip());
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 1000 ? s.substring(0, 1000) + "…" : s;
   }
 
   /** One completion request, with its retries. Runs on the caller's context. */
@@ -237,10 +208,10 @@ abstract class HttpChatBackend implements ModelBackend {
           String text = body.toString();
           boolean error = text.contains("\"error\"");
           fail(error ? JobError.BACKEND_HTTP_ERROR : JobError.BACKEND_PROTOCOL_ERROR, config.name() + " answered "
-            + r.getHeader("content-type") + " instead of a stream: " + (error ? errorText(text) : UnreadableStream.excerpt(text.strip())));
+            + r.getHeader("content-type") + " instead of a stream: " + (error ? ProviderErrors.text(text) : UnreadableStream.excerpt(text.strip())));
           return;
         }
-        String msg = config.name() + " answered HTTP " + status + ": " + errorText(body.toString());
+        String msg = config.name() + " answered HTTP " + status + ": " + ProviderErrors.text(body.toString());
         if (status == 429 || status >= 500) {
           retryOr(JobError.BACKEND_HTTP_ERROR, msg, RetryAfter.millis(r.getHeader("retry-after"), System.currentTimeMillis()));
         } else {

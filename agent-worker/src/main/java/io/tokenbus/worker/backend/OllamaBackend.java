@@ -46,7 +46,7 @@ public final class OllamaBackend extends HttpChatBackend {
       UnreadableStream.reading("a line", line, () -> {
         JsonObject j = new JsonObject(line);
         if (j.getValue("error") != null) {
-          call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(line));
+          call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + ProviderErrors.text(line));
           return;
         }
         JsonObject message = j.getJsonObject("message");

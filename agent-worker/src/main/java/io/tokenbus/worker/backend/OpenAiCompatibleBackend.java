@@ -61,7 +61,7 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
         return;
       }
       if ("error".equals(event.type())) {
-        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
+        call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + ProviderErrors.text(data));
         return;
       }
       UnreadableStream.reading("an event", data, () -> chunk(call, new JsonObject(data), data, finished));
@@ -87,7 +87,7 @@ public final class OpenAiCompatibleBackend extends HttpChatBackend {
   private void chunk(Call call, JsonObject j, String data, boolean[] finished) {
     Object error = j.getValue("error");
     if (error != null && !Boolean.FALSE.equals(error) && !"".equals(error)) {
-      call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + errorText(data));
+      call.fail(JobError.BACKEND_HTTP_ERROR, config.name() + " reported: " + ProviderErrors.text(data));
       return;
     }
     JsonArray choices = j.getJsonArray("choices");
