@@ -19,16 +19,12 @@ public final class Registrations {
 
   private Registrations() {}
 
-  /** {@code request}, sent again while it fails with {@code no_worker}, first after {@code firstBackoffMs}. */
+  /**
+   * {@code request}, sent again while it fails with {@code no_worker}, first after {@code firstBackoffMs}, the waits
+   * doubling up to {@link #LAST_BACKOFF_MS}: ~3 s in all.
+   */
   public static <T> Future<T> whenRegistered(Vertx vertx, Supplier<Future<T>> request, long firstBackoffMs) {
-    return request.get().recover(e -> {
-      if (TokenbusException.from(e).code() != ErrorCode.NO_WORKER || firstBackoffMs > LAST_BACKOFF_MS) {
-        return Future.failedFuture(e);
-      }
-      Promise<T> p = Promise.promise();
-      vertx.setTimer(firstBackoffMs, id -> whenRegistered(vertx, request, firstBackoffMs * 2).onComplete(p));
-      return p.future();
-    });
+    return untilRegistered(vertx, request, firstBackoffMs, 2 * LAST_BACKOFF_MS - firstBackoffMs);
   }
 
   /**

@@ -47,6 +47,17 @@ class RegistrationsTest {
   }
 
   @Test
+  void aRegistrationThatDoesNotComeIsWaitedForAboutThreeSeconds() {
+    AtomicInteger calls = new AtomicInteger();
+    long start = System.nanoTime();
+    TokenbusException e = TokenbusException.from(assertFails(Registrations.whenRegistered(vertx, registeredAt(100, calls), 100)));
+    long tookMs = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(ErrorCode.NO_WORKER, e.code());
+    assertTrue(tookMs >= 3_000 && tookMs < 5_000, "0.1 + 0.2 + 0.4 + 0.8 + 1.6 s: " + tookMs + " ms");
+    assertTrue(calls.get() >= 5 && calls.get() <= 7, "one call per wait and the first: " + calls.get());
+  }
+
+  @Test
   void otherFailuresAreNotRetried() {
     AtomicInteger calls = new AtomicInteger();
     Future<String> f = Registrations.untilRegistered(vertx, () -> {

@@ -26,9 +26,10 @@ final class JobBudget {
     if (p == priority) {
       return false;
     }
+    Priority was = priority;
+    priority = p; // first: giving back may wake jobs, this one's resume included, which then see the new priority
     budget.take(p, held);
-    budget.give(priority, held);
-    priority = p;
+    budget.give(was, held);
     return true;
   }
 
