@@ -34,19 +34,17 @@ public final class Nodes {
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     }
     var builder = Vertx.builder().with(vo).withMetrics(new StartupSafeMetrics(new MicrometerMetricsFactory(registry)));
+    HazelcastClusterManager manager = o.clustered() ? new HazelcastClusterManager(hazelcast(o)) : null;
     Future<Vertx> vertx;
-    HazelcastClusterManager manager = null;
-    if (o.clustered()) {
+    if (manager != null) {
       vo.setEventBusOptions(new EventBusOptions().setHost(o.clusterHost()).setPort(0).setClusterPublicHost(o.clusterHost()));
-      manager = new HazelcastClusterManager(hazelcast(o));
       vertx = builder.withClusterManager(manager).buildClustered();
     } else {
       vertx = Future.succeededFuture(builder.build());
     }
-    HazelcastClusterManager clusterManager = manager;
     return vertx.map(v -> {
       EventCodecs.register(v.eventBus());
-      return new Node(v, registry, clusterManager);
+      return new Node(v, registry, manager);
     });
   }
 

@@ -5,6 +5,7 @@ import io.tokenbus.events.TokenbusException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -33,18 +34,29 @@ public final class Registrations {
    * wait for a service to come back (a restarting worker), not only for its registration to arrive.
    */
   public static <T> Future<T> untilRegistered(Vertx vertx, Supplier<Future<T>> request, long firstBackoffMs, long waitMs) {
-    return retry(vertx, request, firstBackoffMs, System.nanoTime() + waitMs * 1_000_000);
+    return retryWhile(vertx, request, code -> code == ErrorCode.NO_WORKER, firstBackoffMs, waitMs);
   }
 
-  private static <T> Future<T> retry(Vertx vertx, Supplier<Future<T>> request, long backoffMs, long giveUpAtNanos) {
+  /**
+   * {@code request}, sent again on the same schedule while it fails with a code {@code again} accepts, e.g. also a
+   * timeout from a registration that outlived its handler (a dead member not removed yet). Only for requests whose
+   * repetition is harmless.
+   */
+  public static <T> Future<T> retryWhile(Vertx vertx, Supplier<Future<T>> request, Predicate<ErrorCode> again,
+                                         long firstBackoffMs, long waitMs) {
+    return retry(vertx, request, again, firstBackoffMs, System.nanoTime() + waitMs * 1_000_000);
+  }
+
+  private static <T> Future<T> retry(Vertx vertx, Supplier<Future<T>> request, Predicate<ErrorCode> again,
+                                     long backoffMs, long giveUpAtNanos) {
     return request.get().recover(e -> {
       long leftMs = (giveUpAtNanos - System.nanoTime()) / 1_000_000;
-      if (TokenbusException.from(e).code() != ErrorCode.NO_WORKER || leftMs <= 0) {
+      if (!again.test(TokenbusException.from(e).code()) || leftMs <= 0) {
         return Future.failedFuture(e);
       }
       Promise<T> p = Promise.promise();
       vertx.setTimer(Math.max(1, Math.min(backoffMs, leftMs)),
-        id -> retry(vertx, request, Math.min(backoffMs * 2, LAST_BACKOFF_MS), giveUpAtNanos).onComplete(p));
+        id -> retry(vertx, request, again, Math.min(backoffMs * 2, LAST_BACKOFF_MS), giveUpAtNanos).onComplete(p));
       return p.future();
     });
   }

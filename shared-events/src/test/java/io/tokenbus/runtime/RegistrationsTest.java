@@ -7,6 +7,7 @@ import io.tokenbus.events.ErrorCode;
 import io.tokenbus.events.TokenbusException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,18 @@ class RegistrationsTest {
     }, 100, 10_000);
     assertEquals(ErrorCode.CONFLICT, TokenbusException.from(assertFails(f)).code());
     assertEquals(1, calls.get());
+  }
+
+  @Test
+  void retryWhileSendsAgainOnTheCodesItIsGivenOnly() {
+    AtomicInteger calls = new AtomicInteger();
+    // A timeout, a missing handler, a timeout, then a conflict: the first three are sent again, the conflict ends it.
+    List<ErrorCode> answers = List.of(ErrorCode.TIMEOUT, ErrorCode.NO_WORKER, ErrorCode.TIMEOUT, ErrorCode.CONFLICT);
+    Future<String> f = Registrations.retryWhile(vertx, () -> Future.failedFuture(
+      new TokenbusException(answers.get(Math.min(calls.getAndIncrement(), answers.size() - 1)), "refused")),
+      code -> code != ErrorCode.CONFLICT, 10, 10_000);
+    assertEquals(ErrorCode.CONFLICT, TokenbusException.from(assertFails(f)).code());
+    assertEquals(4, calls.get());
   }
 
   private static Throwable assertFails(Future<?> f) {

@@ -37,8 +37,6 @@ public final class JobService {
   private static final DeliveryOptions RUN_TIMEOUT = new DeliveryOptions().setSendTimeout(5000);
   /** A takeover claims the job and reads its stored chunks before it answers. */
   private static final long TAKEOVER_TIMEOUT_MS = 5_000;
-  /** Pause before a takeover request that failed otherwise than "no worker" is sent again. */
-  private static final long TAKEOVER_RETRY_MS = 200;
   /** How long a read of an orphaned job waits for its takeover before it answers what the store has. */
   static final long READ_WAITS_FOR_TAKEOVER_MS = 3_000;
 
@@ -143,26 +141,13 @@ public final class JobService {
   /**
    * Load-balanced, so a request may reach the dead worker itself until the cluster removes it (a refused connection
    * or a timeout), or find no worker registered (a lone worker restarting, workers merging back into the cluster
-   * after an eviction): it is sent again until {@code giveUpAtNanos}. Not when the job was taken over too often
+   * after an eviction): it is sent again for up to {@code workerWaitMs}. Not when the job was taken over too often
    * ({@code conflict}).
    */
-  private Future<Void> requestTakeover(String jobId, long giveUpAtNanos) {
-    return Registrations.untilRegistered(vertx, () -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
-        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), 100, leftMs(giveUpAtNanos))
-      .<Void>mapEmpty()
-      .recover(e -> {
-        long leftMs = leftMs(giveUpAtNanos);
-        if (TokenbusException.from(e).code() == ErrorCode.CONFLICT || leftMs == 0) {
-          return Future.failedFuture(e);
-        }
-        Promise<Void> again = Promise.promise();
-        vertx.setTimer(Math.max(1, Math.min(TAKEOVER_RETRY_MS, leftMs)), id -> requestTakeover(jobId, giveUpAtNanos).onComplete(again));
-        return again.future();
-      });
-  }
-
-  private static long leftMs(long deadlineNanos) {
-    return Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
+  private Future<Void> requestTakeover(String jobId) {
+    return Registrations.retryWhile(vertx, () -> eb.<Takeover.Result>request(Addresses.WORKER_TAKEOVER, new Takeover(jobId),
+        new DeliveryOptions().setSendTimeout(TAKEOVER_TIMEOUT_MS)), code -> code != ErrorCode.CONFLICT, 100, config.workerWaitMs())
+      .mapEmpty();
   }
 
   /** One takeover request per job at a time from this gateway, however many of its clients found the job orphaned. */
@@ -171,7 +156,7 @@ public final class JobService {
     if (pending != null) {
       return pending;
     }
-    Future<Void> f = requestTakeover(jobId, System.nanoTime() + config.workerWaitMs() * 1_000_000)
+    Future<Void> f = requestTakeover(jobId)
       .recover(e -> close(jobId, JobState.FAILED, new JobError(JobError.WORKER_LOST,
         "the worker running this job stopped and no other worker could continue it (" + e.getMessage() + ")")))
       .onComplete(ar -> takeovers.remove(jobId));
