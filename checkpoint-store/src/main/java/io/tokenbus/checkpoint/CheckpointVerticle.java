@@ -219,10 +219,11 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
       args.add(c.encoded());
     }
     return scripts.write(Scripts.APPEND, List.of(k.meta(), k.log()), args).map(r -> {
-      String outcome = r.get(0).toString();
-      long last = r.get(1).toLong();
-      JobState state = JobState.fromWire(r.get(2).toString());
-      StatusEvent terminal = r.size() > 3 && r.get(3) != null ? StatusEvent.fromJson(new JsonObject(r.get(3).toString())) : null;
+      String[] reply = r.toString().split(" ", 4);
+      String outcome = reply[0];
+      long last = Long.parseLong(reply[1]);
+      JobState state = JobState.fromWire(reply[2]);
+      StatusEvent terminal = reply.length > 3 ? StatusEvent.fromJson(new JsonObject(reply[3])) : null;
       if ("fenced".equals(outcome)) {
         metrics.fenced();
         return new AppendResult(false, last, state, null);

@@ -1,9 +1,10 @@
 -- KEYS[1] meta hash, KEYS[2] chunk stream (entry id "<sequence>-0", field c = the model:chunk JSON).
 -- ARGV: ttlMs, firstSequence (0 without chunks), terminalState ('' for none), terminalJson ('' for none), epoch (the
 -- writer's owner epoch; 0: not a worker's write, never fenced), chunkJson...
--- Returns {'ok', last, state[, terminal]} when the append was taken, else {'closed' | 'lost', last, state, terminal}:
--- nothing was written and terminal is the job's stored terminal event; or {'fenced', last, state}: another worker
--- took the job over (a newer epoch), nothing was written and the caller must stop without publishing.
+-- Returns one string, "outcome last state[ terminal]": outcome ok when the append was taken, else closed | lost:
+-- nothing was written and terminal is the job's stored terminal event; or fenced (no terminal): another worker took
+-- the job over (a newer epoch), nothing was written and the caller must stop without publishing. One string, not a
+-- table: Redis before 7 writes each table reply with a write() of its own, one system call per token at batch 1.
 -- Atomic per job: chunks at or below the stored last sequence are skipped (idempotent retries); the first terminal
 -- wins. A writer only ever sends first = its acknowledged last + 1 (and a terminal's lastSequence = its acknowledged
 -- last), so a missing job or a gap means the store lost what it had acknowledged (eviction, a restart without
@@ -17,13 +18,19 @@ local n = #ARGV - 5
 local epoch = tonumber(ARGV[5])
 local first = tonumber(ARGV[2])
 
+local function reply(outcome, last, state, terminal)
+  local r = outcome .. ' ' .. last .. ' ' .. state
+  if terminal then r = r .. ' ' .. terminal end
+  return r
+end
+
 local function lose(last, message)
   local terminal = cjson.encode({type = 'job:failed', jobId = string.match(meta, '{(.-)}'), lastSequence = last,
     error = {code = 'history_lost', message = message}})
   redis.call('HSET', meta, 'state', 'failed', 'last', last, 'terminal', terminal)
   redis.call('PEXPIRE', meta, ttl)
   redis.call('PEXPIRE', log, ttl)
-  return {'lost', last, 'failed', terminal}
+  return reply('lost', last, 'failed', terminal)
 end
 
 local function claimed()
@@ -42,10 +49,10 @@ if not state then
 end
 local last = tonumber(m[2])
 if state == 'completed' or state == 'failed' or state == 'cancelled' then
-  return {'closed', last, state, redis.call('HGET', meta, 'terminal')}
+  return reply('closed', last, state, redis.call('HGET', meta, 'terminal'))
 end
 if epoch ~= 0 and epoch ~= (tonumber(m[3]) or 1) then
-  return {'fenced', last, state}
+  return reply('fenced', last, state)
 end
 if (n > 0 or ARGV[3] ~= '') and claimed() > last then
   return lose(last, 'the store lost chunks ' .. (last + 1) .. '..' .. claimed() .. ' it had acknowledged')
@@ -68,7 +75,7 @@ if ARGV[3] ~= '' then
   redis.call('HSET', meta, 'state', state, 'last', last, 'terminal', terminal)
   redis.call('PEXPIRE', meta, ttl)
   redis.call('PEXPIRE', log, ttl)
-  return {'ok', last, state, terminal}
+  return reply('ok', last, state, terminal)
 end
 redis.call('HSET', meta, 'state', 'running', 'last', last)
-return {'ok', last, 'running'}
+return 'ok ' .. last .. ' running'

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -22,19 +23,26 @@ public final class LocalGeneratorBackend implements ModelBackend {
   private static final long TICK_MS = 1;
 
   private final Vertx vertx;
-  private final double tokensPerSecond;
+  private final long intervalNanos;
   private final int maxTokens;
   private final List<String> sentences;
-  private final List<Paced> active = new ArrayList<>();
+  /** Running generations by the time of their next token; stale entries (paused, cancelled) are dropped when due. */
+  private final PriorityQueue<Due> due = new PriorityQueue<>();
   private long ticker = -1;
-  private long lastTick;
+
+  private record Due(long at, Paced paced, int version) implements Comparable<Due> {
+    @Override
+    public int compareTo(Due o) {
+      return Long.compare(at, o.at);
+    }
+  }
 
   public LocalGeneratorBackend(Vertx vertx, double tokensPerSecond, int maxTokens) {
     if (tokensPerSecond <= 0 || maxTokens < 1) {
       throw new IllegalArgumentException("local generator needs a positive rate and token count");
     }
     this.vertx = vertx;
-    this.tokensPerSecond = tokensPerSecond;
+    this.intervalNanos = Math.max(1, Math.round(1e9 / tokensPerSecond));
     this.maxTokens = maxTokens;
     try (InputStream in = LocalGeneratorBackend.class.getResourceAsStream("local-corpus.txt")) {
       this.sentences = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
@@ -127,7 +135,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
     Iterator<String> rest = after(all, request.partial().length(), skipped);
     int n = request.maxTokens() > 0 ? Math.min(request.maxTokens(), maxTokens - skipped[0]) : maxTokens - skipped[0];
     Iterator<String> words = limit(rest, Math.max(0, n));
-    Paced p = new Paced(words, sink, 1 + new SplittableRandom(request.seed()).nextDouble());
+    Paced p = new Paced(words, sink, new SplittableRandom(request.seed()).nextDouble());
     if (!words.hasNext()) { // the partial answer was all of it
       vertx.runOnContext(v -> {
         if (!p.done) {
@@ -137,11 +145,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
       });
       return p;
     }
-    active.add(p);
-    if (ticker < 0) {
-      lastTick = System.nanoTime();
-      ticker = vertx.setPeriodic(TICK_MS, id -> tick());
-    }
+    p.schedule();
     return p;
   }
 
@@ -192,66 +196,94 @@ public final class LocalGeneratorBackend implements ModelBackend {
   }
 
   /**
-   * One timer paces every running generation (instead of one timer each): on each tick every generation gets the
-   * tokens its rate allows for the elapsed time.
+   * One timer paces every running generation (instead of one timer each); a tick serves only the generations whose
+   * next token is due, so its cost follows the token rate, not the number of generations.
    */
   private void tick() {
     long now = System.nanoTime();
-    double credit = tokensPerSecond * (now - lastTick) / 1e9;
-    lastTick = now;
-    // By index: a generation that ends may start the next step's generation, which is appended and served too.
-    for (int i = 0; i < active.size(); i++) {
-      active.get(i).advance(credit);
+    // A generation that ends may start the next step's generation, due now: it is served in this tick too.
+    while (!due.isEmpty() && due.peek().at() <= now) {
+      Due d = due.poll();
+      if (d.version() == d.paced().version) {
+        d.paced().emit(now);
+      }
     }
-    active.removeIf(p -> p.done);
-    if (active.isEmpty()) {
+    if (due.isEmpty()) {
       vertx.cancelTimer(ticker);
       ticker = -1;
+    }
+  }
+
+  private void enqueue(Due d) {
+    due.add(d);
+    if (ticker < 0) {
+      ticker = vertx.setPeriodic(TICK_MS, id -> tick());
     }
   }
 
   private final class Paced implements Generation {
     private final Iterator<String> tokens;
     private final TokenSink sink;
-    private double credit;
+    /** When the next token is due (nanoTime); while paused, how long after the resume it is due. */
+    private long next;
+    private long gap;
     private boolean paused;
     private boolean done;
+    /** Bumped on pause, resume and cancel: a queued entry of an older version is stale. */
+    private int version;
 
-    /** @param credit start credit >= 1, so the first token comes on the first tick */
-    Paced(Iterator<String> tokens, TokenSink sink, double credit) {
+    /** @param phase in [0, 1): the first token comes at once, the second after (1 - phase) intervals */
+    Paced(Iterator<String> tokens, TokenSink sink, double phase) {
       this.tokens = tokens;
       this.sink = sink;
-      this.credit = credit;
+      this.next = System.nanoTime();
+      this.gap = Math.round((1 - phase) * intervalNanos);
     }
 
-    void advance(double more) {
-      if (paused || done) {
-        return;
-      }
-      credit += more;
-      while (credit >= 1 && !paused && !done) {
-        credit -= 1;
+    void schedule() {
+      enqueue(new Due(next, this, version));
+    }
+
+    /** The tokens due by {@code now} (several when the event loop was late), then the next entry. */
+    void emit(long now) {
+      int v = version; // a pause, resume or cancel from the sink ends this turn (a resume has queued its own entry)
+      while (version == v && next <= now) {
+        next += gap;
+        gap = intervalNanos;
         sink.onToken(tokens.next());
-        if (!tokens.hasNext() && !done) {
+        if (!done && !tokens.hasNext()) { // the end is told even when the sink paused on the last token
           cancel();
           sink.onEnd();
         }
+      }
+      if (version == v) {
+        schedule();
       }
     }
 
     @Override
     public void pause() {
-      paused = true;
+      if (!paused && !done) {
+        paused = true;
+        version++;
+        next = Math.max(0, next - System.nanoTime());
+      }
     }
 
     @Override
     public void resume() {
-      paused = false;
+      if (paused && !done) {
+        paused = false;
+        version++;
+        next += System.nanoTime();
+        schedule();
+      }
     }
 
     @Override
     public void cancel() {
-      done = true; // removed from the active list at the end of the tick
+      done = true;
+      version++;
     }
   }
 }

@@ -1,0 +1,136 @@
+package io.tokenbus.worker.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The built-in model's pacing: whole texts in order at the configured rate, pause, resume and cancel. */
+class LocalGeneratorBackendTest {
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void close() {
+    vertx.close().await();
+  }
+
+  /** Records one generation's tokens; {@code onEach} sees the generation and the count after each token. */
+  private static final class Sink implements TokenSink {
+    final List<String> tokens = new ArrayList<>();
+    final CompletableFuture<List<String>> ended = new CompletableFuture<>();
+    final BiConsumer<Generation, Integer> onEach;
+    Generation generation;
+
+    Sink(BiConsumer<Generation, Integer> onEach) {
+      this.onEach = onEach;
+    }
+
+    @Override
+    public void onToken(String text) {
+      assertFalse(ended.isDone(), "a token after the end");
+      tokens.add(text);
+      onEach.accept(generation, tokens.size());
+    }
+
+    @Override
+    public void onEnd() {
+      ended.complete(tokens);
+    }
+
+    @Override
+    public void onError(BackendException error) {
+      ended.completeExceptionally(error);
+    }
+  }
+
+  private static GenerationRequest request(long seed) {
+    return new GenerationRequest("m", List.of(ChatMessage.user("prompt " + seed)), seed, 0);
+  }
+
+  /** Starts a generation on the event loop (where the worker calls backends) and returns its sink. */
+  private Sink start(LocalGeneratorBackend b, long seed, BiConsumer<Generation, Integer> onEach) throws Exception {
+    Sink sink = new Sink(onEach);
+    CompletableFuture<Void> started = new CompletableFuture<>();
+    vertx.runOnContext(v -> {
+      sink.generation = b.generate(request(seed), sink);
+      started.complete(null);
+    });
+    started.get(5, TimeUnit.SECONDS);
+    return sink;
+  }
+
+  private void onLoop(Runnable r) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    vertx.runOnContext(v -> {
+      r.run();
+      done.complete(null);
+    });
+    done.get(5, TimeUnit.SECONDS);
+  }
+
+  private void waitMs(long ms) throws Exception {
+    CompletableFuture<Void> t = new CompletableFuture<>();
+    vertx.setTimer(ms, id -> t.complete(null));
+    t.get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void manyGenerationsEachGetTheirWholeTextInOrderNoFasterThanTheRate() throws Exception {
+    LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 100, 10);
+    long t0 = System.nanoTime();
+    List<Sink> sinks = new ArrayList<>();
+    for (long seed = 1; seed <= 300; seed++) {
+      sinks.add(start(b, seed, (g, n) -> { }));
+    }
+    for (int i = 0; i < sinks.size(); i++) {
+      long seed = i + 1;
+      assertEquals(b.tokens(seed, "prompt " + seed), sinks.get(i).ended.get(10, TimeUnit.SECONDS));
+    }
+    // The first token at once, the other nine at least 10 ms apart after a phase of up to one interval.
+    assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(80), "faster than 100 tokens/s");
+  }
+
+  @Test
+  void aPausedGenerationWaitsForItsResumeAndAPauseOnTheLastTokenStillEnds() throws Exception {
+    LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 1000, 6);
+    Sink mid = start(b, 7, (g, n) -> {
+      if (n == 3) {
+        g.pause();
+      }
+    });
+    Sink last = start(b, 8, (g, n) -> {
+      if (n == 6) {
+        g.pause();
+      }
+    });
+    assertEquals(b.tokens(8, "prompt 8"), last.ended.get(5, TimeUnit.SECONDS));
+    waitMs(100); // 100 intervals at 1,000 tokens/s
+    onLoop(() -> assertEquals(3, mid.tokens.size(), "tokens while paused"));
+    onLoop(() -> mid.generation.resume());
+    assertEquals(b.tokens(7, "prompt 7"), mid.ended.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aCancelledGenerationSaysNothingMore() throws Exception {
+    LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 1000, 50);
+    Sink s = start(b, 3, (g, n) -> {
+      if (n == 2) {
+        g.cancel();
+      }
+    });
+    Sink other = start(b, 4, (g, n) -> { });
+    assertEquals(50, other.ended.get(5, TimeUnit.SECONDS).size());
+    onLoop(() -> {
+      assertEquals(2, s.tokens.size());
+      assertFalse(s.ended.isDone());
+    });
+  }
+}
