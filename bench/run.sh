@@ -6,7 +6,8 @@
 # like 0.0001 so the jobs produce nothing) or replay (a finished job of BENCH_MAX_TOKENS chunks replayed; use a high
 # RATE). BENCH_MAX_TOKENS: answer length (default RATE × (SECONDS + 60)). BENCH_ARGS: more tokenbus-bench options.
 # The bench reads the CPU time of the server JVM and of its redis-server (/proc/<pid>/stat) around the measured
-# window and reports cpu_us_per_token_jvm / cpu_us_per_token_redis in the RESULT line, and the server's RSS every second.
+# window and reports cpu_us_per_token_jvm (of it cpu_us_per_token_jvm_jit: the JIT compiler threads) /
+# cpu_us_per_token_redis in the RESULT line, and the server's RSS every second.
 # BENCH_COMPRESSION=on turns compression on in the server (HTTP gzip and websocket permessage-deflate, level 6) and
 # has the bench ask for it; off (the default here, not the server's: the headline figures are without) turns both
 # off. Bytes on the wire (kernel TCP counters of the bench's sockets) per token are in the result (wireBytesPerToken).
