@@ -2,15 +2,12 @@ package io.tokenbus.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tokenbus.checkpoint.CheckpointConfig;
-import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.JobIds;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.runtime.Node;
-import io.tokenbus.testing.TestRedis;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -31,29 +28,25 @@ import org.junit.jupiter.api.Test;
  */
 class FollowedAgainTest {
   private static final int BUDGET = 8;
-  private static TestRedis redis;
+  private static LocalWorkers.StoreAndWorker system;
   private static Node node;
   private static RedisConnection admin;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    node = Node.local();
-    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
     // A fixed background share (half the budget: no adaptive target) and a per-job bound the test never reaches.
-    WorkerConfig w = WorkerConfig.fromEnv(Map.of("TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(BUDGET),
-      "TOKENBUS_MAX_BUFFERED_CHUNKS", "1000", "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "200",
-      "TOKENBUS_LOCAL_MAX_TOKENS", "100000", "TOKENBUS_BACKGROUND_TARGET_MS", "0", "TOKENBUS_DRAIN_SECONDS", "0",
-      "TOKENBUS_PROBE_OLLAMA", "false"));
-    node.vertx().deployVerticle(LocalWorkers.verticle(w, node.registry())).await();
-    admin = Redis.createClient(node.vertx(), redis.url()).connect().await();
+    system = LocalWorkers.withStore(WorkerConfig.fromEnv(Map.of(
+      "TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(BUDGET), "TOKENBUS_MAX_BUFFERED_CHUNKS", "1000",
+      "TOKENBUS_LOCAL_TOKENS_PER_SECOND", "200", "TOKENBUS_LOCAL_MAX_TOKENS", "100000",
+      "TOKENBUS_BACKGROUND_TARGET_MS", "0", "TOKENBUS_DRAIN_SECONDS", "0", "TOKENBUS_PROBE_OLLAMA", "false")));
+    node = system.node();
+    admin = Redis.createClient(node.vertx(), system.redis().url()).connect().await();
   }
 
   @AfterAll
   static void stop() {
     admin.send(Request.cmd(Command.CLIENT).arg("UNPAUSE")).await();
-    node.close().await();
-    redis.close();
+    system.close();
   }
 
   @Test

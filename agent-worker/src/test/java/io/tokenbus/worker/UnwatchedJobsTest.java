@@ -2,15 +2,12 @@ package io.tokenbus.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tokenbus.checkpoint.CheckpointConfig;
-import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.JobIds;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.runtime.Node;
-import io.tokenbus.testing.TestRedis;
 import java.security.SecureRandom;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -23,22 +20,18 @@ import org.junit.jupiter.api.Test;
  * whose stream nobody follows may be treated as background"), and as interactive again once a gateway lists it.
  */
 class UnwatchedJobsTest {
-  private static TestRedis redis;
+  private static LocalWorkers.StoreAndWorker system;
   private static Node node;
 
   @BeforeAll
   static void start() {
-    redis = TestRedis.start();
-    node = Node.local();
-    node.vertx().deployVerticle(new CheckpointVerticle(CheckpointConfig.defaults(redis.url()), node.registry())).await();
-    WorkerConfig w = WorkerConfig.defaults().withLocalGenerator(20, 600).withDrainMs(0);
-    node.vertx().deployVerticle(LocalWorkers.verticle(w, node.registry())).await();
+    system = LocalWorkers.withStore(WorkerConfig.defaults().withLocalGenerator(20, 600).withDrainMs(0));
+    node = system.node();
   }
 
   @AfterAll
   static void stop() {
-    node.close().await();
-    redis.close();
+    system.close();
   }
 
   @Test

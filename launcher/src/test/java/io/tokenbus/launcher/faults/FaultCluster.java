@@ -69,7 +69,7 @@ public final class FaultCluster implements AutoCloseable {
   }
 
   /**
-   * Starts one process of {@code role} (checkpoint, worker, gateway); a gateway gets a free HTTP port, or the one in
+   * Starts one process of {@code role} (checkpoint, worker, gateway); a gateway binds a free HTTP port, or the one in
    * {@code TOKENBUS_HTTP_PORT} of {@code extraEnv} (to restart a killed gateway where its clients expect it).
    */
   public TokenbusProcess launch(String role) throws IOException {
@@ -79,8 +79,7 @@ public final class FaultCluster implements AutoCloseable {
   public TokenbusProcess launch(String role, Map<String, String> extraEnv) throws IOException {
     Map<String, String> e = new HashMap<>(env);
     e.putAll(extraEnv);
-    int port = !"gateway".equals(role) ? 0
-      : extraEnv.containsKey("TOKENBUS_HTTP_PORT") ? Integer.parseInt(extraEnv.get("TOKENBUS_HTTP_PORT")) : RedisProcess.freePort();
+    int port = Integer.parseInt(extraEnv.getOrDefault("TOKENBUS_HTTP_PORT", "0"));
     TokenbusProcess p = TokenbusProcess.launch(role + "-" + counter.incrementAndGet(), role, e, port, logDir);
     synchronized (processes) {
       processes.add(p);

@@ -27,7 +27,8 @@ public final class TokenbusProcess {
   private final Process process;
   private final Path log;
   private static final java.util.regex.Pattern MANAGEMENT = java.util.regex.Pattern.compile("management on port (\\d+)");
-  private final int httpPort;
+  private static final java.util.regex.Pattern HTTP = java.util.regex.Pattern.compile("open http://localhost:(\\d+)/");
+  private volatile int httpPort;
   private volatile int managementPort;
   private volatile boolean paused;
 
@@ -41,7 +42,9 @@ public final class TokenbusProcess {
   /**
    * Starts a role and waits (at most 120 s) until it prints that it is running.
    *
-   * @param httpPort the gateway's port (put in {@code TOKENBUS_HTTP_PORT}), or 0 for other roles
+   * @param httpPort the gateway's port (put in {@code TOKENBUS_HTTP_PORT}); 0: a gateway binds any free port and
+   *                 {@link #port()} is the one it reports (a port picked here and bound later can be taken meanwhile
+   *                 by another process' outgoing connection)
    */
   public static TokenbusProcess launch(String name, String role, Map<String, String> env, int httpPort, Path logDir)
     throws IOException {
@@ -57,7 +60,7 @@ public final class TokenbusProcess {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("TOKENBUS_MANAGEMENT_PORT", "0"); // several processes share this host
     pb.environment().putAll(env);
-    if (httpPort > 0) {
+    if (httpPort > 0 || "gateway".equals(role)) {
       pb.environment().put("TOKENBUS_HTTP_PORT", String.valueOf(httpPort));
     }
     Process p = pb.start();
@@ -73,6 +76,10 @@ public final class TokenbusProcess {
             if (m.find()) {
               tp.managementPort = Integer.parseInt(m.group(1));
             }
+            var h = HTTP.matcher(line);
+            if (h.find()) {
+              tp.httpPort = Integer.parseInt(h.group(1));
+            }
             ready.complete(null);
           }
         }
@@ -87,7 +94,8 @@ public final class TokenbusProcess {
       ready.get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       p.destroyForcibly();
-      throw new IOException(name + " (" + role + ") did not start in 120 s; see " + log, e);
+      String why = e instanceof java.util.concurrent.ExecutionException ? e.getCause().getMessage() : "did not start in 120 s";
+      throw new IOException(name + " (" + role + "): " + why + "; see " + log, e);
     }
     return tp;
   }
