@@ -84,4 +84,4 @@ if state == 'running' then
 else
   redis.call('HSET', meta, 'state', 'running', 'last', lastText)
 end
-return 'ok ' .. lastText .. ' running'
+return reply('ok', lastText, 'running')

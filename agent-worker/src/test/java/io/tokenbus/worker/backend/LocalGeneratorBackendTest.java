@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,22 +22,26 @@ class LocalGeneratorBackendTest {
     vertx.close().await();
   }
 
-  /** Records one generation's tokens; {@code onEach} sees the generation and the count after each token. */
+  /** Records one generation's tokens; {@code action} is done to the generation on its token number {@code at}. */
   private static final class Sink implements TokenSink {
     final List<String> tokens = new ArrayList<>();
     final CompletableFuture<List<String>> ended = new CompletableFuture<>();
-    final BiConsumer<Generation, Integer> onEach;
+    final int at;
+    final Consumer<Generation> action;
     Generation generation;
 
-    Sink(BiConsumer<Generation, Integer> onEach) {
-      this.onEach = onEach;
+    Sink(int at, Consumer<Generation> action) {
+      this.at = at;
+      this.action = action;
     }
 
     @Override
     public void onToken(String text) {
       assertFalse(ended.isDone(), "a token after the end");
       tokens.add(text);
-      onEach.accept(generation, tokens.size());
+      if (tokens.size() == at) {
+        action.accept(generation);
+      }
     }
 
     @Override
@@ -56,15 +60,14 @@ class LocalGeneratorBackendTest {
   }
 
   /** Starts a generation on the event loop (where the worker calls backends) and returns its sink. */
-  private Sink start(LocalGeneratorBackend b, long seed, BiConsumer<Generation, Integer> onEach) throws Exception {
-    Sink sink = new Sink(onEach);
-    CompletableFuture<Void> started = new CompletableFuture<>();
-    vertx.runOnContext(v -> {
-      sink.generation = b.generate(request(seed), sink);
-      started.complete(null);
-    });
-    started.get(5, TimeUnit.SECONDS);
+  private Sink start(LocalGeneratorBackend b, long seed, int at, Consumer<Generation> action) throws Exception {
+    Sink sink = new Sink(at, action);
+    onLoop(() -> sink.generation = b.generate(request(seed), sink));
     return sink;
+  }
+
+  private Sink start(LocalGeneratorBackend b, long seed) throws Exception {
+    return start(b, seed, 0, g -> { });
   }
 
   private void onLoop(Runnable r) throws Exception {
@@ -88,7 +91,7 @@ class LocalGeneratorBackendTest {
     long t0 = System.nanoTime();
     List<Sink> sinks = new ArrayList<>();
     for (long seed = 1; seed <= 300; seed++) {
-      sinks.add(start(b, seed, (g, n) -> { }));
+      sinks.add(start(b, seed));
     }
     for (int i = 0; i < sinks.size(); i++) {
       long seed = i + 1;
@@ -101,16 +104,8 @@ class LocalGeneratorBackendTest {
   @Test
   void aPausedGenerationWaitsForItsResumeAndAPauseOnTheLastTokenStillEnds() throws Exception {
     LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 1000, 6);
-    Sink mid = start(b, 7, (g, n) -> {
-      if (n == 3) {
-        g.pause();
-      }
-    });
-    Sink last = start(b, 8, (g, n) -> {
-      if (n == 6) {
-        g.pause();
-      }
-    });
+    Sink mid = start(b, 7, 3, Generation::pause);
+    Sink last = start(b, 8, 6, Generation::pause);
     assertEquals(b.tokens(8, "prompt 8"), last.ended.get(5, TimeUnit.SECONDS));
     waitMs(100); // 100 intervals at 1,000 tokens/s
     onLoop(() -> assertEquals(3, mid.tokens.size(), "tokens while paused"));
@@ -121,12 +116,8 @@ class LocalGeneratorBackendTest {
   @Test
   void aCancelledGenerationSaysNothingMore() throws Exception {
     LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 1000, 50);
-    Sink s = start(b, 3, (g, n) -> {
-      if (n == 2) {
-        g.cancel();
-      }
-    });
-    Sink other = start(b, 4, (g, n) -> { });
+    Sink s = start(b, 3, 2, Generation::cancel);
+    Sink other = start(b, 4);
     assertEquals(50, other.ended.get(5, TimeUnit.SECONDS).size());
     onLoop(() -> {
       assertEquals(2, s.tokens.size());
