@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public record NodeOptions(boolean clustered, String clusterName, String clusterHost, List<String> clusterMembers,
                           int hazelcastPort, String kubernetesServiceDns, boolean metrics, int eventLoops,
-                          int failureDetectionSeconds) {
+                          int failureDetectionSeconds, boolean nativeTransport) {
 
   public NodeOptions {
     if (failureDetectionSeconds < 2) {
@@ -20,23 +20,24 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
   }
 
   public static NodeOptions local() {
-    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 10);
+    return new NodeOptions(false, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 10, true);
   }
 
   public static NodeOptions clusteredLoopback() {
-    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 10);
+    return new NodeOptions(true, "tokenbus", "127.0.0.1", List.of("127.0.0.1"), 5701, null, true, 0, 10, true);
   }
 
   public NodeOptions withClusterName(String name) {
     return new NodeOptions(clustered, name, clusterHost, clusterMembers, hazelcastPort, kubernetesServiceDns, metrics, eventLoops,
-      failureDetectionSeconds);
+      failureDetectionSeconds, nativeTransport);
   }
 
   /** Reads {@code TOKENBUS_CLUSTER}, {@code TOKENBUS_CLUSTER_NAME}, {@code TOKENBUS_CLUSTER_HOST},
    *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS},
    *  {@code TOKENBUS_EVENT_LOOPS} (default: half the cores, at least 1; 0: Vert.x's two per core),
    *  {@code TOKENBUS_CLUSTER_FAILURE_SECONDS} (a member silent this long is removed, and no cluster operation waits
-   *  longer than this; default 10). */
+   *  longer than this; default 10), {@code TOKENBUS_NATIVE_TRANSPORT} (Netty's epoll on Linux x86-64, default true; NIO
+   *  where it cannot load). */
   public static NodeOptions fromEnv(Map<String, String> env, boolean clusteredByDefault) {
     NodeOptions d = local();
     String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");
@@ -49,7 +50,8 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
       env.get("TOKENBUS_K8S_SERVICE_DNS"),
       true,
       Integer.parseInt(env.getOrDefault("TOKENBUS_EVENT_LOOPS", String.valueOf(defaultEventLoops()))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_CLUSTER_FAILURE_SECONDS", String.valueOf(d.failureDetectionSeconds()))));
+      Integer.parseInt(env.getOrDefault("TOKENBUS_CLUSTER_FAILURE_SECONDS", String.valueOf(d.failureDetectionSeconds()))),
+      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_NATIVE_TRANSPORT", "true")));
   }
 
   /**
@@ -63,6 +65,6 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
   public JsonObject toJson() {
     return new JsonObject().put("clustered", clustered).put("clusterName", clusterName).put("clusterHost", clusterHost)
       .put("clusterMembers", clusterMembers).put("hazelcastPort", hazelcastPort)
-      .put("failureDetectionSeconds", failureDetectionSeconds);
+      .put("failureDetectionSeconds", failureDetectionSeconds).put("nativeTransport", nativeTransport);
   }
 }
