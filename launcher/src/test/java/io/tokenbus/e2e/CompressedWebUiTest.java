@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.gateway.GatewayConfig;
-import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.WorkerConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,7 +31,7 @@ class CompressedWebUiTest extends BrowserTestBase {
   @BeforeAll
   static void start() {
     system = WebUiSystem.start(vertx -> WorkerConfig.defaults().withDrainMs(0).withLocalGenerator(8, TOKENS),
-      GatewayConfig.defaults().withPort(TestRedis.freePort()).withCompression(new GatewayConfig.Compression(6, 6)));
+      GatewayConfig.defaults().withPort(0).withCompression(new GatewayConfig.Compression(6, 6)));
   }
 
   @AfterAll

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.gateway.GatewayConfig;
-import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -173,13 +172,13 @@ class WebUiClientTest extends WebUiTestBase {
   @Test
   void sseTransportRetriesWhereRetryingCanSucceedAndReportsWhereItCannot() throws Exception {
     // Two streams per client address: the page's bridge socket and one more. A third stream is refused with 429.
-    GatewayConfig tight = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
+    GatewayConfig tight = GatewayConfig.defaults().withPort(0).withSecret(gatewayConfig.tokenSecret())
       .withConnections(GatewayConfig.Connections.defaults(20_000).withMaxStreamsPerAddress(2));
-    String tightId = system.deployGateway(tight);
+    WebUiSystem.Deployed tightGateway = system.deployGateway(tight);
     try {
       JsonObject job = submitHttp(new JsonObject().put("prompt", "Over SSE through a full gateway"));
       JsonObject other = submitHttp(new JsonObject().put("prompt", "Another job"));
-      driver.get("http://127.0.0.1:" + tight.port() + "/");
+      driver.get("http://127.0.0.1:" + tightGateway.port() + "/");
       waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
       js(MEM_STORAGE + """
         const [jobId, token, otherToken] = arguments;
@@ -216,12 +215,12 @@ class WebUiClientTest extends WebUiTestBase {
       waitFor(Duration.ofSeconds(30), d -> js("return window.__sse.status") != null);
       assertEquals("job:completed", js("return window.__sse.status"));
       assertEquals("[]", js("return JSON.stringify(window.__sse.errors)"));
-      String expected = WebUiSystem.text(WebUiSystem.storedChunks(tight.port(), job.getString("jobId"), job.getString("streamToken")));
+      String expected = WebUiSystem.text(WebUiSystem.storedChunks(tightGateway.port(), job.getString("jobId"), job.getString("streamToken")));
       assertEquals(expected, js("return window.__sse.text"));
       waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.denied.length > 0"));
       assertEquals("[\"403\"]", js("return JSON.stringify(window.__sse.denied)"), "one error, no retry loop");
     } finally {
-      system.undeploy(tightId);
+      system.undeploy(tightGateway.id());
     }
   }
 }

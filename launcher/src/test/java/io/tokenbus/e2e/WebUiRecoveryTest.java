@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.gateway.GatewayConfig;
-import io.tokenbus.testing.TestRedis;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -72,11 +71,11 @@ class WebUiRecoveryTest extends WebUiTestBase {
   @Test
   void anIdleTabClosedAtTheRegisterDeadlineStaysReadyAndStillSubmitsAndStreams() throws Exception {
     // A gateway with a 1 s register deadline: the page's socket, which follows no job yet, is closed after 1 s.
-    GatewayConfig quick = GatewayConfig.defaults().withPort(TestRedis.freePort()).withSecret(gatewayConfig.tokenSecret())
+    GatewayConfig quick = GatewayConfig.defaults().withPort(0).withSecret(gatewayConfig.tokenSecret())
       .withConnections(GatewayConfig.Connections.defaults(20_000).withDeadlines(1000, 60_000, 10_000));
-    String quickId = system.deployGateway(quick);
+    WebUiSystem.Deployed quickGateway = system.deployGateway(quick);
     try {
-      driver.get("http://127.0.0.1:" + quick.port() + "/");
+      driver.get("http://127.0.0.1:" + quickGateway.port() + "/");
       ((JavascriptExecutor) driver).executeScript("window.__states = []; window.__tokenbus.client.onState((s) => window.__states.push(s))");
       waitFor(Duration.ofSeconds(10), d -> (Boolean) ((JavascriptExecutor) d).executeScript("return window.__tokenbus.client.eb === null"));
       String jobId = submit("After the dismissal", "ask");
@@ -85,7 +84,7 @@ class WebUiRecoveryTest extends WebUiTestBase {
       Object states = ((JavascriptExecutor) driver).executeScript("return JSON.stringify(window.__states)");
       assertTrue(!new JsonArray((String) states).contains("reconnecting"), "the dismissal was quiet: " + states);
     } finally {
-      system.undeploy(quickId);
+      system.undeploy(quickGateway.id());
     }
   }
 

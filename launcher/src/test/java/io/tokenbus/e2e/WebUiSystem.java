@@ -26,7 +26,8 @@ import java.util.function.Function;
 final class WebUiSystem implements AutoCloseable {
   final TestRedis redis;
   final Node node;
-  final GatewayConfig gateway;
+  /** The main gateway's configuration; its port is the one bound at the first start (asked for as 0). */
+  GatewayConfig gateway;
   private final WorkerConfig worker;
   private String gatewayId;
   private String workerId;
@@ -65,16 +66,26 @@ final class WebUiSystem implements AutoCloseable {
 
   /** Deploys the gateway again (after {@link #stopGateway}) on the same port. */
   void startGateway() {
-    gatewayId = node.vertx().deployVerticle(new GatewayVerticle(gateway, node.registry())).await();
+    Deployed d = deployGateway(gateway);
+    gatewayId = d.id();
+    gateway = gateway.withPort(d.port());
   }
 
   void stopGateway() {
     node.vertx().undeploy(gatewayId).await();
   }
 
-  /** One more gateway on this node (same registry and bus), e.g. with tighter limits; undeploy it with its id. */
-  String deployGateway(GatewayConfig config) {
-    return node.vertx().deployVerticle(new GatewayVerticle(config, node.registry())).await();
+  /** A gateway deployed on this node, and the port it listens on. */
+  record Deployed(String id, int port) {}
+
+  /**
+   * One more gateway on this node (same registry and bus), e.g. with tighter limits; undeploy it with its id. Port 0
+   * binds a free port: one picked beforehand and bound later can be taken meanwhile by another process' connection.
+   */
+  Deployed deployGateway(GatewayConfig config) {
+    GatewayVerticle v = new GatewayVerticle(config, node.registry());
+    String id = node.vertx().deployVerticle(v).await();
+    return new Deployed(id, v.actualPort());
   }
 
   void undeploy(String deploymentId) {

@@ -1,7 +1,6 @@
 package io.tokenbus.e2e;
 
 import io.tokenbus.gateway.GatewayConfig;
-import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.WorkerConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +27,7 @@ abstract class WebUiTestBase extends BrowserTestBase {
     system = WebUiSystem.start(vertx -> {
       provider = new FakeChatProvider(vertx);
       return WorkerConfig.defaults().withDrainMs(0).withLocalGenerator(25, 100).withBackends(List.of(provider.backend()), "local");
-    }, GatewayConfig.defaults().withPort(TestRedis.freePort()));
+    }, GatewayConfig.defaults().withPort(0));
     gatewayConfig = system.gateway;
     port = system.port();
   }
