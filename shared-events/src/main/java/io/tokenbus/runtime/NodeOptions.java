@@ -65,6 +65,7 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
   public JsonObject toJson() {
     return new JsonObject().put("clustered", clustered).put("clusterName", clusterName).put("clusterHost", clusterHost)
       .put("clusterMembers", clusterMembers).put("hazelcastPort", hazelcastPort)
+      .put("kubernetesServiceDns", kubernetesServiceDns).put("eventLoops", eventLoops)
       .put("failureDetectionSeconds", failureDetectionSeconds).put("nativeTransport", nativeTransport);
   }
 }

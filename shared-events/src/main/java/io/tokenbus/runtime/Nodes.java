@@ -49,12 +49,9 @@ public final class Nodes {
       vertx = Future.succeededFuture(builder.build());
     }
     return vertx.map(v -> {
-      if (v.isNativeTransportEnabled()) {
-        log.info("network transport: native (epoll)");
-      } else {
-        log.info("network transport: NIO" + (o.nativeTransport() ? " (native unavailable: "
-          + v.unavailableNativeTransportCause() + ")" : " (TOKENBUS_NATIVE_TRANSPORT=false)"));
-      }
+      String transport = v.isNativeTransportEnabled() ? "native (epoll)" : "NIO" + (o.nativeTransport()
+        ? " (native unavailable: " + v.unavailableNativeTransportCause() + ")" : " (TOKENBUS_NATIVE_TRANSPORT=false)");
+      log.info("node started, network transport " + transport + ": " + o.toJson().encode());
       EventCodecs.register(v.eventBus());
       return new Node(v, registry, manager);
     });
