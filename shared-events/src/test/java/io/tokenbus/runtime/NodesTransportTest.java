@@ -3,10 +3,11 @@ package io.tokenbus.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** A node runs on epoll where Netty ships it (Linux x86-64), and on NIO when told not to. */
+/** A node runs on epoll where Netty ships it (Linux x86-64 and ARM64), and on NIO when told not to. */
 class NodesTransportTest {
   private static boolean nativeWith(Map<String, String> env) {
     Node node = Nodes.start(NodeOptions.fromEnv(env, false)).await();
@@ -18,9 +19,10 @@ class NodesTransportTest {
   }
 
   @Test
-  void epollByDefaultOnLinuxX8664() {
-    assumeTrue(System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").equals("amd64"),
-      "the epoll native library is shipped for Linux x86-64 only");
+  void epollByDefaultOnLinux() {
+    assumeTrue(System.getProperty("os.name").equals("Linux")
+        && List.of("amd64", "aarch64").contains(System.getProperty("os.arch")),
+      "the epoll native library is shipped for Linux x86-64 and ARM64 only");
     assertEquals(true, nativeWith(Map.of()));
   }
 
