@@ -36,8 +36,8 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
    *  {@code TOKENBUS_CLUSTER_MEMBERS} (comma separated), {@code TOKENBUS_HAZELCAST_PORT}, {@code TOKENBUS_K8S_SERVICE_DNS},
    *  {@code TOKENBUS_EVENT_LOOPS} (default: half the cores, at least 1; 0: Vert.x's two per core),
    *  {@code TOKENBUS_CLUSTER_FAILURE_SECONDS} (a member silent this long is removed, and no cluster operation waits
-   *  longer than this; default 10), {@code TOKENBUS_NATIVE_TRANSPORT} (Netty's epoll on Linux x86-64 and ARM64, default true; NIO
-   *  where it cannot load). */
+   *  longer than this; default 10), {@code TOKENBUS_NATIVE_TRANSPORT} (Netty's epoll on Linux x86-64 and ARM64,
+   *  default true; NIO where it cannot load). */
   public static NodeOptions fromEnv(Map<String, String> env, boolean clusteredByDefault) {
     NodeOptions d = local();
     String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");
