@@ -33,11 +33,24 @@ public final class TestRedis implements AutoCloseable {
     Path onPath = findOnPath("redis-server");
     try {
       if (onPath != null) {
-        List<String> cmd = new ArrayList<>(List.of(onPath.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-          "--save", "", "--appendonly", "no"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        waitForPort(port, p);
-        return new TestRedis("redis://127.0.0.1:" + port, p, null);
+        // A port found free can be taken (by another process' outgoing connection) before redis-server binds it:
+        // redis-server then exits, and another port is tried.
+        for (int attempt = 1; ; attempt++) {
+          List<String> cmd = new ArrayList<>(List.of(onPath.toString(), "--port", String.valueOf(port), "--bind",
+            "127.0.0.1", "--save", "", "--appendonly", "no"));
+          Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+          try {
+            waitForPort(port, p);
+            return new TestRedis("redis://127.0.0.1:" + port, p, null);
+          } catch (IOException e) {
+            boolean exited = !p.isAlive();
+            p.destroy();
+            if (!exited || attempt == 3) {
+              throw e;
+            }
+            port = freePort();
+          }
+        }
       }
       redis.embedded.RedisServer s = redis.embedded.RedisServer.newRedisServer().port(port).bind("127.0.0.1")
         .setting("save \"\"").setting("appendonly no").build();
