@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.testing.RedisProcess;
+import io.tokenbus.testing.TestRedis;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +45,7 @@ class RedisSettingsTest {
 
   @Test
   void anEvictingPolicyAndNoAofAreReported() throws Exception {
-    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.NONE, LOGS, RedisProcess.freePort(),
+    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.NONE, LOGS, TestRedis.freePort(),
       List.of("--maxmemory-policy", "volatile-lru")); StoreFixture f = StoreFixture.start(r.url(), c -> c)) {
       RedisSettings.Verdict v = f.verticle.redisSettings();
       assertEquals("volatile-lru", v.maxmemoryPolicy());
@@ -56,7 +57,7 @@ class RedisSettingsTest {
 
   @Test
   void aRedisThatRefusesConfigGetIsReportedUncheckedAndTheStoreStillStarts() throws Exception {
-    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, LOGS, RedisProcess.freePort(),
+    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, LOGS, TestRedis.freePort(),
       List.of("--rename-command", "CONFIG", "")); StoreFixture f = StoreFixture.start(r.url(), c -> c)) {
       assertNotNull(f.verticle.redisSettings().unchecked());
       String id = f.open();

@@ -45,7 +45,7 @@ public final class RedisProcess implements AutoCloseable {
 
   /** Starts a server; its data directory and log live under {@code logDir}. */
   public static RedisProcess start(Persistence persistence, Path logDir) throws IOException {
-    return start(persistence, logDir, freePort(), List.of());
+    return start(persistence, logDir, TestRedis.freePort(), List.of());
   }
 
   /**
@@ -311,14 +311,6 @@ public final class RedisProcess implements AutoCloseable {
       }
     }
     throw new IllegalStateException("no free port pair for a cluster node");
-  }
-
-  public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   public static void sleep(long ms) {

@@ -30,12 +30,12 @@ public final class RedisSentinelSetup implements AutoCloseable {
     RedisProcess primary = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, logDir);
     RedisSentinelSetup s = null;
     try {
-      RedisProcess replica = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, logDir, RedisProcess.freePort(),
+      RedisProcess replica = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, logDir, TestRedis.freePort(),
         List.of("--replicaof", "127.0.0.1", String.valueOf(primary.port())));
       s = new RedisSentinelSetup(primary, replica);
       s.await("replica in sync", () -> String.valueOf(replica.cli("INFO", "replication")).contains("master_link_status:up"));
       for (int i = 0; i < 3; i++) {
-        int port = RedisProcess.freePort();
+        int port = TestRedis.freePort();
         Path dir = Files.createTempDirectory(logDir.toAbsolutePath(), "sentinel-");
         Path conf = dir.resolve("sentinel.conf");
         Files.writeString(conf, String.join("\n",
