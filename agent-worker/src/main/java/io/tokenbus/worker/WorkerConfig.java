@@ -1,5 +1,6 @@
 package io.tokenbus.worker;
 
+import io.tokenbus.runtime.Env;
 import io.tokenbus.worker.backend.BackendConfig;
 import io.tokenbus.worker.backend.LocalGeneratorBackend;
 import io.vertx.core.json.DecodeException;
@@ -159,26 +160,25 @@ public record WorkerConfig(int maxConcurrentJobs, double localTokensPerSecond, i
 
   public static WorkerConfig fromEnv(Map<String, String> env) {
     WorkerConfig d = defaults();
-    int maxRetryAfterSeconds = Integer.parseInt(env.getOrDefault("TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS",
-      String.valueOf(d.maxRetryAfterSeconds)));
+    int maxRetryAfterSeconds = Env.integer(env, "TOKENBUS_BACKEND_MAX_RETRY_AFTER_SECONDS", d.maxRetryAfterSeconds);
     return new WorkerConfig(
-      Integer.parseInt(env.getOrDefault("TOKENBUS_WORKER_MAX_JOBS", String.valueOf(d.maxConcurrentJobs))),
-      Double.parseDouble(env.getOrDefault("TOKENBUS_LOCAL_TOKENS_PER_SECOND", String.valueOf(d.localTokensPerSecond))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_LOCAL_MAX_TOKENS", String.valueOf(d.localMaxTokens))),
-      Long.parseLong(env.getOrDefault("TOKENBUS_FLUSH_DELAY_MS", String.valueOf(d.flushDelayMs))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS", String.valueOf(d.maxBufferedChunks))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", String.valueOf(d.maxBufferedChunksPerWorker))),
+      Env.integer(env, "TOKENBUS_WORKER_MAX_JOBS", d.maxConcurrentJobs),
+      Env.decimal(env, "TOKENBUS_LOCAL_TOKENS_PER_SECOND", d.localTokensPerSecond),
+      Env.integer(env, "TOKENBUS_LOCAL_MAX_TOKENS", d.localMaxTokens),
+      Env.whole(env, "TOKENBUS_FLUSH_DELAY_MS", d.flushDelayMs),
+      Env.integer(env, "TOKENBUS_MAX_BUFFERED_CHUNKS", d.maxBufferedChunks),
+      Env.integer(env, "TOKENBUS_MAX_BUFFERED_CHUNKS_PER_WORKER", d.maxBufferedChunksPerWorker),
       d.maxChunksPerAppend,
-      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_STORE_OUTAGE_SECONDS", String.valueOf(d.storeOutageMs / 1000))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_RESULT_CHARS", String.valueOf(d.maxResultChars))),
+      1000 * Env.whole(env, "TOKENBUS_STORE_OUTAGE_SECONDS", d.storeOutageMs / 1000),
+      Env.integer(env, "TOKENBUS_MAX_RESULT_CHARS", d.maxResultChars),
       backendsFromEnv(env, maxRetryAfterSeconds), env.get("TOKENBUS_DEFAULT_BACKEND"),
-      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_PROBE_OLLAMA", "true")), env.get("TOKENBUS_DOCS_DIR"),
-      Long.parseLong(env.getOrDefault("TOKENBUS_DOCS_SEARCH_BUDGET_MS", String.valueOf(d.docsSearchBudgetMs))),
-      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_WORKER_LEASE_SECONDS", String.valueOf(d.leaseMs / 1000))),
+      Env.flag(env, "TOKENBUS_PROBE_OLLAMA", true), env.get("TOKENBUS_DOCS_DIR"),
+      Env.whole(env, "TOKENBUS_DOCS_SEARCH_BUDGET_MS", d.docsSearchBudgetMs),
+      1000 * Env.whole(env, "TOKENBUS_WORKER_LEASE_SECONDS", d.leaseMs / 1000),
       maxRetryAfterSeconds,
-      1000 * Long.parseLong(env.getOrDefault("TOKENBUS_DRAIN_SECONDS", String.valueOf(d.drainMs / 1000))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_TAKEOVERS", String.valueOf(d.maxTakeovers))),
-      Long.parseLong(env.getOrDefault("TOKENBUS_BACKGROUND_TARGET_MS", String.valueOf(d.backgroundTargetMs))));
+      1000 * Env.whole(env, "TOKENBUS_DRAIN_SECONDS", d.drainMs / 1000),
+      Env.integer(env, "TOKENBUS_MAX_TAKEOVERS", d.maxTakeovers),
+      Env.whole(env, "TOKENBUS_BACKGROUND_TARGET_MS", d.backgroundTargetMs));
   }
 
   public JsonObject toJson() {

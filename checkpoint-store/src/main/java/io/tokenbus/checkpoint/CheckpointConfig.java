@@ -1,5 +1,6 @@
 package io.tokenbus.checkpoint;
 
+import io.tokenbus.runtime.Env;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Arrays;
@@ -140,34 +141,19 @@ public record CheckpointConfig(String redisUrl, RedisMode redisMode, String mast
   public static CheckpointConfig fromEnv(Map<String, String> env, String defaultRedisUrl) {
     CheckpointConfig d = defaults("redis://localhost"); // the numbers; the deployment is checked below
     String master = env.get("TOKENBUS_REDIS_MASTER_NAME");
-    return new CheckpointConfig(env.getOrDefault("REDIS_URL", defaultRedisUrl), RedisMode.parse(env.get("TOKENBUS_REDIS_MODE")),
+    String url = env.get("REDIS_URL");
+    return new CheckpointConfig(url == null || url.isBlank() ? defaultRedisUrl : url, RedisMode.parse(env.get("TOKENBUS_REDIS_MODE")),
       master == null || master.isBlank() ? null : master.strip(),
-      Duration.ofSeconds(number(env, "TOKENBUS_RETENTION_SECONDS", d.retention.toSeconds())),
-      (int) number(env, "TOKENBUS_REPLAY_MAX_CHUNKS", d.maxReplayChunks),
-      (int) number(env, "TOKENBUS_CHECKPOINT_MAX_PENDING", d.maxPending),
-      (int) number(env, "TOKENBUS_CHECKPOINT_MAX_PENDING_READS", d.maxPendingReads),
+      Duration.ofSeconds(Env.whole(env, "TOKENBUS_RETENTION_SECONDS", d.retention.toSeconds())),
+      Env.integer(env, "TOKENBUS_REPLAY_MAX_CHUNKS", d.maxReplayChunks),
+      Env.integer(env, "TOKENBUS_CHECKPOINT_MAX_PENDING", d.maxPending),
+      Env.integer(env, "TOKENBUS_CHECKPOINT_MAX_PENDING_READS", d.maxPendingReads),
       d.maxBatch, d.maxInFlight,
-      (int) number(env, "TOKENBUS_REDIS_CONNECTIONS", d.connections),
-      Duration.ofSeconds(number(env, "TOKENBUS_WORKER_LEASE_SECONDS", d.initialLease.toSeconds())),
-      Duration.ofMillis(number(env, "TOKENBUS_REDIS_TIMEOUT_MS", d.redisTimeout.toMillis())),
-      Duration.ofMillis(number(env, "TOKENBUS_REDIS_RECONNECT_MAX_MS", d.reconnectMaxDelay.toMillis())),
-      number(env, "TOKENBUS_REPLAY_CACHE_BYTES", d.replayCacheBytes));
-  }
-
-  private static long number(Map<String, String> env, String name, long dflt) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      long n = Long.parseLong(v.trim());
-      if (n > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(name + " is too large: " + v);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number, got '" + v + "'");
-    }
+      Env.integer(env, "TOKENBUS_REDIS_CONNECTIONS", d.connections),
+      Duration.ofSeconds(Env.whole(env, "TOKENBUS_WORKER_LEASE_SECONDS", d.initialLease.toSeconds())),
+      Duration.ofMillis(Env.whole(env, "TOKENBUS_REDIS_TIMEOUT_MS", d.redisTimeout.toMillis())),
+      Duration.ofMillis(Env.whole(env, "TOKENBUS_REDIS_RECONNECT_MAX_MS", d.reconnectMaxDelay.toMillis())),
+      Env.whole(env, "TOKENBUS_REPLAY_CACHE_BYTES", d.replayCacheBytes));
   }
 
   public JsonObject toJson() {

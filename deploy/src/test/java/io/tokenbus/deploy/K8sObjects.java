@@ -79,7 +79,7 @@ final class K8sObjects {
 
   static int hazelcastPort() {
     return Integer.parseInt(Manifests.fromSource("shared-events/src/main/java/io/tokenbus/runtime/NodeOptions.java",
-      "\"TOKENBUS_HAZELCAST_PORT\", \"(\\d+)\""));
+      "\"TOKENBUS_HAZELCAST_PORT\", (\\d+)\\)"));
   }
 
   /** The environment a container gets: envFrom ConfigMaps/Secrets (which must exist) then env; values from fields as "". */

@@ -1,5 +1,6 @@
 package io.tokenbus.gateway;
 
+import io.tokenbus.runtime.Env;
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -303,42 +304,41 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
   public static GatewayConfig fromEnv(Map<String, String> env) {
     GatewayConfig d = defaults();
     String secret = env.get("TOKENBUS_TOKEN_SECRET");
-    int maxStreams = Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS", String.valueOf(d.maxStreams)));
+    int maxStreams = Env.integer(env, "TOKENBUS_MAX_STREAMS", d.maxStreams);
     Connections c = Connections.defaults(maxStreams);
     return new GatewayConfig(
       env.getOrDefault("TOKENBUS_HTTP_HOST", d.host),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_HTTP_PORT", String.valueOf(d.port))),
+      Env.integer(env, "TOKENBUS_HTTP_PORT", d.port),
       secret == null ? d.tokenSecrets : parseSecrets(secret),
-      Duration.ofSeconds(Long.parseLong(env.getOrDefault("TOKENBUS_TOKEN_TTL_SECONDS", String.valueOf(d.tokenTtl.toSeconds())))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_BODY_BYTES", String.valueOf(d.maxBodyBytes))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_SUBMITS_PER_MINUTE", String.valueOf(d.submitsPerMinute))),
+      Duration.ofSeconds(Env.whole(env, "TOKENBUS_TOKEN_TTL_SECONDS", d.tokenTtl.toSeconds())),
+      Env.integer(env, "TOKENBUS_MAX_BODY_BYTES", d.maxBodyBytes),
+      Env.integer(env, "TOKENBUS_SUBMITS_PER_MINUTE", d.submitsPerMinute),
       maxStreams,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_SUBSCRIPTIONS_PER_SOCKET", String.valueOf(d.maxSubscriptionsPerSocket))),
+      Env.integer(env, "TOKENBUS_MAX_SUBSCRIPTIONS_PER_SOCKET", d.maxSubscriptionsPerSocket),
       d.maxPendingPerStream, d.replayPageSize,
-      Long.parseLong(env.getOrDefault("TOKENBUS_CANCEL_GRACE_MS", String.valueOf(d.cancelGraceMs))),
+      Env.whole(env, "TOKENBUS_CANCEL_GRACE_MS", d.cancelGraceMs),
       seconds(env, "TOKENBUS_WORKER_WAIT_SECONDS", d.workerWaitMs),
-      Long.parseLong(env.getOrDefault("TOKENBUS_IDLE_POLL_MS", String.valueOf(d.idlePollMs))),
+      Env.whole(env, "TOKENBUS_IDLE_POLL_MS", d.idlePollMs),
       d.pingTimeoutMs, d.sseHeartbeatMs,
       new Connections(
-        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_STREAMS_PER_ADDRESS", String.valueOf(c.maxStreamsPerAddress()))),
-        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_ANONYMOUS_SOCKETS", String.valueOf(c.maxAnonymousSockets()))),
+        Env.integer(env, "TOKENBUS_MAX_STREAMS_PER_ADDRESS", c.maxStreamsPerAddress()),
+        Env.integer(env, "TOKENBUS_MAX_ANONYMOUS_SOCKETS", c.maxAnonymousSockets()),
         seconds(env, "TOKENBUS_REGISTER_DEADLINE_SECONDS", c.registerDeadlineMs()),
         seconds(env, "TOKENBUS_HTTP_IDLE_TIMEOUT_SECONDS", c.idleTimeoutMs()),
         seconds(env, "TOKENBUS_HEADER_TIMEOUT_SECONDS", c.headerTimeoutMs()),
-        Integer.parseInt(env.getOrDefault("TOKENBUS_STREAM_MAX_QUEUED_BYTES", String.valueOf(c.maxQueuedBytesPerStream()))),
-        Long.parseLong(env.getOrDefault("TOKENBUS_BRIDGE_REPLAY_GRACE_MS", String.valueOf(c.bridgeReplayGraceMs()))),
-        Integer.parseInt(env.getOrDefault("TOKENBUS_MAX_REQUESTS_PER_SOCKET", String.valueOf(c.maxRequestsPerSocket()))),
+        Env.integer(env, "TOKENBUS_STREAM_MAX_QUEUED_BYTES", c.maxQueuedBytesPerStream()),
+        Env.whole(env, "TOKENBUS_BRIDGE_REPLAY_GRACE_MS", c.bridgeReplayGraceMs()),
+        Env.integer(env, "TOKENBUS_MAX_REQUESTS_PER_SOCKET", c.maxRequestsPerSocket()),
         java.util.Arrays.stream(env.getOrDefault("TOKENBUS_TRUSTED_PROXIES", "").split(",")).map(String::trim)
           .filter(a -> !a.isEmpty()).toList(),
-        Integer.parseInt(env.getOrDefault("TOKENBUS_GATEWAY_MAX_QUEUED_TASKS", String.valueOf(c.maxQueuedTasks())))),
+        Env.integer(env, "TOKENBUS_GATEWAY_MAX_QUEUED_TASKS", c.maxQueuedTasks())),
       drain(env, d.drain), compression(env, d.compression));
   }
 
   /** A deadline set without a spread gets the default spread, shortened to fit (0 s: close at once). */
   private static Drain drain(Map<String, String> env, Drain d) {
     long deadline = seconds(env, "TOKENBUS_GATEWAY_DRAIN_SECONDS", d.deadlineMs());
-    String spread = env.get("TOKENBUS_GATEWAY_DRAIN_SPREAD_MS");
-    return new Drain(deadline, spread != null ? Long.parseLong(spread) : Math.min(d.spreadMs(), deadline / 2));
+    return new Drain(deadline, Env.whole(env, "TOKENBUS_GATEWAY_DRAIN_SPREAD_MS", Math.min(d.spreadMs(), deadline / 2)));
   }
 
   private static Compression compression(Map<String, String> env, Compression d) {
@@ -347,8 +347,7 @@ public record GatewayConfig(String host, int port, List<byte[]> tokenSecrets, Du
   }
 
   private static long seconds(Map<String, String> env, String name, long defaultMs) {
-    String v = env.get(name);
-    return v == null ? defaultMs : Math.round(Double.parseDouble(v) * 1000);
+    return Math.round(Env.decimal(env, name, defaultMs / 1000.0) * 1000);
   }
 
   /** {@code TOKENBUS_TOKEN_SECRET}: one base64 key, or several separated by commas (the first signs). */

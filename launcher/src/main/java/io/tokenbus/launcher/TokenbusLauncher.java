@@ -5,6 +5,7 @@ import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayVerticle;
 import io.tokenbus.runtime.ClusterPeers;
+import io.tokenbus.runtime.Env;
 import io.tokenbus.runtime.ManagementConfig;
 import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
@@ -18,9 +19,9 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Starts tokenbus services in this JVM. With no options: everything on one node (the embedded default), Redis from the
@@ -43,36 +44,60 @@ public final class TokenbusLauncher implements Callable<Integer> {
     System.exit(new CommandLine(new TokenbusLauncher()).execute(args));
   }
 
-  @Override
-  public Integer call() throws Exception {
-    Map<String, String> env = System.getenv();
-    EnumSet<Role> here = EnumSet.copyOf(roles);
-    EmbeddedRedis embedded = null;
-    String redisUrl = env.get("REDIS_URL");
-    if (here.contains(Role.checkpoint) && (redisUrl == null || redisUrl.isBlank())) {
-      embedded = EmbeddedRedis.start(Integer.parseInt(env.getOrDefault("TOKENBUS_EMBEDDED_REDIS_PORT", "0")));
-      redisUrl = embedded.url();
-      log.info("started the bundled Redis at " + redisUrl + " (set REDIS_URL to use your own)");
-    }
+  /** Every setting this process uses, read and checked before anything starts. */
+  private record Settings(ManagementConfig management, NodeOptions node, CheckpointConfig checkpoint, WorkerConfig worker,
+                          GatewayConfig gateway, int embeddedRedisPort) {}
+
+  /**
+   * @param bundledRedis whether the bundled Redis will run here: the store's address is then set once it does
+   * @throws IllegalArgumentException naming the setting that is wrong
+   */
+  private Settings settings(Map<String, String> env, EnumSet<Role> here, boolean bundledRedis) {
     ManagementConfig mc = ManagementConfig.fromEnv(env);
     GatewayConfig g = here.contains(Role.gateway) ? GatewayConfig.fromEnv(env) : null;
     if (g != null && mc.port() != 0 && mc.port() == g.port()) {
       throw new IllegalArgumentException("TOKENBUS_MANAGEMENT_PORT and TOKENBUS_HTTP_PORT are both " + mc.port()
         + ": metrics and health need a port of their own");
     }
-    Node node = Nodes.start(NodeOptions.fromEnv(env, cluster)).await();
+    return new Settings(mc, NodeOptions.fromEnv(env, cluster),
+      here.contains(Role.checkpoint) ? CheckpointConfig.fromEnv(env, bundledRedis ? "redis://127.0.0.1" : null) : null,
+      here.contains(Role.worker) ? WorkerConfig.fromEnv(env) : null, g,
+      Env.integer(env, "TOKENBUS_EMBEDDED_REDIS_PORT", 0));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> env = System.getenv();
+    EnumSet<Role> here = EnumSet.copyOf(roles);
+    String redisUrl = env.get("REDIS_URL");
+    boolean bundledRedis = here.contains(Role.checkpoint) && (redisUrl == null || redisUrl.isBlank());
+    Settings settings;
+    try {
+      settings = settings(env, here, bundledRedis);
+    } catch (IllegalArgumentException e) {
+      System.err.println("tokenbus: configuration refused, nothing started: " + e.getMessage());
+      return 2;
+    }
+    EmbeddedRedis embedded = null;
+    CheckpointConfig checkpoint = settings.checkpoint();
+    if (bundledRedis) {
+      embedded = EmbeddedRedis.start(settings.embeddedRedisPort());
+      checkpoint = checkpoint.withRedis(checkpoint.redisMode(), embedded.url(), checkpoint.masterName());
+      log.info("started the bundled Redis at " + embedded.url() + " (set REDIS_URL to use your own)");
+    }
+    ManagementConfig mc = settings.management();
+    GatewayConfig g = settings.gateway();
+    Node node = Nodes.start(settings.node()).await();
     // First, so that liveness answers while the services start (not ready until they all have).
     ManagementServer management = ManagementServer.start(node.vertx(), node.registry(), mc).await();
     if (here.contains(Role.checkpoint)) {
-      CheckpointConfig c = CheckpointConfig.fromEnv(env, redisUrl);
-      CheckpointVerticle store = new CheckpointVerticle(c, node.registry());
+      CheckpointVerticle store = new CheckpointVerticle(checkpoint, node.registry());
       management.readiness(store);
       node.vertx().deployVerticle(store).await();
     }
     String workerId = null;
     if (here.contains(Role.worker)) {
-      WorkerConfig w = WorkerConfig.fromEnv(env);
-      AgentWorkerVerticle worker = new AgentWorkerVerticle(w, node.registry());
+      AgentWorkerVerticle worker = new AgentWorkerVerticle(settings.worker(), node.registry());
       management.readiness(worker);
       workerId = node.vertx().deployVerticle(worker).await();
     }

@@ -47,20 +47,8 @@ public record ManagementConfig(String host, int port, long checkTimeoutMs) {
     ManagementConfig d = defaults();
     return new ManagementConfig(
       env.getOrDefault("TOKENBUS_MANAGEMENT_HOST", d.host()),
-      parse(env, "TOKENBUS_MANAGEMENT_PORT", d.port()),
-      parse(env, "TOKENBUS_MANAGEMENT_CHECK_TIMEOUT_MS", (int) d.checkTimeoutMs()));
-  }
-
-  private static int parse(Map<String, String> env, String name, int def) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) {
-      return def;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a number, got '" + v + "'");
-    }
+      Env.integer(env, "TOKENBUS_MANAGEMENT_PORT", d.port()),
+      Env.integer(env, "TOKENBUS_MANAGEMENT_CHECK_TIMEOUT_MS", (int) d.checkTimeoutMs()));
   }
 
   public JsonObject toJson() {

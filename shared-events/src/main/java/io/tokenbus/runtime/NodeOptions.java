@@ -42,16 +42,16 @@ public record NodeOptions(boolean clustered, String clusterName, String clusterH
     NodeOptions d = local();
     String members = env.getOrDefault("TOKENBUS_CLUSTER_MEMBERS", "127.0.0.1");
     return new NodeOptions(
-      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_CLUSTER", String.valueOf(clusteredByDefault))),
+      Env.flag(env, "TOKENBUS_CLUSTER", clusteredByDefault),
       env.getOrDefault("TOKENBUS_CLUSTER_NAME", d.clusterName()),
       env.getOrDefault("TOKENBUS_CLUSTER_HOST", d.clusterHost()),
       Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_HAZELCAST_PORT", "5701")),
+      Env.integer(env, "TOKENBUS_HAZELCAST_PORT", 5701),
       env.get("TOKENBUS_K8S_SERVICE_DNS"),
       true,
-      Integer.parseInt(env.getOrDefault("TOKENBUS_EVENT_LOOPS", String.valueOf(defaultEventLoops()))),
-      Integer.parseInt(env.getOrDefault("TOKENBUS_CLUSTER_FAILURE_SECONDS", String.valueOf(d.failureDetectionSeconds()))),
-      Boolean.parseBoolean(env.getOrDefault("TOKENBUS_NATIVE_TRANSPORT", "true")));
+      Env.integer(env, "TOKENBUS_EVENT_LOOPS", defaultEventLoops()),
+      Env.integer(env, "TOKENBUS_CLUSTER_FAILURE_SECONDS", d.failureDetectionSeconds()),
+      Env.flag(env, "TOKENBUS_NATIVE_TRANSPORT", true));
   }
 
   /**
