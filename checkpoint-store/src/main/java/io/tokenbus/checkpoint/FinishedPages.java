@@ -2,6 +2,7 @@ package io.tokenbus.checkpoint;
 
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,21 +18,21 @@ import java.util.Map;
  * whole history ({@link JobReads}: the job's last sequence and its log's length, two O(1) commands), so a job that
  * expired or lost chunks reads as it would without this cache, on every node alike.
  *
- * <p>Chunks are kept as their stored JSON text (a replay never parses them), so an entry's size is known. Bounded in
+ * <p>Chunks are kept as their stored JSON bytes (a replay never parses them), so an entry's size is known. Bounded in
  * bytes ({@code TOKENBUS_REPLAY_CACHE_BYTES}; the least recently read page goes first). Only pages longer than one
  * script call's worth are kept; short reads are one cheap call anyway.
  *
  * <p>Not thread-safe: used from its owner verticle's context only.
  */
 final class FinishedPages {
-  /** A String's header and array header, and the reference to it; chars counted at two bytes. */
-  private static final long BYTES_PER_TEXT = 56;
+  /** A Buffer's objects (Vert.x and Netty's) and array header, and the reference to it; bytes counted as they are. */
+  private static final long BYTES_PER_TEXT = 96;
   private static final long BYTES_PER_PAGE = 512;
 
   private record Key(String jobId, long after, int limit) {}
 
-  /** A kept page: its snapshot without chunks, and the chunks' stored texts. */
-  record Page(JobSnapshot shell, String[] texts, long bytes) {
+  /** A kept page: its snapshot without chunks, and the chunks' stored JSON as read. */
+  record Page(JobSnapshot shell, Buffer[] texts, long bytes) {
     long lastSequence() {
       return shell.lastSequence();
     }
@@ -81,14 +82,14 @@ final class FinishedPages {
       return;
     }
     misses++;
-    String[] texts = new String[s.chunks().size()];
+    Buffer[] texts = new Buffer[s.chunks().size()];
     // The terminal event carries the whole answer; counted with every kept page of the job though its pages share it
     // (JobReads parses a terminal once): an upper bound.
     String result = s.terminal().result();
     long size = BYTES_PER_PAGE + (result == null ? 0 : BYTES_PER_TEXT + 2L * result.length());
     for (int i = 0; i < texts.length; i++) {
-      texts[i] = s.chunks().get(i).encoded();
-      size += BYTES_PER_TEXT + 2L * texts[i].length();
+      texts[i] = s.chunks().get(i).encodedBytes();
+      size += BYTES_PER_TEXT + texts[i].length();
     }
     if (size > maxBytes / 4) { // one huge page would evict everything else
       return;

@@ -9,6 +9,7 @@ import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -28,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * (10 ms against 1.2 ms for 2,000 chunks). The two are not one snapshot, so the page is taken only if it proves itself: exactly the
  * sequences after+1, after+2, ... up to the page's size or the stored last one (entries appended in between are cut
  * off). Anything else (a job that moved on, expired or lost its history between the two) is decided by the atomic
- * script read, which also tells a real loss from a race. Chunks stay their stored JSON text.
+ * script read, which also tells a real loss from a race. Chunks stay the UTF-8 bytes they were read as.
  *
  * <p>Not thread-safe: used from its owner verticle's context only.
  */
@@ -136,12 +137,27 @@ final class JobReads {
     for (int i = 0; i < expected; i++) {
       Response entry = range.get(i);
       long sequence = after + i + 1;
-      if (!entry.get(0).toString().equals(sequence + "-0")) {
+      if (!isEntryOf(entry.get(0).toBuffer(), sequence)) {
         return null;
       }
-      chunks.add(ChunkEvent.stored(id, sequence, entry.get(1).get(1).toString()));
+      chunks.add(ChunkEvent.stored(id, sequence, entry.get(1).get(1).toBuffer()));
     }
     return snapshot(id, state, chunks, after + expected < last);
+  }
+
+  /** Whether a log entry's id is {@code <sequence>-0}: compared as bytes, once per chunk of a page. */
+  static boolean isEntryOf(Buffer id, long sequence) {
+    int n = id.length() - 2;
+    if (n < 1 || id.getByte(n) != '-' || id.getByte(n + 1) != '0') {
+      return false;
+    }
+    long expected = sequence;
+    for (int i = n - 1; i >= 0; i--, expected /= 10) {
+      if (id.getByte(i) != '0' + expected % 10) {
+        return false;
+      }
+    }
+    return expected == 0 && (n == 1 || id.getByte(0) != '0');
   }
 
   /** One script call: the state and the chunks as one consistent snapshot, or the coded reason there is none. */
@@ -157,10 +173,10 @@ final class JobReads {
           default:
             break;
         }
-        // read.lua proved the chunks dense from after + 1; they stay stored JSON text, parsed only if asked.
+        // read.lua proved the chunks dense from after + 1; they stay stored bytes, decoded only if asked.
         List<ChunkEvent> chunks = new ArrayList<>(r.size() - FIRST_CHUNK);
         for (int i = FIRST_CHUNK; i < r.size(); i++) {
-          chunks.add(ChunkEvent.stored(id, after + i - FIRST_CHUNK + 1, r.get(i).toString()));
+          chunks.add(ChunkEvent.stored(id, after + i - FIRST_CHUNK + 1, r.get(i).toBuffer()));
         }
         return Future.succeededFuture(snapshot(id, r, chunks, r.get(8).toInteger() == 1));
       });

@@ -63,7 +63,7 @@ class FinishedPagesTest {
     assertEquals(first.terminal(), again.terminal());
     assertTrue(again.hasMore());
     assertEquals(450, again.lastSequence());
-    assertEquals(first.replayJsonText(), again.replayJsonText());
+    assertEquals(first.replayJsonBytes(), again.replayJsonBytes());
   }
 
   @Test

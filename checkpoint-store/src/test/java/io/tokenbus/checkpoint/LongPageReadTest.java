@@ -16,6 +16,7 @@ import io.tokenbus.events.JobType;
 import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.JobSnapshot;
+import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,6 +38,16 @@ class LongPageReadTest {
   @AfterAll
   static void stop() {
     f.close();
+  }
+
+  @Test
+  void aRangeEntryIsTakenOnlyWithItsOwnId() {
+    assertTrue(JobReads.isEntryOf(Buffer.buffer("1-0"), 1));
+    assertTrue(JobReads.isEntryOf(Buffer.buffer("10-0"), 10));
+    assertTrue(JobReads.isEntryOf(Buffer.buffer("9223372036854775807-0"), Long.MAX_VALUE));
+    for (String other : new String[] {"2-0", "11-0", "010-0", "110-0", "10-1", "10", "-0", "1x-0", "10-00"}) {
+      assertFalse(JobReads.isEntryOf(Buffer.buffer(other), other.startsWith("2") ? 1 : 10), other);
+    }
   }
 
   @Test

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 7, item 10: a finished job longer than one page is replayed straight through, page after page as the client
  * reads, over SSE and over the bridge. The idle check is set to a minute here, so a stream that waited for it between
- * pages (as before: one page per idle period, 7 s for 10,000 chunks) would miss every deadline below.
+ * pages (as before: one page per idle period, 7 s for 10,000 chunks) would miss every deadline below. Chunk texts are
+ * not ASCII: a replay copies each chunk's stored UTF-8 bytes to the client, and must copy them whole.
  */
 class LongReplayTest {
   private static final long CHUNKS = 10_000;
@@ -37,13 +38,18 @@ class LongReplayTest {
     f.close();
   }
 
+  /** Two-, three- and four-byte UTF-8 characters, JSON escapes, and the sequence. */
+  private static String text(long sequence) {
+    return "tökén 中文 😀 \"q\" " + sequence + " ";
+  }
+
   private static String finishedJob() {
     String id = f.randomJobId();
     var eb = f.node.vertx().eventBus();
     eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("long"), 1)).await();
     for (long from = 1; from <= CHUNKS; from += 1000) {
       List<ChunkEvent> page = LongStream.range(from, from + 1000)
-        .mapToObj(s -> new ChunkEvent(id, "token " + s + " ", s, s, null)).toList();
+        .mapToObj(s -> new ChunkEvent(id, text(s), s, s, null)).toList();
       eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, page,
         from + 1000 > CHUNKS ? new StatusEvent(JobState.COMPLETED, id, CHUNKS, null, null) : null)).await();
     }
@@ -57,7 +63,29 @@ class LongReplayTest {
       List<SseClient.Event> events = SseStreamTest.readToEnd(sse);
       assertEquals("job:completed", events.get(events.size() - 1).event());
       SseStreamTest.assertDense(events, 1, CHUNKS);
+      events.stream().filter(e -> ChunkEvent.TYPE.equals(e.event())).forEach(e ->
+        assertEquals(text(e.data().getLong("sequence")), e.data().getString("chunk")));
     }
+  }
+
+  @Test
+  void httpPagesReplayAFinishedJobWhole() {
+    String id = finishedJob();
+    String token = f.tokens.issue(id);
+    long after = 0;
+    JsonObject page;
+    do {
+      var r = f.web.get("/api/jobs/" + id + "/chunks?after=" + after).bearerTokenAuthentication(token).send().await();
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      page = r.bodyAsJsonObject();
+      for (Object o : page.getJsonArray("chunks")) {
+        JsonObject c = (JsonObject) o;
+        assertEquals(++after, c.getLong("sequence"), "dense, in order");
+        assertEquals(text(after), c.getString("chunk"));
+      }
+    } while (page.getBoolean("hasMore", false));
+    assertEquals(CHUNKS, after);
+    assertEquals("job:completed", page.getJsonObject("terminal").getString("type"));
   }
 
   @Test
@@ -74,6 +102,7 @@ class LongReplayTest {
       assertEquals(false, reply.getBoolean("hasMore", false), "the gateway sends the rest itself");
       long expect = 1;
       for (Object o : reply.getJsonArray("chunks")) {
+        assertEquals(text(expect), ((JsonObject) o).getString("chunk"));
         assertEquals(expect++, ((JsonObject) o).getLong("sequence"));
       }
       while (true) {
@@ -83,6 +112,7 @@ class LongReplayTest {
           assertEquals("job:completed", body.getString("type"));
           break;
         }
+        assertEquals(text(expect), body.getString("chunk"));
         assertEquals(expect++, body.getLong("sequence"), "in order, exactly once");
       }
       assertEquals(CHUNKS + 1, expect, "every chunk before the terminal event");

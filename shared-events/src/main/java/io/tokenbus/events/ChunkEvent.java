@@ -2,10 +2,12 @@ package io.tokenbus.events;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
@@ -14,8 +16,8 @@ import java.util.Objects;
  *
  * <p>Immutable. A class rather than a record to keep its JSON text once: the same instance is stored by the
  * checkpoint store and written to every browser, so it is encoded once per node (and not at all when it arrived as
- * JSON). A chunk read back from the store ({@link #stored}) is not even parsed unless something asks for its text:
- * a replay only copies the stored JSON to the client.
+ * JSON). A chunk read back from the store ({@link #stored}) stays the UTF-8 bytes it was read as, neither decoded nor
+ * parsed unless something asks for its text or fields: a replay copies those bytes to the client.
  */
 public final class ChunkEvent {
   public static final String TYPE = "model:chunk";
@@ -34,6 +36,8 @@ public final class ChunkEvent {
   // so a racing reader at worst parses (or encodes) again.
   private volatile Body body;
   private volatile String encoded;
+  // A stored chunk's JSON as read (UTF-8); never written to after construction.
+  private final Buffer bytes;
 
   private record Body(String chunk, long timestamp, ChunkMetadata metadata) {}
 
@@ -50,26 +54,28 @@ public final class ChunkEvent {
     this.jobId = jobId;
     this.sequence = sequence;
     this.body = new Body(chunk, timestamp, metadata == null ? ChunkMetadata.NONE : metadata);
+    this.bytes = null;
   }
 
-  private ChunkEvent(String jobId, long sequence, String json) {
+  private ChunkEvent(String jobId, long sequence, Buffer json) {
     this.jobId = jobId;
     this.sequence = sequence;
-    this.encoded = json;
+    this.bytes = json;
   }
 
   /**
-   * A chunk as the checkpoint store holds it: its JSON text, stored at sequence {@code sequence} of {@code jobId}
-   * after it was validated on its way in. Parsed only if its fields are asked for.
+   * A chunk as the checkpoint store holds it: its JSON text as UTF-8, stored at sequence {@code sequence} of
+   * {@code jobId} after it was validated on its way in. Decoded or parsed only if its text or fields are asked for.
+   * The buffer is kept, not copied: nothing may write to it afterwards.
    */
-  public static ChunkEvent stored(String jobId, long sequence, String json) {
+  public static ChunkEvent stored(String jobId, long sequence, Buffer json) {
     return new ChunkEvent(jobId, sequence, json);
   }
 
   private Body body() {
     Body b = body;
     if (b == null) {
-      ChunkEvent parsed = fromJson(new JsonObject(encoded));
+      ChunkEvent parsed = fromJson(new JsonObject(encoded()));
       if (parsed.sequence != sequence || !parsed.jobId.equals(jobId)) {
         throw TokenbusException.invalid("stored chunk " + sequence + " of " + jobId + " says " + parsed.sequence + " of " + parsed.jobId);
       }
@@ -109,10 +115,18 @@ public final class ChunkEvent {
   public String encoded() {
     String e = encoded;
     if (e == null) {
-      e = encode(body());
+      e = bytes != null ? bytes.toString(StandardCharsets.UTF_8) : encode(body());
       encoded = e;
     }
     return e;
+  }
+
+  /**
+   * {@link #encoded()} as UTF-8: a stored chunk's bytes as read, without a copy (read them, never write to them), else
+   * encoded now.
+   */
+  public Buffer encodedBytes() {
+    return bytes != null ? bytes : Buffer.buffer(encoded());
   }
 
   // Streamed field by field: every token is encoded once, and a map built only to be encoded cost twice as much.

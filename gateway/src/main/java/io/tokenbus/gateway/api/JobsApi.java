@@ -83,7 +83,7 @@ public final class JobsApi {
       if (ar.failed()) {
         HttpErrors.fail(ctx, ar.cause());
       } else {
-        ctx.response().putHeader("content-type", "application/json").end(ar.result().replayJsonText());
+        ctx.response().putHeader("content-type", "application/json").end(ar.result().replayJsonBytes());
       }
     });
   }

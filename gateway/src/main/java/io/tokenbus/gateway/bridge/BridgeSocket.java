@@ -231,7 +231,7 @@ final class BridgeSocket implements Drain.Client {
         hub.metrics().answered(GatewayMetrics.BRIDGE, TokenbusException.from(ar.cause()));
         write(Frames.err(replyAddress, TokenbusException.from(ar.cause())));
       } else if (ar.result() instanceof ReplayAnswer ra) {
-        write(Frames.rec(replyAddress, ra.snapshot.replayJsonText()));
+        write(Frames.rec(replyAddress, ra.snapshot.replayJsonBytes()));
         if (ra.follower != null) {
           ra.follower.replayWritten(ra.snapshot);
         }

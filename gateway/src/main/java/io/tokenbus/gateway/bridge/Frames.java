@@ -17,6 +17,12 @@ final class Frames {
     return Buffer.buffer("{\"type\":\"rec\",\"address\":" + quote(address) + ",\"body\":" + bodyJson + "}");
   }
 
+  /** {@link #rec(String, String)} around a body already encoded as UTF-8 JSON (a replay page). */
+  static Buffer rec(String address, Buffer bodyJson) {
+    return Buffer.buffer(bodyJson.length() + 64).appendString("{\"type\":\"rec\",\"address\":").appendString(quote(address))
+      .appendString(",\"body\":").appendBuffer(bodyJson).appendByte((byte) '}');
+  }
+
   static Buffer reply(String replyAddress, JsonObject body) {
     return rec(replyAddress, body.encode());
   }

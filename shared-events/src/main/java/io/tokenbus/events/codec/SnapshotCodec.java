@@ -4,13 +4,12 @@ import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A store read on the bus: by reference locally; between nodes the snapshot's other fields as JSON, then each chunk's
- * sequence and stored JSON text, which the receiver keeps unparsed ({@link ChunkEvent#stored}): a replay page of
+ * sequence and stored JSON bytes, which the receiver keeps unparsed ({@link ChunkEvent#stored}): a replay page of
  * thousands of chunks crosses the cluster without being encoded or parsed chunk by chunk.
  */
 final class SnapshotCodec extends ByReferenceCodec<JobSnapshot> {
@@ -23,8 +22,8 @@ final class SnapshotCodec extends ByReferenceCodec<JobSnapshot> {
     Buffer head = s.withChunks(List.of()).toJson().toBuffer();
     buffer.appendInt(head.length()).appendBuffer(head).appendInt(s.chunks().size());
     for (ChunkEvent c : s.chunks()) {
-      byte[] json = c.encoded().getBytes(StandardCharsets.UTF_8);
-      buffer.appendLong(c.sequence()).appendInt(json.length).appendBytes(json);
+      Buffer json = c.encodedBytes();
+      buffer.appendLong(c.sequence()).appendInt(json.length()).appendBuffer(json);
     }
   }
 
@@ -39,7 +38,7 @@ final class SnapshotCodec extends ByReferenceCodec<JobSnapshot> {
     for (int i = 0; i < n; i++) {
       long sequence = buffer.getLong(pos);
       int size = buffer.getInt(pos + 8);
-      chunks.add(ChunkEvent.stored(head.jobId(), sequence, buffer.getString(pos + 12, pos + 12 + size, "UTF-8")));
+      chunks.add(ChunkEvent.stored(head.jobId(), sequence, buffer.getBuffer(pos + 12, pos + 12 + size)));
       pos += 12 + size;
     }
     return head.withChunks(chunks);

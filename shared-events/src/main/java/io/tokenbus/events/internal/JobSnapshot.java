@@ -4,6 +4,7 @@ import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.JobState;
 import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,23 +39,27 @@ public record JobSnapshot(String jobId, JobState state, long lastSequence, long 
   }
 
   /**
-   * {@link #toReplayJson()} as JSON text, with each chunk's stored text copied in as it is rather than parsed and
-   * encoded again: a replay page holds thousands of chunks.
+   * {@link #toReplayJson()} as UTF-8 JSON, with each chunk's stored bytes copied in as they are rather than parsed
+   * and encoded again: a replay page holds thousands of chunks.
    */
-  public String replayJsonText() {
-    StringBuilder b = new StringBuilder(64 + chunks.size() * 256).append("{\"jobId\":").append(Json.encode(jobId))
-      .append(",\"chunks\":[");
+  public Buffer replayJsonBytes() {
+    Buffer b = Buffer.buffer(128 + chunks.size() * 256).appendString("{\"jobId\":").appendString(Json.encode(jobId))
+      .appendString(",\"chunks\":[");
     for (int i = 0; i < chunks.size(); i++) {
-      b.append(i == 0 ? "" : ",").append(chunks.get(i).encoded());
+      if (i > 0) {
+        b.appendByte((byte) ',');
+      }
+      b.appendBuffer(chunks.get(i).encodedBytes());
     }
-    b.append("],\"lastSequence\":").append(lastSequence).append(",\"state\":\"").append(state.wire()).append('"');
+    b.appendString("],\"lastSequence\":").appendString(Long.toString(lastSequence)).appendString(",\"state\":\"")
+      .appendString(state.wire()).appendByte((byte) '"');
     if (hasMore) {
-      b.append(",\"hasMore\":true");
+      b.appendString(",\"hasMore\":true");
     }
     if (terminal != null) {
-      b.append(",\"terminal\":").append(terminal.toJson().encode());
+      b.appendString(",\"terminal\":").appendString(terminal.toJson().encode());
     }
-    return b.append('}').toString();
+    return b.appendByte((byte) '}');
   }
 
   /** The public reply shape of {@code job.replay} and {@code GET /api/jobs/{id}/chunks}. */

@@ -29,11 +29,13 @@ class StoredChunksTest {
   }
 
   @Test
-  void aStoredChunkKeepsItsTextAndReadsAsTheChunkItWas() {
+  void aStoredChunkKeepsItsBytesAndReadsAsTheChunkItWas() {
     ChunkEvent c = chunk(7);
-    String text = c.encoded();
-    ChunkEvent stored = ChunkEvent.stored(JOB, 7, text);
-    assertSame(text, stored.encoded(), "the stored text is what is written to clients");
+    Buffer bytes = Buffer.buffer(c.encoded());
+    ChunkEvent stored = ChunkEvent.stored(JOB, 7, bytes);
+    assertSame(bytes, stored.encodedBytes(), "the stored bytes are what is written to clients");
+    assertEquals(c.encoded(), stored.encoded(), "decoded as UTF-8");
+    assertEquals(c.encodedBytes(), stored.encodedBytes());
     assertEquals(c, stored);
     assertEquals(c.chunk(), stored.chunk());
     assertEquals(c.metadata(), stored.metadata());
@@ -54,13 +56,13 @@ class StoredChunksTest {
 
   @Test
   void aStoredChunkWhoseTextNamesAnotherSequenceIsRefusedWhenRead() {
-    ChunkEvent wrong = ChunkEvent.stored(JOB, 8, chunk(7).encoded());
+    ChunkEvent wrong = ChunkEvent.stored(JOB, 8, chunk(7).encodedBytes());
     TokenbusException e = assertThrows(TokenbusException.class, wrong::chunk);
     assertEquals(ErrorCode.INVALID_REQUEST, e.code());
   }
 
   @Test
-  void aSnapshotCrossesTheClusterWithItsChunksAsText() {
+  void aSnapshotCrossesTheClusterWithItsChunksAsStoredBytes() {
     List<ChunkEvent> chunks = List.of(chunk(3), chunk(4), chunk(5));
     JobSnapshot s = new JobSnapshot(JOB, JobState.FAILED, 5, 9, "ask", "m", chunks,
       new StatusEvent(JobState.FAILED, JOB, 5, null, new JobError("history_lost", "gone")), true, false, null,
@@ -71,19 +73,21 @@ class StoredChunksTest {
     JobSnapshot back = codec.decodeFromWire(3, wire);
     assertEquals(s, back);
     for (int i = 0; i < chunks.size(); i++) {
+      assertEquals(chunks.get(i).encodedBytes(), back.chunks().get(i).encodedBytes());
       assertEquals(chunks.get(i).encoded(), back.chunks().get(i).encoded());
     }
   }
 
   @Test
-  void theReplayTextIsTheReplayJson() {
-    JobSnapshot running = new JobSnapshot(JOB, JobState.RUNNING, 9, 1, "ask", null, List.of(chunk(1), chunk(2)), null,
+  void theReplayBytesAreTheReplayJson() {
+    ChunkEvent stored = ChunkEvent.stored(JOB, 2, chunk(2).encodedBytes());
+    JobSnapshot running = new JobSnapshot(JOB, JobState.RUNNING, 9, 1, "ask", null, List.of(chunk(1), stored), null,
       true, false, null);
-    assertEquals(running.toReplayJson(), new JsonObject(running.replayJsonText()));
+    assertEquals(running.toReplayJson(), new JsonObject(running.replayJsonBytes()));
     JobSnapshot done = new JobSnapshot(JOB, JobState.COMPLETED, 2, 1, "ask", null, List.of(),
       new StatusEvent(JobState.COMPLETED, JOB, 2, "r", null), false, false, null);
-    assertEquals(done.toReplayJson(), new JsonObject(done.replayJsonText()));
-    assertTrue(done.replayJsonText().contains("\"chunks\":[]"));
+    assertEquals(done.toReplayJson(), new JsonObject(done.replayJsonBytes()));
+    assertTrue(done.replayJsonBytes().toString().contains("\"chunks\":[]"));
   }
 
   @Test
