@@ -5,14 +5,9 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tokenbus.events.Addresses;
-import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ErrorCode;
-import io.tokenbus.events.JobState;
-import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.codec.EventCodecs;
-import io.tokenbus.events.internal.AppendBatch;
-import io.tokenbus.events.internal.AppendBatchResult;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobAssignment;
@@ -66,7 +61,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
   private RedisPipeline pipeline;
   private ScriptCalls scripts;
   private JobReads reads;
-  private Counter chunksStored;
+  private JobAppends appends;
   private StoreMetrics metrics;
   private volatile RedisSettings.Verdict settings;
   /** Consumers registered (set once start completes; read by the management listener). */
@@ -90,7 +85,7 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
     metrics = new StoreMetrics(registry, pipeline);
     metrics.replayCache(finished);
     pipeline.metrics(metrics);
-    chunksStored = Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry);
+    appends = new JobAppends(scripts, config, metrics, Counter.builder("tokenbus_checkpoint_chunks_stored").register(registry));
     Gauge.builder("tokenbus_checkpoint_redis_connections_up", pipeline, RedisPipeline::connectionsUp)
       .description("dedicated Redis connections up").register(registry);
     return pipeline.start()
@@ -98,8 +93,8 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
       .compose(v -> RedisSettings.check(pipeline, config.redisMode()).onSuccess(s -> settings = s))
       .compose(v -> Future.all(
         consume(Addresses.CHECKPOINT_OPEN, this::open),
-        consume(Addresses.CHECKPOINT_APPEND, this::append),
-        consume(Addresses.CHECKPOINT_APPEND_BATCH, this::appendBatch),
+        consume(Addresses.CHECKPOINT_APPEND, appends::append),
+        consume(Addresses.CHECKPOINT_APPEND_BATCH, appends::appendBatch),
         consume(Addresses.CHECKPOINT_REPLAY, this::replay),
         consume(Addresses.CHECKPOINT_LEASE, this::lease),
         consume(Addresses.CHECKPOINT_CLAIM, this::claim)))
@@ -202,65 +197,9 @@ public final class CheckpointVerticle extends VerticleBase implements Readiness 
       .map(r -> r.toInteger() == 1);
   }
 
-  /**
-   * Not accepted (job closed before, or closed now because the store lost part of it) means nothing was written and
-   * {@code terminal} is the job's stored terminal event, which the caller publishes.
-   */
+  /** For tests: one append, as {@code tokenbus.checkpoint.append} makes it. */
   Future<AppendResult> append(AppendRequest req) {
-    JobKeys k = JobKeys.of(req.jobId());
-    List<String> args = new ArrayList<>(4 + req.chunks().size());
-    args.add(String.valueOf(config.retention().toMillis()));
-    args.add(String.valueOf(req.chunks().isEmpty() ? 0 : req.chunks().get(0).sequence()));
-    StatusEvent t = req.terminal();
-    args.add(t == null ? "" : t.state().wire());
-    args.add(t == null ? "" : t.toJson().encode());
-    args.add(String.valueOf(req.epoch()));
-    for (ChunkEvent c : req.chunks()) {
-      args.add(c.encoded());
-    }
-    return scripts.write(Scripts.APPEND, List.of(k.meta(), k.log()), args).map(r -> {
-      String[] reply = r.toString().split(" ", 4);
-      String outcome = reply[0];
-      long last = Long.parseLong(reply[1]);
-      JobState state = JobState.fromWire(reply[2]);
-      StatusEvent terminal = reply.length > 3 ? StatusEvent.fromJson(new JsonObject(reply[3])) : null;
-      if ("fenced".equals(outcome)) {
-        metrics.fenced();
-        return new AppendResult(false, last, state, null);
-      }
-      if ("lost".equals(outcome)) {
-        log.warn("job " + req.jobId() + " closed as history_lost: " + terminal.error().message());
-        metrics.closed(terminal);
-      } else if ("ok".equals(outcome)) {
-        chunksStored.increment(req.chunks().size());
-        if (t != null) {
-          metrics.closed(terminal != null ? terminal : t);
-        }
-      }
-      return new AppendResult("ok".equals(outcome), last, state, terminal);
-    });
-  }
-
-  /** Each append runs as its own script; issued in one turn, they leave in one pipelined round trip. */
-  Future<AppendBatchResult> appendBatch(AppendBatch batch) {
-    List<Future<AppendResult>> all = new ArrayList<>(batch.appends().size());
-    for (AppendRequest r : batch.appends()) {
-      Future<AppendResult> f;
-      try {
-        f = append(r);
-      } catch (TokenbusException e) {
-        f = Future.failedFuture(e);
-      }
-      all.add(f);
-    }
-    return Future.join(all).transform(ignored -> {
-      List<AppendBatchResult.Outcome> out = new ArrayList<>(all.size());
-      for (Future<AppendResult> f : all) {
-        out.add(f.succeeded() ? new AppendBatchResult.Outcome(f.result(), null)
-          : new AppendBatchResult.Outcome(null, TokenbusException.from(f.cause())));
-      }
-      return Future.succeededFuture(new AppendBatchResult(out));
-    });
+    return appends.append(req);
   }
 
   Future<JobSnapshot> replay(ReplayRequest req) {

@@ -41,6 +41,11 @@ final class ScriptCalls {
     return call(s, false, keys, args).andThen(ar -> lastWriteFailure = ar.failed() ? ar.cause().getMessage() : null);
   }
 
+  /** A write answered for some of its jobs with Redis' error {@code why} (append.lua answers per job). */
+  void writeFailed(String why) {
+    lastWriteFailure = why;
+  }
+
   /** Why the latest write failed (Redis answered an error such as READONLY or OOM, or none came), null if it did not. */
   String lastWriteFailure() {
     return lastWriteFailure;

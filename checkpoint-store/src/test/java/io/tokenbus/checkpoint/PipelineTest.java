@@ -5,8 +5,14 @@ import static io.tokenbus.checkpoint.StoreFixture.meta;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.JobState;
+import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
+import io.tokenbus.events.internal.AppendBatch;
+import io.tokenbus.events.internal.AppendBatchResult;
+import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.vertx.core.Future;
@@ -53,6 +59,42 @@ class PipelineTest {
     assertTrue(e.getMessage().contains("WRONGTYPE"), e.getMessage());
     assertEquals(3, f.replay(a, 0).chunks().size());
     assertEquals(3, f.replay(b, 0).chunks().size());
+  }
+
+  /**
+   * On standalone Redis the appends of a batch share one script call; each job still gets its own outcome, and a job
+   * whose append Redis refuses fails alone.
+   */
+  @Test
+  void aBatchOfSeveralJobsIsOneScriptCallWithAnOutcomePerJob() {
+    String ok = f.open();
+    String broken = f.newId();
+    f.redis("SET", meta(broken), "not a hash");
+    String closed = f.open();
+    f.append(closed, chunks(closed, 1, 2), new StatusEvent(JobState.COMPLETED, closed, 2, "done", null));
+    String fenced = f.open();
+    f.redis("HSET", meta(fenced), "epoch", "2");
+    String gap = f.open();
+    f.append(gap, chunks(gap, 1, 2), null);
+    double before = f.commandsSent();
+    AppendBatchResult r = f.eb.<AppendBatchResult>request(Addresses.CHECKPOINT_APPEND_BATCH, new AppendBatch(List.of(
+      new AppendRequest(ok, chunks(ok, 1, 3), null, 1),
+      new AppendRequest(broken, chunks(broken, 1, 1), null, 1),
+      new AppendRequest(closed, chunks(closed, 3, 3), null, 1),
+      new AppendRequest(fenced, chunks(fenced, 1, 1), null, 1),
+      new AppendRequest(gap, chunks(gap, 5, 5), null, 1)))).await().body();
+    assertEquals(1, f.commandsSent() - before, "one script call for the five jobs");
+    List<AppendBatchResult.Outcome> o = r.outcomes();
+    assertTrue(o.get(0).result().accepted());
+    assertEquals(3, o.get(0).result().lastSequence());
+    assertEquals(ErrorCode.INTERNAL, o.get(1).failure().code());
+    assertTrue(o.get(1).failure().getMessage().contains("WRONGTYPE"), o.get(1).failure().getMessage());
+    assertEquals(JobState.COMPLETED, o.get(2).result().state());
+    assertEquals("done", o.get(2).result().terminal().result());
+    assertTrue(!o.get(3).result().accepted() && o.get(3).result().terminal() == null, "fenced: nothing written");
+    assertEquals("history_lost", o.get(4).result().terminal().error().code());
+    assertEquals(3, f.replay(ok, 0).chunks().size());
+    assertEquals(0, f.replay(fenced, 0).chunks().size());
   }
 
   @Test

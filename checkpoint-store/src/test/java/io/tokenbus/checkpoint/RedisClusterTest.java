@@ -128,6 +128,23 @@ class RedisClusterTest {
     }
   }
 
+  /** A batch of jobs in different slots: on a cluster each job is a script call of its own, on its node. */
+  @Test
+  void aBatchOfJobsOnDifferentNodesIsTakenWhole() {
+    List<io.tokenbus.events.internal.AppendRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String id = f.open();
+      batch.add(new io.tokenbus.events.internal.AppendRequest(id, chunks(id, 1, 2), null, 1));
+    }
+    io.tokenbus.events.internal.AppendBatchResult r = f.eb.<io.tokenbus.events.internal.AppendBatchResult>request(
+      io.tokenbus.events.Addresses.CHECKPOINT_APPEND_BATCH, new io.tokenbus.events.internal.AppendBatch(batch)).await().body();
+    for (int i = 0; i < batch.size(); i++) {
+      var o = r.outcomes().get(i);
+      assertTrue(o.result() != null && o.result().accepted(), String.valueOf(o.failure()));
+      assertEquals(chunks(batch.get(i).jobId(), 1, 2), f.replay(batch.get(i).jobId(), 0).chunks());
+    }
+  }
+
   @Test
   void theSettingsCheckRanOnTheCluster() {
     RedisSettings.Verdict v = f.verticle.redisSettings();
