@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.testing.RedisProcess;
-import io.tokenbus.testing.TestRedis;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +44,7 @@ class RedisSettingsTest {
 
   @Test
   void anEvictingPolicyAndNoAofAreReported() throws Exception {
-    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.NONE, LOGS, TestRedis.freePort(),
+    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.NONE, LOGS,
       List.of("--maxmemory-policy", "volatile-lru")); StoreFixture f = StoreFixture.start(r.url(), c -> c)) {
       RedisSettings.Verdict v = f.verticle.redisSettings();
       assertEquals("volatile-lru", v.maxmemoryPolicy());
@@ -57,7 +56,7 @@ class RedisSettingsTest {
 
   @Test
   void aRedisThatRefusesConfigGetIsReportedUncheckedAndTheStoreStillStarts() throws Exception {
-    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, LOGS, TestRedis.freePort(),
+    try (RedisProcess r = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, LOGS,
       List.of("--rename-command", "CONFIG", "")); StoreFixture f = StoreFixture.start(r.url(), c -> c)) {
       assertNotNull(f.verticle.redisSettings().unchecked());
       String id = f.open();

@@ -43,9 +43,32 @@ public final class RedisProcess implements AutoCloseable {
     this.logFile = logFile;
   }
 
-  /** Starts a server; its data directory and log live under {@code logDir}. */
+  /** Starts a server on a free port; its data directory and log live under {@code logDir}. */
   public static RedisProcess start(Persistence persistence, Path logDir) throws IOException {
-    return start(persistence, logDir, TestRedis.freePort(), List.of());
+    return start(persistence, logDir, List.of());
+  }
+
+  /**
+   * {@link #start(Persistence, Path, int, List)} on a free port. A port found free can be taken (by another process'
+   * outgoing connection) before redis-server binds it; the server then exits and another port is tried, three in all.
+   */
+  public static RedisProcess start(Persistence persistence, Path logDir, List<String> extraArgs) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return start(persistence, logDir, TestRedis.freePort(), extraArgs);
+      } catch (Exited e) {
+        if (attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** The server exited before it answered. */
+  private static final class Exited extends IOException {
+    Exited(String message) {
+      super(message);
+    }
   }
 
   /**
@@ -56,7 +79,12 @@ public final class RedisProcess implements AutoCloseable {
     Files.createDirectories(logDir);
     Path dir = Files.createTempDirectory(logDir.toAbsolutePath(), "redis-data-");
     RedisProcess r = new RedisProcess(port, persistence, dir, logDir.resolve("redis-" + dir.getFileName() + ".log"), extraArgs);
-    r.launch();
+    try {
+      r.launch();
+    } catch (IOException e) {
+      r.close();
+      throw e;
+    }
     return r;
   }
 
@@ -93,7 +121,7 @@ public final class RedisProcess implements AutoCloseable {
     IOException last = null;
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("redis-server exited with " + process.exitValue() + "; see " + logFile);
+        throw new Exited("redis-server exited with " + process.exitValue() + "; see " + logFile);
       }
       try {
         Object pong = cli("PING");

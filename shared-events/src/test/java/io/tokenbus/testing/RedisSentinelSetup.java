@@ -30,7 +30,7 @@ public final class RedisSentinelSetup implements AutoCloseable {
     RedisProcess primary = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, logDir);
     RedisSentinelSetup s = null;
     try {
-      RedisProcess replica = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, logDir, TestRedis.freePort(),
+      RedisProcess replica = RedisProcess.start(RedisProcess.Persistence.AOF_EVERYSEC, logDir,
         List.of("--replicaof", "127.0.0.1", String.valueOf(primary.port())));
       s = new RedisSentinelSetup(primary, replica);
       s.await("replica in sync", () -> String.valueOf(replica.cli("INFO", "replication")).contains("master_link_status:up"));
