@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Overload with the gateway in a JVM of its own (the Kubernetes topology): one gateway process, one worker + checkpoint
+# store process (clustered over Hazelcast on 127.0.0.1), a redis-server of their own, the load generator against the
+# gateway; 10% of the streams interactive. Appends the RESULT line, with both processes' RSS and the worker's and
+# gateway's queue gauges every 5 s, to OUT; logs (with -Xlog:gc) in bench/target/split-<time>/.
+#   bench/split.sh OUT [SECONDS=60] [STREAMS=2000] [RATE=20]   (BENCH_INTERACTIVE_PERCENT=10; SERVER_JAR)
+# Needs redis-server and redis-cli on PATH, and curl. Ports: Redis 6391, Hazelcast 5811-5812, HTTP 18081,
+# management 19091 (worker + store) and 19092 (gateway).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=$1 SECS=${2:-60} STREAMS=${3:-2000} RATE=${4:-20}
+JAR=${SERVER_JAR:-launcher/target/tokenbus.jar}
+[ -f "$JAR" ] && [ -f bench/target/tokenbus-bench.jar ] || mvn -q -B -DskipTests package
+L=bench/target/split-$(date +%H%M%S); mkdir -p "$L"
+redis-server --port 6391 --bind 127.0.0.1 --save "" --appendonly no > "$L/redis.log" 2>&1 &
+RPID=$!
+for _ in $(seq 50); do [ "$(redis-cli -p 6391 ping 2>/dev/null)" = PONG ] && break; sleep 0.2; done
+[ "$(redis-cli -p 6391 ping 2>/dev/null)" = PONG ] || { echo "redis did not start:"; cat "$L/redis.log"; kill $RPID; exit 1; }
+COMMON=(REDIS_URL=redis://127.0.0.1:6391 TOKENBUS_CLUSTER_NAME=splitbench-$$
+  TOKENBUS_TOKEN_SECRET=c3BsaXRiZW5jaC1zZWNyZXQtc3BsaXRiZW5jaA== TOKENBUS_CLUSTER_MEMBERS=127.0.0.1:5811,127.0.0.1:5812
+  TOKENBUS_PROBE_OLLAMA=false TOKENBUS_DRAIN_SECONDS=0 TOKENBUS_GATEWAY_DRAIN_SECONDS=0)
+JVM=(java -Xms1g -Xmx1g -XX:+UseParallelGC)
+env "${COMMON[@]}" TOKENBUS_HAZELCAST_PORT=5811 TOKENBUS_MANAGEMENT_PORT=19091 TOKENBUS_LOCAL_TOKENS_PER_SECOND="$RATE" \
+  TOKENBUS_LOCAL_MAX_TOKENS=$(awk -v r="$RATE" -v s="$SECS" 'BEGIN { print int(r * (s + 90)) }') TOKENBUS_WORKER_MAX_JOBS=1000000 \
+  "${JVM[@]}" -Xlog:gc:file="$L/gc-backend.log" -jar "$JAR" --cluster --role worker,checkpoint > "$L/backend.log" 2>&1 &
+BPID=$!
+env "${COMMON[@]}" TOKENBUS_HAZELCAST_PORT=5812 TOKENBUS_MANAGEMENT_PORT=19092 TOKENBUS_HTTP_PORT=18081 \
+  TOKENBUS_SUBMITS_PER_MINUTE=10000000 TOKENBUS_MAX_STREAMS=1000000 TOKENBUS_MAX_STREAMS_PER_ADDRESS=1000000 \
+  TOKENBUS_HTTP_COMPRESSION=off TOKENBUS_WEBSOCKET_COMPRESSION=off \
+  "${JVM[@]}" -Xlog:gc:file="$L/gc-gateway.log" -jar "$JAR" --cluster --role gateway > "$L/gateway.log" 2>&1 &
+GPID=$!
+stop() {
+  kill $GPID $BPID 2>/dev/null || true; sleep 3; kill -9 $GPID $BPID 2>/dev/null || true
+  kill $RPID 2>/dev/null || true; wait $RPID 2>/dev/null || true
+}
+trap stop EXIT
+for _ in $(seq 120); do grep -q 'is running' "$L/gateway.log" && grep -q 'is running' "$L/backend.log" && break; sleep 1; done
+for _ in $(seq 60); do curl -sf localhost:19092/health/ready > /dev/null && break; sleep 1; done
+curl -sf localhost:19092/health/ready > /dev/null || { echo "not ready: $(curl -s localhost:19092/health/ready)"; exit 1; }
+( while kill -0 $GPID 2>/dev/null; do
+    echo "$(date +%s) $(awk '/VmRSS/ {print $2}' /proc/$GPID/status) $(awk '/VmRSS/ {print $2}' /proc/$BPID/status)" \
+      "$(curl -s localhost:19092/metrics | grep -E '^tokenbus_gateway_event_loop_queued_tasks' | tr '\n' ' ')" \
+      "$(curl -s localhost:19091/metrics | grep -E '^tokenbus_worker_(buffered_chunks|background_chunk_limit)' | tr '\n' ' ')"
+    sleep 5
+  done ) > "$L/samples.log" 2>&1 &
+s0=$(awk '/^cpu /{print $9}' /proc/stat)
+java -Xmx1g -jar bench/target/tokenbus-bench.jar --port 18081 --streams "$STREAMS" --batch 1 --seconds "$SECS" --transport sse \
+  --mode stream --rate "$RATE" --interactive-percent "${BENCH_INTERACTIVE_PERCENT:-10}" --server-pid $GPID --redis-pid $RPID \
+  > "$L/bench.log" 2>&1 || true
+s1=$(awk '/^cpu /{print $9}' /proc/stat)
+curl -s localhost:19092/metrics | grep -E '^tokenbus_gateway_(overload_episodes|slow_consumer|gap_repairs)' > "$L/gateway-metrics.txt" || true
+grep '^RESULT' "$L/bench.log" | sed 's/^RESULT //' | python3 -c "
+import json, sys
+r = json.loads(sys.stdin.read())
+r['topology'] = 'gateway | worker+checkpoint'; r['hostStealSeconds'] = ($s1 - $s0) / 100; r['logs'] = '$L'
+r['samplesEvery5s'] = open('$L/samples.log').read().splitlines()
+r['gatewayMetrics'] = open('$L/gateway-metrics.txt').read().splitlines()
+print(json.dumps(r))" >> "$OUT"
+grep -E '^t=' "$L/bench.log" | tail -3; grep '^RESULT' "$L/bench.log" | cut -c1-300
