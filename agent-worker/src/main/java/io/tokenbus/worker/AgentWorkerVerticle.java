@@ -13,6 +13,7 @@ import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobClaim;
 import io.tokenbus.events.internal.Takeover;
+import io.tokenbus.events.internal.InteractiveLate;
 import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.events.internal.LeaseRenewal;
 import io.tokenbus.worker.backend.BackendException;
@@ -66,6 +67,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   private MessageConsumer<JsonObject> cancelConsumer;
   private MessageConsumer<Takeover> takeoverConsumer;
   private MessageConsumer<WatchedJobs> watchedConsumer;
+  private MessageConsumer<InteractiveLate> pressureConsumer;
   private final Watchers watchers = new Watchers();
   private long leaseTimer = -1;
   private LoopLag loopLag;
@@ -122,9 +124,10 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
         watchers.update(m.body(), System.nanoTime());
         judgeWatched();
       });
+      pressureConsumer = vertx.eventBus().consumer(Addresses.GATEWAY_PRESSURE, m -> budget.downstreamLate());
       leaseTimer = vertx.setPeriodic(Math.max(100, config.leaseMs() / 3), id -> renewLeases());
       return Future.all(List.of(runConsumer.completion(), cancelConsumer.completion(), takeoverConsumer.completion(),
-        watchedConsumer.completion()));
+        watchedConsumer.completion(), pressureConsumer.completion()));
     })
       .onSuccess(v -> {
         phase = Phase.TAKING_JOBS;
@@ -174,7 +177,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
           loopLag.stop();
         }
         return Future.all(List.of(runConsumer.unregister(), cancelConsumer.unregister(), takeoverConsumer.unregister(),
-          watchedConsumer.unregister()));
+          watchedConsumer.unregister(), pressureConsumer.unregister()));
       })
       .eventually(() -> backends.close());
   }

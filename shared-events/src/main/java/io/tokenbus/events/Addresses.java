@@ -37,6 +37,11 @@ public final class Addresses {
    * ({@link io.tokenbus.events.internal.WatchedJobs}); workers treat running jobs nobody follows as background.
    */
   public static final String JOBS_WATCHED = "tokenbus.jobs.watched";
+  /**
+   * Internal: a gateway whose live interactive chunks arrive late publishes it, at most every 100 ms while they do
+   * ({@link io.tokenbus.events.internal.InteractiveLate}); workers slow background generation on it.
+   */
+  public static final String GATEWAY_PRESSURE = "tokenbus.gateway.pressure";
   /** Internal: checkpoint-store request/reply operations. */
   public static final String CHECKPOINT_OPEN = "tokenbus.checkpoint.open";
   public static final String CHECKPOINT_APPEND = "tokenbus.checkpoint.append";

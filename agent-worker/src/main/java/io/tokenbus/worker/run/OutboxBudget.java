@@ -18,7 +18,10 @@ import java.util.Set;
  * machine an unloaded round trip may itself exceed the configured target. The loop's lag is the queueing every chunk
  * of the node waits through (a saturated CPU shows there first, while batched writes still come back fast). Cut,
  * background models pause first, down to one chunk in flight, so under overload the work that is left is interactive
- * and interactive chunks keep their latency; background streams slow down instead. Event-loop confined.
+ * and interactive chunks keep their latency; background streams slow down instead. A third signal comes from
+ * downstream: a gateway whose live interactive chunks arrive late ({@link #downstreamLate}) cuts the share as well
+ * while its reports go on; the backlog is then between worker and gateway, where the first two do not show it.
+ * Event-loop confined.
  */
 public final class OutboxBudget {
   /** The background share never falls below this many chunks, so background jobs always make progress. */
@@ -27,6 +30,8 @@ public final class OutboxBudget {
   static final long ADJUST_NANOS = 50_000_000L;
   /** The fastest round trip is taken over two windows of this length (ns): the base that queueing adds to. */
   static final long BASE_WINDOW_NANOS = 5_000_000_000L;
+  /** A gateway's report of late interactive chunks counts this long (ns): gateways report every 100 ms while late. */
+  static final long DOWNSTREAM_HOLD_NANOS = 300_000_000L;
 
   private final long max;
   private final long targetMicros;
@@ -41,6 +46,7 @@ public final class OutboxBudget {
   private long baseWindowStart = lastAdjust;
   private long fastest = Long.MAX_VALUE;
   private long fastestBefore = Long.MAX_VALUE;
+  private long downstreamLateUntil;
 
   public OutboxBudget(long max) {
     this(max, 0);
@@ -120,6 +126,20 @@ public final class OutboxBudget {
     adjust(now);
   }
 
+  /** A gateway reports that its live interactive chunks arrive late. */
+  public void downstreamLate() {
+    downstreamLate(System.nanoTime());
+  }
+
+  /** @param now {@link System#nanoTime()} (given by tests) */
+  void downstreamLate(long now) {
+    if (targetMicros <= 0) {
+      return;
+    }
+    downstreamLateUntil = now + DOWNSTREAM_HOLD_NANOS;
+    adjust(now);
+  }
+
   private void adjust(long now) {
     if (now - lastAdjust < ADJUST_NANOS) {
       return;
@@ -128,7 +148,8 @@ public final class OutboxBudget {
     double target = Math.max(targetMicros, 2.0 * Math.min(fastest, fastestBefore));
     double lagTarget = targetMicros / 5.0;
     long ceiling = Math.max(MIN_BACKGROUND, max / 2);
-    if (smoothedMicros > target || smoothedLagMicros > lagTarget) {
+    boolean downstream = now - downstreamLateUntil < 0;
+    if (smoothedMicros > target || smoothedLagMicros > lagTarget || downstream) {
       backgroundLimit = Math.max(MIN_BACKGROUND, backgroundLimit * 7 / 10);
     } else if (smoothedMicros < target / 2.0 && smoothedLagMicros < lagTarget / 2.0) {
       backgroundLimit = Math.min(ceiling, backgroundLimit + Math.max(MIN_BACKGROUND, backgroundLimit / 8));

@@ -68,6 +68,24 @@ class OutboxBudgetTest {
     assertEquals(500, budget.backgroundLimit(), "an idle loop gives background its share back");
   }
 
+  /** Fast writes and an idle loop, but a gateway says interactive chunks reach it late: the backlog is between them. */
+  @Test
+  void aGatewayReportingLateInteractiveChunksCutsBackgroundWhileTheWorkerLooksFine() {
+    OutboxBudget budget = new OutboxBudget(1000, 10_000);
+    for (int i = 0; i < 40; i++) {
+      budget.downstreamLate(later()); // reported every period, as a gateway does every 100 ms while late
+      budget.writeTook(1_000, later());
+      budget.loopLagTook(100, later());
+    }
+    assertEquals(OutboxBudget.MIN_BACKGROUND, budget.backgroundLimit());
+    clock += OutboxBudget.DOWNSTREAM_HOLD_NANOS; // the reports stop: they count only for a while
+    for (int i = 0; i < 80; i++) {
+      budget.writeTook(1_000, later());
+      budget.loopLagTook(100, later());
+    }
+    assertEquals(500, budget.backgroundLimit(), "the share comes back once the gateway is quiet");
+  }
+
   @Test
   void withoutATargetTheLoopIsNotWatched() {
     OutboxBudget budget = new OutboxBudget(1000);

@@ -30,6 +30,8 @@ final class JobFeed {
   private final List<Follower> followers = new ArrayList<>(1); // most jobs have one follower per node
   private final List<MessageConsumer<?>> consumers = new ArrayList<>(3);
   private boolean background;
+  /** The smallest age (ms, by the worker's clock) a live chunk of this job had on arrival: the base of its lateness. */
+  private long youngestArrival = Long.MAX_VALUE;
   private boolean detached;
   private long detachedTimer = -1;
   private long lastEventAt = System.nanoTime();
@@ -174,6 +176,11 @@ final class JobFeed {
   private void onChunk(ChunkEvent c, boolean repair) {
     if (c.sequence() > lastSequence) {
       lastSequence = c.sequence();
+    }
+    if (!repair && !background) {
+      long age = System.currentTimeMillis() - c.timestamp();
+      youngestArrival = Math.min(youngestArrival, age);
+      hub.lateness().arrived(age - youngestArrival, System.nanoTime());
     }
     dispatch(new FeedEvent(c, repair));
   }

@@ -1,6 +1,7 @@
 package io.tokenbus.gateway.stream;
 
 import io.tokenbus.events.Addresses;
+import io.tokenbus.events.internal.InteractiveLate;
 import io.tokenbus.events.internal.WatchedJobs;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.GatewayMetrics;
@@ -38,6 +39,7 @@ public final class JobStreamHub {
   private final String watcherId = java.util.UUID.randomUUID().toString();
   private final GatewayMetrics metrics;
   private final LoopPressure pressure;
+  private final ArrivalLateness lateness;
   /** 0: all live; {@link LoopPressure#BACKGROUND}: background feeds read from the store; {@link LoopPressure#ALL}. */
   private int shedding;
 
@@ -55,6 +57,12 @@ public final class JobStreamHub {
       id -> List.copyOf(feeds.values()).forEach(f -> f.pollIfIdle(idleNanos)));
     this.pressure = new LoopPressure(vertx, PRESSURE_CHECK_MS, config.connections().maxQueuedTasks(), this::shed);
     this.watchTimer = vertx.setPeriodic(WATCH_PERIOD_MS, id -> publishWatched());
+    this.lateness = new ArrivalLateness(lateMs ->
+      vertx.eventBus().publish(Addresses.GATEWAY_PRESSURE, new InteractiveLate(watcherId, lateMs)));
+  }
+
+  ArrivalLateness lateness() {
+    return lateness;
   }
 
   /**

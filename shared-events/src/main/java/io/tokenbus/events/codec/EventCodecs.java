@@ -7,6 +7,7 @@ import io.tokenbus.events.internal.AppendBatch;
 import io.tokenbus.events.internal.AppendBatchResult;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.events.internal.InteractiveLate;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.JobClaim;
@@ -39,6 +40,7 @@ public final class EventCodecs {
     add(eb, Takeover.Result.class, "tb.takeover-result", Takeover.Result::toJson, Takeover.Result::fromJson);
     add(eb, ReplayRequest.class, "tb.replay", ReplayRequest::toJson, ReplayRequest::fromJson);
     add(eb, WatchedJobs.class, "tb.watched", WatchedJobs::toJson, WatchedJobs::fromJson);
+    add(eb, InteractiveLate.class, "tb.interactive-late", InteractiveLate::toJson, InteractiveLate::fromJson);
   }
 
   private static <T> void add(EventBus eb, Class<T> type, String name, Function<T, io.vertx.core.json.JsonObject> to,

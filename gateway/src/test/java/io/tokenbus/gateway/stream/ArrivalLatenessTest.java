@@ -1,0 +1,36 @@
+package io.tokenbus.gateway.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ArrivalLatenessTest {
+  private final List<Long> reports = new ArrayList<>();
+  private final ArrivalLateness lateness = new ArrivalLateness(reports::add);
+
+  @Test
+  void chunksOnTimeAreNotReported() {
+    for (int i = 0; i < 1000; i++) {
+      lateness.arrived(i % 10, i * 1_000_000L); // 0-9 ms above their jobs' best: the usual jitter
+    }
+    assertTrue(reports.isEmpty(), String.valueOf(reports));
+  }
+
+  @Test
+  void lateChunksAreReportedAtMostEveryHundredMilliseconds() {
+    for (int i = 0; i < 1000; i++) {
+      lateness.arrived(500, i * 1_000_000L); // a chunk a millisecond for one second, each 500 ms late
+    }
+    assertEquals(10, reports.size(), "one report per 100 ms while late: " + reports);
+    assertTrue(reports.get(0) > ArrivalLateness.LATE_MS && reports.get(9) == 500, String.valueOf(reports));
+    reports.clear();
+    for (int i = 1000; i < 2000; i++) {
+      lateness.arrived(0, i * 1_000_000L); // on time again: the smoothed lateness falls below the bound
+    }
+    assertTrue(reports.size() <= 1, "reports stop once chunks are on time again: " + reports);
+    assertEquals(0, lateness.smoothedMs());
+  }
+}
