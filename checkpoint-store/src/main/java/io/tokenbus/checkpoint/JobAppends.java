@@ -21,7 +21,7 @@ import java.util.List;
 /**
  * Appends of chunks and terminal events (append.lua). A batch leaves in as few script calls as the deployment
  * allows: on standalone or Sentinel Redis one call carries the appends of up to {@link #JOBS_PER_CALL} jobs, which
- * spares Redis a command per append (about a fifth of its CPU per append, docs/benchmarks.md); on a cluster every job
+ * spares Redis a command per append (a tenth of its CPU per token in the bench, docs/benchmarks.md); on a cluster every job
  * is a call of its own, on the node of its slot. Each job's append stays atomic and idempotent either way.
  *
  * <p>Not thread-safe: used from its owner verticle's context only.

@@ -2,6 +2,7 @@ package io.tokenbus.runtime;
 
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Typed reads of settings from the environment, for every service's config record. An unset or blank variable reads
@@ -20,48 +21,44 @@ public final class Env {
   }
 
   public static long whole(Map<String, String> env, String name, long dflt) {
-    String v = value(env, name);
-    if (v == null) {
-      return dflt;
-    }
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number, not '" + v + "'");
-    }
+    return read(env, name, dflt, "a whole number", Long::parseLong);
   }
 
   public static double decimal(Map<String, String> env, String name, double dflt) {
-    String v = value(env, name);
-    if (v == null) {
-      return dflt;
-    }
-    try {
+    return read(env, name, dflt, "a number", v -> {
       double d = Double.parseDouble(v);
-      if (!Double.isFinite(d)) {
-        throw new NumberFormatException();
-      }
-      return d;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a number, not '" + v + "'");
-    }
+      return Double.isFinite(d) ? d : null;
+    });
   }
 
   /** {@code true} or {@code false}, in any case. */
   public static boolean flag(Map<String, String> env, String name, boolean dflt) {
-    String v = value(env, name);
-    if (v == null) {
-      return dflt;
-    }
-    return switch (v.toLowerCase(Locale.ROOT)) {
+    return read(env, name, dflt, "true or false", v -> switch (v.toLowerCase(Locale.ROOT)) {
       case "true" -> true;
       case "false" -> false;
-      default -> throw new IllegalArgumentException(name + " must be true or false, not '" + v + "'");
-    };
+      default -> null;
+    });
   }
 
-  private static String value(Map<String, String> env, String name) {
+  /**
+   * The variable, stripped and parsed; {@code dflt} when unset or blank. Refused, naming it and {@code what} it must
+   * be, when {@code parse} answers null or throws {@link NumberFormatException}.
+   */
+  private static <T> T read(Map<String, String> env, String name, T dflt, String what, Function<String, T> parse) {
     String v = env.get(name);
-    return v == null || v.isBlank() ? null : v.strip();
+    if (v == null || v.isBlank()) {
+      return dflt;
+    }
+    String s = v.strip();
+    T t;
+    try {
+      t = parse.apply(s);
+    } catch (NumberFormatException e) {
+      t = null;
+    }
+    if (t == null) {
+      throw new IllegalArgumentException(name + " must be " + what + ", not '" + s + "'");
+    }
+    return t;
   }
 }
