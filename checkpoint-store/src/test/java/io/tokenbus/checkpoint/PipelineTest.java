@@ -106,6 +106,7 @@ class PipelineTest {
     long reloadsBefore = f.verticle.scriptReloads().await();
     long loadCallsBefore = scriptLoadCalls();
     f.redis("SCRIPT", "FLUSH");
+    scriptFlushes++;
     List<Future<?>> all = f.verticle.onContext(() -> {
       List<Future<?>> out = new ArrayList<>();
       for (String id : ids) {
@@ -122,9 +123,22 @@ class PipelineTest {
     }
   }
 
+  /** SCRIPT FLUSH commands this class sent (Redis before 7 counts them with the loads, below). */
+  private static long scriptFlushes;
+
+  /**
+   * SCRIPT LOAD commands Redis has run. Redis 7 counts each SCRIPT subcommand apart; before 7 (the bundled Redis 6.2
+   * that tests run on where no redis-server is installed) all of them count as {@code script}, so this class' own
+   * flushes are taken off.
+   */
   private static long scriptLoadCalls() {
-    Matcher m = Pattern.compile("cmdstat_script\\|load:calls=(\\d+)").matcher(f.redis("INFO", "commandstats").toString());
-    return m.find() ? Long.parseLong(m.group(1)) : 0;
+    String stats = f.redis("INFO", "commandstats").toString();
+    Matcher m = Pattern.compile("cmdstat_script\\|load:calls=(\\d+)").matcher(stats);
+    if (m.find()) {
+      return Long.parseLong(m.group(1));
+    }
+    Matcher all = Pattern.compile("cmdstat_script:calls=(\\d+)").matcher(stats);
+    return all.find() ? Long.parseLong(all.group(1)) - scriptFlushes : 0;
   }
 
   @Test
