@@ -127,10 +127,13 @@ public final class GatewayVerticle extends VerticleBase implements Readiness {
     // Idle timeout: nothing read or written for this long (streams send heartbeats, so only dead ones are cut).
     // No h2c: browsers never use it, and while Vert.x sniffs for its preface it calls the connection handler only
     // after the first bytes, which would let a connection that sends nothing escape the header deadline.
+    // Strict thread mode: this verticle writes its responses on its own event loop only, so Vert.x writes them
+    // straight to the channel instead of through a cross-thread queue per connection (4.7 KB of heap per open
+    // stream, and a queue hop per SSE event; docs/benchmarks.md). A write from another thread would throw.
     server = vertx.createHttpServer(compression(new HttpServerOptions().setHost(config.host()).setPort(config.port())
       .setMaxWebSocketFrameSize(config.maxBodyBytes()).setMaxWebSocketMessageSize(config.maxBodyBytes())
       .setIdleTimeout((int) config.connections().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-      .setHttp2ClearTextEnabled(false), config.compression()));
+      .setHttp2ClearTextEnabled(false).setStrictThreadMode(true), config.compression()));
     return server.connectionHandler(c -> {
       headers.opened(c);
       IdleTimeoutPlacement.behindTheDecoder(c);
