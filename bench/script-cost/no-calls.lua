@@ -1,4 +1,4 @@
--- append.lua cut down to reading its arguments and answering, no redis.call() (bench/script-cost/harness.py)
+-- append.lua cut down to reading its arguments and answering, no redis.call() (io.tokenbus.bench.AppendCallCost)
 local out = {}
 local at = 2
 for j = 1, #KEYS / 2 do

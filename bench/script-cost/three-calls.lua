@@ -1,4 +1,4 @@
--- append.lua cut down to its three redis.call()s per job and nothing else (bench/script-cost/harness.py)
+-- append.lua cut down to its three redis.call()s per job and nothing else (io.tokenbus.bench.AppendCallCost)
 local out = {}
 local at = 2
 for j = 1, #KEYS / 2 do
