@@ -23,6 +23,7 @@ import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.ModelBackend;
 import io.tokenbus.worker.run.CheckpointWriter;
 import io.tokenbus.worker.run.JobRun;
+import io.tokenbus.worker.run.LeaseRenewals;
 import io.tokenbus.worker.run.LoopLag;
 import io.tokenbus.worker.run.OutboxBudget;
 import io.tokenbus.worker.run.StoredChunks;
@@ -71,8 +72,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
   private final Watchers watchers = new Watchers();
   private long leaseTimer = -1;
   private LoopLag loopLag;
-  private boolean renewalInFlight;
-  private boolean renewalFailing;
+  private LeaseRenewals leases;
   private Promise<Void> drainedWhenIdle;
   private Counter accepted;
   private Counter refused;
@@ -125,7 +125,15 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
         judgeWatched();
       });
       pressureConsumer = vertx.eventBus().consumer(Addresses.GATEWAY_PRESSURE, m -> budget.downstreamLate());
-      leaseTimer = vertx.setPeriodic(Math.max(100, config.leaseMs() / 3), id -> renewLeases());
+      // Tells the store this worker still runs its jobs; if it dies, their leases run out and readers close them.
+      leases = new LeaseRenewals(config.leaseMs(), running::keySet, id -> running.get(id).epoch(),
+        r -> vertx.eventBus().<LeaseRenewal.Result>request(Addresses.CHECKPOINT_LEASE, r,
+          new DeliveryOptions().setSendTimeout(LeaseRenewals.periodMs(config.leaseMs()))).map(Message::body),
+        this::lost);
+      leaseTimer = vertx.setPeriodic(leases.tickMs(), id -> {
+        judgeWatched(); // also when no gateway publishes any more (their lists ran out)
+        leases.tick();
+      });
       return Future.all(List.of(runConsumer.completion(), cancelConsumer.completion(), takeoverConsumer.completion(),
         watchedConsumer.completion(), pressureConsumer.completion()));
     })
@@ -292,11 +300,6 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     }
   }
 
-  /**
-   * Tells the store this worker still runs its jobs; if it dies, their leases run out and readers close them. A
-   * renewal the store could not take is retried soon (once per period, never stacked): an outage must not look like
-   * a dead worker.
-   */
   /** Each running job runs at its own priority while somebody follows it, as background while nobody does. */
   private void judgeWatched() {
     long now = System.nanoTime();
@@ -307,38 +310,12 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
     return running.values().stream().filter(r -> r.priority() != r.requestedPriority()).count();
   }
 
-  private void renewLeases() {
-    judgeWatched(); // also when no gateway publishes any more (their lists ran out)
-    if (running.isEmpty() || renewalInFlight) {
-      return;
+  private void lost(String jobId, long epoch) {
+    JobRun r = running.get(jobId);
+    if (r != null && r.epoch() == epoch) {
+      log.warn("job " + jobId + " was taken over by another worker (this one missed its lease): stopping it");
+      r.abandon();
     }
-    renewalInFlight = true;
-    List<String> ids = List.copyOf(running.keySet());
-    List<Long> epochs = ids.stream().map(id -> running.get(id).epoch()).toList();
-    vertx.eventBus().<LeaseRenewal.Result>request(Addresses.CHECKPOINT_LEASE, new LeaseRenewal(ids, epochs, config.leaseMs()),
-        new DeliveryOptions().setSendTimeout(Math.max(100, config.leaseMs() / 3)))
-      .onComplete(ar -> {
-        renewalInFlight = false;
-        if (ar.succeeded()) {
-          for (String id : ar.result().body().lost()) {
-            JobRun r = running.get(id);
-            if (r != null && r.epoch() == epochs.get(ids.indexOf(id))) {
-              log.warn("job " + id + " was taken over by another worker (this one missed its lease): stopping it");
-              r.abandon();
-            }
-          }
-        }
-        if (ar.failed()) {
-          if (!renewalFailing) {
-            log.warn("could not renew job leases (retrying): " + ar.cause().getMessage());
-          }
-          renewalFailing = true;
-          vertx.setTimer(Math.max(100, config.leaseMs() / 10), id -> renewLeases());
-        } else if (renewalFailing) {
-          renewalFailing = false;
-          log.info("job leases renewed again");
-        }
-      });
   }
 
   private void cancel(Message<JsonObject> m) {
