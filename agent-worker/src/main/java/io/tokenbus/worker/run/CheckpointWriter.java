@@ -28,8 +28,8 @@ import java.util.function.LongConsumer;
  * <p>Interactive writes go first, and never in a message with background ones (a message is answered once all its
  * writes are stored, so an interactive write would wait for the background writes beside it): while a message is
  * unanswered (the store lags), a free slot goes to interactive writes; background writes wait for the next answer,
- * never longer (interactive traffic alone may keep a message in flight at all times), go in small messages (smaller
- * still while interactive writes come), and take one of the two slots at most.
+ * never longer (interactive traffic alone may keep a message in flight at all times), go in messages of at most
+ * {@link #MAX_BACKGROUND_CHUNKS} chunks, and take one of the two slots at most.
  * Each round trip is reported to {@code onRoundTrip} (micros).
  *
  * <p>Not thread-safe: used from the worker verticle's context only.
@@ -39,19 +39,11 @@ public final class CheckpointWriter {
   static final int MAX_CHUNKS = 4096;
   /**
    * A background message's bound: the store runs a message's writes in order and answers them together, and Redis
-   * runs what comes after them (the next interactive writes) only once they are done, and the event loop publishes
-   * them all before it reads the next answer, so a big background message holds interactive chunks back. 64 writes
-   * are about a millisecond of Redis (256 gave interactive p99 29-31 ms, 64 gave 20 ms under the same overload).
+   * runs what comes after them (the next interactive writes) only once they are done, so a big background message
+   * would hold interactive chunks back. 64 writes are about a millisecond of Redis (measured: 256 gave interactive p99
+   * 29-31 ms, 64 gave 20 ms under the same overload; docs/benchmarks.md).
    */
   static final int MAX_BACKGROUND_CHUNKS = 64;
-  /**
-   * The bound while interactive writes come (one in the last {@link #INTERACTIVE_RECENT_NANOS}): at twice saturation
-   * with 10% of streams interactive, 64 gave interactive p50 3.4 ms / p99 8-11 ms, 16 gave 1.3-1.5 / 4.3-4.4 ms at
-   * 15% more CPU per token and 10-20% less background throughput, 8 gave 0.6 / 3.9 ms but a third less background
-   * (docs/benchmarks.md). Without interactive traffic the larger bound keeps background work cheap.
-   */
-  static final int MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE = 16;
-  static final long INTERACTIVE_RECENT_NANOS = 1_000_000_000L;
 
   private record Pending(AppendRequest request, Promise<AppendResult> promise) {}
 
@@ -68,7 +60,6 @@ public final class CheckpointWriter {
   /** Answers received so far, and that count when the oldest waiting background write was held back. */
   private long answers;
   private long heldAt = -1;
-  private long interactiveAt = System.nanoTime() - 2 * INTERACTIVE_RECENT_NANOS;
 
   public CheckpointWriter(Context context, EventBus eb, long timeoutMs) {
     this(context, eb, timeoutMs, micros -> { });
@@ -100,18 +91,12 @@ public final class CheckpointWriter {
 
   private void flush() {
     boolean idle = inFlight == 0;
-    long now = System.nanoTime();
-    if (!pending.isEmpty()) {
-      interactiveAt = now;
-    }
-    int backgroundChunks = now - interactiveAt < INTERACTIVE_RECENT_NANOS
-      ? MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE : MAX_BACKGROUND_CHUNKS;
     while (inFlight < MAX_IN_FLIGHT) {
       if (!pending.isEmpty()) {
         send(take(pending, MAX_CHUNKS), false);
       } else if (!pendingBackground.isEmpty() && backgroundInFlight == 0 && (idle || answeredSinceHeld())) {
         backgroundInFlight++;
-        send(take(pendingBackground, backgroundChunks), true);
+        send(take(pendingBackground, MAX_BACKGROUND_CHUNKS), true);
         heldAt = -1;
       } else {
         break;
