@@ -124,7 +124,7 @@ public final class AgentWorkerVerticle extends VerticleBase implements Readiness
         watchers.update(m.body(), System.nanoTime());
         judgeWatched();
       });
-      pressureConsumer = vertx.eventBus().consumer(Addresses.GATEWAY_PRESSURE, m -> budget.downstreamLate());
+      pressureConsumer = vertx.eventBus().consumer(Addresses.GATEWAY_PRESSURE, m -> budget.downstreamLate(m.body().lateMs()));
       // Tells the store this worker still runs its jobs; if it dies, their leases run out and readers close them.
       leases = new LeaseRenewals(config.leaseMs(), running::keySet, id -> running.get(id).epoch(),
         r -> vertx.eventBus().<LeaseRenewal.Result>request(Addresses.CHECKPOINT_LEASE, r,

@@ -19,8 +19,9 @@ import java.util.Set;
  * of the node waits through (a saturated CPU shows there first, while batched writes still come back fast). Cut,
  * background models pause first, down to one chunk in flight, so under overload the work that is left is interactive
  * and interactive chunks keep their latency; background streams slow down instead. A third signal comes from
- * downstream: a gateway whose live interactive chunks arrive late ({@link #downstreamLate}) cuts the share as well
- * while its reports go on; the backlog is then between worker and gateway, where the first two do not show it.
+ * downstream: a gateway whose live interactive chunks arrive later than the loop's bound ({@link #downstreamLate}) cuts
+ * the share as well while its reports go on; the backlog is then between worker and gateway, where the first two do not
+ * show it. Gateways report whatever lateness they see, so this one target sets the whole trade.
  * Event-loop confined.
  */
 public final class OutboxBudget {
@@ -126,14 +127,18 @@ public final class OutboxBudget {
     adjust(now);
   }
 
-  /** A gateway reports that its live interactive chunks arrive late. */
-  public void downstreamLate() {
-    downstreamLate(System.nanoTime());
+  /**
+   * A gateway reports that its live interactive chunks arrive {@code lateMs} (their recent mean) later than their best.
+   * It counts against the same bound as the worker's own loop lag (a fifth of the target): both are queueing every
+   * interactive chunk waits through.
+   */
+  public void downstreamLate(long lateMs) {
+    downstreamLate(lateMs, System.nanoTime());
   }
 
   /** @param now {@link System#nanoTime()} (given by tests) */
-  void downstreamLate(long now) {
-    if (targetMicros <= 0) {
+  void downstreamLate(long lateMs, long now) {
+    if (targetMicros <= 0 || lateMs * 1000.0 <= targetMicros / 5.0) {
       return;
     }
     downstreamLateUntil = now + DOWNSTREAM_HOLD_NANOS;

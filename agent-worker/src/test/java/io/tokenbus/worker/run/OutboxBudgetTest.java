@@ -73,7 +73,7 @@ class OutboxBudgetTest {
   void aGatewayReportingLateInteractiveChunksCutsBackgroundWhileTheWorkerLooksFine() {
     OutboxBudget budget = new OutboxBudget(1000, 10_000);
     for (int i = 0; i < 40; i++) {
-      budget.downstreamLate(later()); // reported every period, as a gateway does every 100 ms while late
+      budget.downstreamLate(3, later()); // 3 ms against 2 (a fifth of the target), every 100 ms as a gateway reports
       budget.writeTook(1_000, later());
       budget.loopLagTook(100, later());
     }
@@ -84,6 +84,18 @@ class OutboxBudgetTest {
       budget.loopLagTook(100, later());
     }
     assertEquals(500, budget.backgroundLimit(), "the share comes back once the gateway is quiet");
+  }
+
+  /** A gateway reports any lateness over a millisecond; within the worker's bound it is not a backlog. */
+  @Test
+  void aGatewayReportingLatenessWithinTheBoundLeavesBackgroundAlone() {
+    OutboxBudget budget = new OutboxBudget(1000, 10_000);
+    for (int i = 0; i < 40; i++) {
+      budget.downstreamLate(2, later());
+      budget.writeTook(1_000, later());
+      budget.loopLagTook(100, later());
+    }
+    assertEquals(500, budget.backgroundLimit());
   }
 
   @Test

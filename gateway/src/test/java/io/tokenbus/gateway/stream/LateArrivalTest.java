@@ -79,7 +79,7 @@ class LateArrivalTest {
       produce(id, 1, 1, now + 3_600_000);
       produce(id, 2, 40, now + 3_600_000 - 2_000); // then 2 s late each
       InteractiveLate late = reported.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      assertTrue(late.lateMs() > ArrivalLateness.LATE_MS && late.lateMs() <= 2_000, "lateness " + late.lateMs());
+      assertTrue(late.lateMs() > ArrivalLateness.REPORT_ABOVE_MS && late.lateMs() <= 2_000, "lateness " + late.lateMs());
     } finally {
       c.unregister().await();
     }
@@ -92,6 +92,8 @@ class LateArrivalTest {
     // A worker clock an hour behind, chunks on time; enough of them to wash out any earlier test's late ones.
     produce(job.id(), 1, 200, now - 3_600_000);
     job.sink().take(200); // each chunk's lateness is counted before it is written
-    assertTrue(fixture.on(() -> fixture.hub.lateness().smoothedMs()) < ArrivalLateness.LATE_MS);
+    // Uncancelled, the offset would read as an hour; the burst's own spread is a few milliseconds.
+    long smoothed = fixture.on(() -> fixture.hub.lateness().smoothedMs());
+    assertTrue(smoothed < 20, "lateness " + smoothed);
   }
 }
