@@ -3,7 +3,8 @@
 # store process (clustered over Hazelcast on 127.0.0.1), a redis-server of their own, the load generator against the
 # gateway; 10% of the streams interactive. Appends the RESULT line, with both processes' RSS and the worker's and
 # gateway's queue gauges every 5 s, to OUT; logs (with -Xlog:gc) in bench/target/split-<time>/.
-#   bench/split.sh OUT [SECONDS=60] [STREAMS=2000] [RATE=20]   (BENCH_INTERACTIVE_PERCENT=10; SERVER_JAR)
+#   bench/split.sh OUT [SECONDS=60] [STREAMS=2000] [RATE=20]   (BENCH_INTERACTIVE_PERCENT=10; SERVER_JAR; SPLIT_JAVA_OPTS: more
+#   JVM options for both server processes)
 # Needs redis-server and redis-cli on PATH, and curl. Ports: Redis 6391, Hazelcast 5811-5812, HTTP 18081,
 # management 19091 (worker + store) and 19092 (gateway).
 set -euo pipefail
@@ -19,7 +20,7 @@ for _ in $(seq 50); do [ "$(redis-cli -p 6391 ping 2>/dev/null)" = PONG ] && bre
 COMMON=(REDIS_URL=redis://127.0.0.1:6391 TOKENBUS_CLUSTER_NAME=splitbench-$$
   TOKENBUS_TOKEN_SECRET=c3BsaXRiZW5jaC1zZWNyZXQtc3BsaXRiZW5jaA== TOKENBUS_CLUSTER_MEMBERS=127.0.0.1:5811,127.0.0.1:5812
   TOKENBUS_PROBE_OLLAMA=false TOKENBUS_DRAIN_SECONDS=0 TOKENBUS_GATEWAY_DRAIN_SECONDS=0)
-JVM=(java -Xms1g -Xmx1g -XX:+UseParallelGC)
+JVM=(java -Xms1g -Xmx1g -XX:+UseParallelGC ${SPLIT_JAVA_OPTS:-})
 env "${COMMON[@]}" TOKENBUS_HAZELCAST_PORT=5811 TOKENBUS_MANAGEMENT_PORT=19091 TOKENBUS_LOCAL_TOKENS_PER_SECOND="$RATE" \
   TOKENBUS_LOCAL_MAX_TOKENS=$(awk -v r="$RATE" -v s="$SECS" 'BEGIN { print int(r * (s + 90)) }') TOKENBUS_WORKER_MAX_JOBS=1000000 \
   "${JVM[@]}" -Xlog:gc:file="$L/gc-backend.log" -jar "$JAR" --cluster --role worker,checkpoint > "$L/backend.log" 2>&1 &
