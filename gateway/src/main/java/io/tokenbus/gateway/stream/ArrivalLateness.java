@@ -6,9 +6,10 @@ import java.util.function.LongConsumer;
  * How late live interactive chunks reach this gateway: a backlog upstream of it (the event bus between worker and
  * gateway processes, or a worker) shows here and nowhere else. Each chunk's lateness is its age on arrival above the
  * youngest arrival of its job so far ({@link JobFeed}), which cancels any offset between the worker's clock and this
- * node's. While the smoothed lateness exceeds {@link #REPORT_ABOVE_MS}, {@code report} runs with it, at most every
- * {@link #REPORT_NANOS}; each worker judges it against its own bound (a fifth of {@code TOKENBUS_BACKGROUND_TARGET_MS},
- * 2 ms by default) and slows background generation above it. Event-loop confined.
+ * node's. While the smoothed lateness exceeds {@link #REPORT_ABOVE_MS}, {@code report} runs with it every
+ * {@link #REPORT_NANOS}, and at once whenever it has risen above the last report: each worker judges it against its
+ * own bound (a fifth of {@code TOKENBUS_BACKGROUND_TARGET_MS}, 2 ms by default) and slows background generation above
+ * it, so a report below the bound must not hold back the next one over it. Event-loop confined.
  */
 final class ArrivalLateness {
   /**
@@ -22,6 +23,7 @@ final class ArrivalLateness {
   private final LongConsumer report;
   private double smoothed;
   private long lastReport = Long.MIN_VALUE;
+  private long lastReported;
 
   /** @param report called with the smoothed lateness in ms, rounded up */
   ArrivalLateness(LongConsumer report) {
@@ -31,9 +33,14 @@ final class ArrivalLateness {
   /** A live interactive chunk arrived {@code lateMs} later than its job's best; {@code nowNanos}: {@link System#nanoTime()}. */
   void arrived(long lateMs, long nowNanos) {
     smoothed = smoothed * 0.9 + Math.max(0, lateMs) * 0.1;
-    if (smoothed > REPORT_ABOVE_MS && (lastReport == Long.MIN_VALUE || nowNanos - lastReport >= REPORT_NANOS)) {
+    if (smoothed <= REPORT_ABOVE_MS) {
+      return;
+    }
+    long lateness = (long) Math.ceil(smoothed); // up: 2.3 ms is over a 2 ms bound
+    if (lastReport == Long.MIN_VALUE || nowNanos - lastReport >= REPORT_NANOS || lateness > lastReported) {
       lastReport = nowNanos;
-      report.accept((long) Math.ceil(smoothed)); // up: 2.3 ms is over a 2 ms bound
+      lastReported = lateness;
+      report.accept(lateness);
     }
   }
 
