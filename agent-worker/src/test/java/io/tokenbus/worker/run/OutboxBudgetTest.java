@@ -73,7 +73,7 @@ class OutboxBudgetTest {
   void aGatewayReportingLateInteractiveChunksCutsBackgroundWhileTheWorkerLooksFine() {
     OutboxBudget budget = new OutboxBudget(1000, 10_000);
     for (int i = 0; i < 40; i++) {
-      budget.downstreamLate(3, later()); // 3 ms against 2 (a fifth of the target), every 100 ms as a gateway reports
+      budget.downstreamLate(6, later()); // 6 ms against 5 (half the target), every 100 ms as a gateway reports
       budget.writeTook(1_000, later());
       budget.loopLagTook(100, later());
     }
@@ -91,7 +91,7 @@ class OutboxBudgetTest {
   void aGatewayReportingLatenessWithinTheBoundLeavesBackgroundAlone() {
     OutboxBudget budget = new OutboxBudget(1000, 10_000);
     for (int i = 0; i < 40; i++) {
-      budget.downstreamLate(2, later());
+      budget.downstreamLate(5, later());
       budget.writeTook(1_000, later());
       budget.loopLagTook(100, later());
     }

@@ -8,14 +8,14 @@ import java.util.function.LongConsumer;
  * youngest arrival of its job so far ({@link JobFeed}), which cancels any offset between the worker's clock and this
  * node's. While the smoothed lateness exceeds {@link #REPORT_ABOVE_MS}, {@code report} runs with it every
  * {@link #REPORT_NANOS}, and at once whenever it has risen above the last report: each worker judges it against its
- * own bound (a fifth of {@code TOKENBUS_BACKGROUND_TARGET_MS}, 2 ms by default) and slows background generation above
+ * own bound (half of {@code TOKENBUS_BACKGROUND_TARGET_MS}, 5 ms by default) and slows background generation above
  * it, so a report below the bound must not hold back the next one over it. Event-loop confined.
  */
 final class ArrivalLateness {
   /**
    * Smoothed lateness of interactive chunks above which the workers are told: the resolution of chunk timestamps. The
-   * bound itself is the workers' (it was 20 ms here; with the gateway in its own process that left interactive p99 at
-   * 44-53 ms under twice saturation, 10-11 ms at 2 ms, docs/benchmarks.md "Interactive lateness bound").
+   * bound itself is the workers' (it was 20 ms here, which left interactive p99 at 30-53 ms under twice saturation with
+   * the gateway in its own process; docs/benchmarks.md "Interactive lateness bound").
    */
   static final long REPORT_ABOVE_MS = 1;
   static final long REPORT_NANOS = 100_000_000L;
@@ -36,7 +36,7 @@ final class ArrivalLateness {
     if (smoothed <= REPORT_ABOVE_MS) {
       return;
     }
-    long lateness = (long) Math.ceil(smoothed); // up: 2.3 ms is over a 2 ms bound
+    long lateness = (long) Math.ceil(smoothed); // up: 5.3 ms is over a 5 ms bound
     if (lastReport == Long.MIN_VALUE || nowNanos - lastReport >= REPORT_NANOS || lateness > lastReported) {
       lastReport = nowNanos;
       lastReported = lateness;

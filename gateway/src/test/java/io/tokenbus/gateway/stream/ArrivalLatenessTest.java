@@ -42,7 +42,7 @@ class ArrivalLatenessTest {
   @Test
   void aRiseIsReportedAtOnce() {
     for (int i = 0; i < 100; i++) {
-      lateness.arrived(2, i * 100_000L); // 2 ms late: reported (rounded up, 2), under a 2 ms bound
+      lateness.arrived(2, i * 100_000L); // 2 ms late: reported (rounded up, 2), under the workers' bound
     }
     assertEquals(List.of(2L), reports);
     for (int i = 100; i < 110; i++) {
