@@ -19,7 +19,7 @@ import java.util.Set;
  * of the node waits through (a saturated CPU shows there first, while batched writes still come back fast). Cut,
  * background models pause first, down to one chunk in flight, so under overload the work that is left is interactive
  * and interactive chunks keep their latency; background streams slow down instead. A third signal comes from
- * downstream: a gateway whose live interactive chunks arrive later than the loop's bound ({@link #downstreamLate}) cuts
+ * downstream: a gateway whose live interactive chunks arrive later than half the target ({@link #downstreamLate}) cuts
  * the share as well while its reports go on; the backlog is then between worker and gateway, where the first two do not
  * show it. Gateways report whatever lateness they see, so this one target sets the whole trade.
  * Event-loop confined.

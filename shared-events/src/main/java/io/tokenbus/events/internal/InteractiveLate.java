@@ -4,10 +4,10 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * A gateway's live interactive chunks arrive {@code lateMs} (smoothed, rounded up) later than their jobs' best,
- * published on {@code tokenbus.gateway.pressure} every 100 ms while that is over a millisecond: a backlog upstream of
- * the gateway (in the event bus between worker and gateway processes, or in a worker) shows there, where the workers'
- * own signals may not see it; workers slow background generation when it is over their bound. {@code watcherId} names
- * the publisher (one per gateway event loop).
+ * published on {@code tokenbus.gateway.pressure} every 100 ms while that is over a millisecond, and at once when it
+ * rises: a backlog upstream of the gateway (in the event bus between worker and gateway processes, or in a worker)
+ * shows there, where the workers' own signals may not see it; workers slow background generation when it is over
+ * their bound. {@code watcherId} names the publisher (one per gateway event loop).
  */
 public record InteractiveLate(String watcherId, long lateMs) {
   public InteractiveLate {
