@@ -22,7 +22,8 @@ final class ArrivalLateness {
 
   private final LongConsumer report;
   private double smoothed;
-  private long lastReport = Long.MIN_VALUE;
+  private long lastReport;
+  /** 0 before the first report, which is therefore a rise and goes at once. */
   private long lastReported;
 
   /** @param report called with the smoothed lateness in ms, rounded up */
@@ -37,7 +38,7 @@ final class ArrivalLateness {
       return;
     }
     long lateness = (long) Math.ceil(smoothed); // up: 5.3 ms is over a 5 ms bound
-    if (lastReport == Long.MIN_VALUE || nowNanos - lastReport >= REPORT_NANOS || lateness > lastReported) {
+    if (lateness > lastReported || nowNanos - lastReport >= REPORT_NANOS) {
       lastReport = nowNanos;
       lastReported = lateness;
       report.accept(lateness);
