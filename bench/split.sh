@@ -2,7 +2,8 @@
 # Overload with the gateway in a JVM of its own (the Kubernetes topology): one gateway process, one worker + checkpoint
 # store process (clustered over Hazelcast on 127.0.0.1), a redis-server of their own, the load generator against the
 # gateway; 10% of the streams interactive. Appends the RESULT line, with both processes' RSS and the worker's and
-# gateway's queue gauges every 5 s, to OUT; logs (with -Xlog:gc) in bench/target/split-<time>/.
+# gateway's queue gauges every 5 s and the p99 by priority of chunks stored (worker) and written (gateway), to OUT;
+# logs (with -Xlog:gc) in bench/target/split-<time>/.
 #   bench/split.sh OUT [SECONDS=60] [STREAMS=2000] [RATE=20]   (BENCH_INTERACTIVE_PERCENT=10; SERVER_JAR; SPLIT_JAVA_OPTS: more
 #   JVM options for both server processes)
 # Needs redis-server and redis-cli on PATH, and curl. Ports: Redis 6391, Hazelcast 5811-5812, HTTP 18081,
@@ -44,17 +45,52 @@ curl -sf localhost:19092/health/ready > /dev/null || { echo "not ready: $(curl -
       "$(curl -s localhost:19091/metrics | grep -E '^tokenbus_worker_(buffered_chunks|background_chunk_limit)' | tr '\n' ' ')"
     sleep 5
   done ) > "$L/samples.log" 2>&1 &
+# Latency histograms by stage and priority at the start and end of the measured window: the RESULT's stageP99Ms is
+# the p99 of their difference.
+stage_buckets() {
+  { curl -s localhost:19091/metrics | grep '^tokenbus_worker_chunk_store_latency_seconds_bucket'
+    curl -s localhost:19092/metrics | grep '^tokenbus_gateway_chunk_latency_seconds_bucket{.*transport="sse"'; } > "$1" || true
+}
 s0=$(awk '/^cpu /{print $9}' /proc/stat)
 java -Xmx1g -jar bench/target/tokenbus-bench.jar --port 18081 --streams "$STREAMS" --batch 1 --seconds "$SECS" --transport sse \
   --mode stream --rate "$RATE" --interactive-percent "${BENCH_INTERACTIVE_PERCENT:-10}" --server-pid $GPID --redis-pid $RPID \
-  > "$L/bench.log" 2>&1 || true
+  > "$L/bench.log" 2>&1 &
+BENCH=$!
+# The bench's measured window: from its first per-second line to its last (each wait ends with the bench at worst).
+await_line() {
+  while kill -0 $BENCH 2>/dev/null && ! grep -qE "$1" "$L/bench.log"; do sleep 0.2; done
+}
+await_line '^t= *1s'
+stage_buckets "$L/stages-before.txt"
+await_line "^t= *${SECS}s"
+stage_buckets "$L/stages-after.txt"
+wait $BENCH || true
 s1=$(awk '/^cpu /{print $9}' /proc/stat)
 curl -s localhost:19092/metrics | grep -E '^tokenbus_gateway_(overload_episodes|slow_consumer|gap_repairs)' > "$L/gateway-metrics.txt" || true
 grep '^RESULT' "$L/bench.log" | sed 's/^RESULT //' | python3 -c "
-import json, sys
+import json, re, sys
 r = json.loads(sys.stdin.read())
 r['topology'] = 'gateway | worker+checkpoint'; r['hostStealSeconds'] = ($s1 - $s0) / 100; r['logs'] = '$L'
 r['samplesEvery5s'] = open('$L/samples.log').read().splitlines()
 r['gatewayMetrics'] = open('$L/gateway-metrics.txt').read().splitlines()
+def buckets(path):
+    out = {}
+    for line in open(path):
+        name, value = line.rsplit(' ', 1)
+        stage = 'stored' if name.startswith('tokenbus_worker') else 'written'
+        prio = re.search('priority=\"(\\w+)\"', name).group(1)
+        le = re.search('le=\"([^\"]+)\"', name).group(1)
+        out[(stage, prio, float(le))] = float(value)
+    return out
+b0, b1 = buckets('$L/stages-before.txt'), buckets('$L/stages-after.txt')
+stages = {}
+for stage, prio in sorted({(k[0], k[1]) for k in b1}):
+    les = sorted(k[2] for k in b1 if k[:2] == (stage, prio))
+    n = {le: b1[(stage, prio, le)] - b0.get((stage, prio, le), 0) for le in les}
+    total = n[les[-1]]
+    p99 = next((le for le in les if total and n[le] >= 0.99 * total), None)
+    stages[stage + ' ' + prio] = None if p99 is None or p99 == float('inf') else round(p99 * 1000, 1)
+r['stageP99Ms'] = stages  # the upper bound of the bucket holding the p99 (1, 2, 3, 5, 7.5, 10, 15, 20 ms ...)
 print(json.dumps(r))" >> "$OUT"
 grep -E '^t=' "$L/bench.log" | tail -3; grep '^RESULT' "$L/bench.log" | cut -c1-300
+tail -1 "$OUT" | python3 -c "import json, sys; print('p99 by stage and priority (ms, bucket bound):', json.loads(sys.stdin.read())['stageP99Ms'])"

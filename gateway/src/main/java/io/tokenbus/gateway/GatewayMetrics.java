@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.TokenbusException;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.stream.FeedEvent;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's stream metrics (see docs/operations.md). Labels are bounded: {@code transport} is sse|bridge|http,
- * {@code code} an {@link ErrorCode} id, {@code reason}/{@code kind}/{@code source} fixed words; never a job id.
+ * {@code priority} interactive|background, {@code code} an {@link ErrorCode} id, {@code reason}/{@code kind}/{@code source} fixed words; never a job id.
  * Event-loop confined like the streams it counts.
  */
 public final class GatewayMetrics {
@@ -30,6 +31,8 @@ public final class GatewayMetrics {
   private final MeterRegistry registry;
   private final Timer sseLatency;
   private final Timer bridgeLatency;
+  private final Timer sseBackgroundLatency;
+  private final Timer bridgeBackgroundLatency;
   private final Counter sseLive;
   private final Counter sseStore;
   private final Counter bridgeLive;
@@ -39,8 +42,10 @@ public final class GatewayMetrics {
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
-    sseLatency = latency(SSE);
-    bridgeLatency = latency(BRIDGE);
+    sseLatency = latency(SSE, Priority.INTERACTIVE);
+    bridgeLatency = latency(BRIDGE, Priority.INTERACTIVE);
+    sseBackgroundLatency = latency(SSE, Priority.BACKGROUND);
+    bridgeBackgroundLatency = latency(BRIDGE, Priority.BACKGROUND);
     sseLive = delivered(SSE, "live");
     sseStore = delivered(SSE, "store");
     bridgeLive = delivered(BRIDGE, "live");
@@ -77,7 +82,8 @@ public final class GatewayMetrics {
     boolean sse = SSE.equals(transport);
     if (e.live()) {
       long ms = System.currentTimeMillis() - ((ChunkEvent) e.event()).timestamp();
-      (sse ? sseLatency : bridgeLatency).record(Math.max(0, ms), TimeUnit.MILLISECONDS);
+      Timer t = e.background() ? (sse ? sseBackgroundLatency : bridgeBackgroundLatency) : (sse ? sseLatency : bridgeLatency);
+      t.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
       (sse ? sseLive : bridgeLive).increment();
     } else {
       (sse ? sseStore : bridgeStore).increment();
@@ -133,10 +139,11 @@ public final class GatewayMetrics {
     }
   }
 
-  private Timer latency(String transport) {
+  private Timer latency(String transport, Priority priority) {
     return Timer.builder("tokenbus_gateway_chunk_latency")
       .description("from the worker forming a chunk (its timestamp) to the gateway writing it to a client, live chunks only")
-      .tag("transport", transport).serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+      .tags("transport", transport, "priority", priority.wire()).serviceLevelObjectives(LATENCY_BUCKETS)
+      .register(registry);
   }
 
   private Counter delivered(String transport, String source) {

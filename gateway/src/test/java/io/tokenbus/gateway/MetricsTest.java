@@ -50,6 +50,14 @@ class MetricsTest {
         // until the terminal event
       }
     }
+    // A background job followed live over SSE: its latency is labelled apart from the interactive ones'.
+    JsonObject background = f.submit(new JsonObject().put("prompt", "metrics of background").put("priority", "background"));
+    try (SseClient sse = f.sse("/api/jobs/" + background.getString("jobId") + "/events?token="
+        + background.getString("streamToken"), null)) {
+      while (!sse.next(10_000).event().startsWith("job:")) {
+        // until the terminal event
+      }
+    }
     // A replay of the finished job from the start: every chunk comes from the store.
     try (SseClient sse = f.sse(events, "0")) {
       while (!sse.next(10_000).event().startsWith("job:")) {
@@ -86,10 +94,16 @@ class MetricsTest {
     assertMoved(m, "tokenbus_worker_job_duration_seconds_count", "type=\"completed\"");
     assertTrue(value(m, "tokenbus_worker_jobs_ended_total", "type=\"completed\"", "code=\"none\"") >= 2, "two jobs completed");
     assertExists(m, "tokenbus_worker_store_retries_total");
+    assertMoved(m, "tokenbus_worker_chunk_store_latency_seconds_count", "priority=\"interactive\"");
+    assertMoved(m, "tokenbus_worker_chunk_store_latency_seconds_count", "priority=\"background\"");
+    assertMoved(m, "tokenbus_worker_chunk_store_latency_seconds_bucket", "priority=\"interactive\"", "le=\"0.1\"");
     // end to end, inside the system
     assertMoved(m, "tokenbus_gateway_chunk_latency_seconds_count", "transport=\"sse\"");
     assertMoved(m, "tokenbus_gateway_chunk_latency_seconds_count", "transport=\"bridge\"");
     assertMoved(m, "tokenbus_gateway_chunk_latency_seconds_bucket", "transport=\"sse\"", "le=\"0.1\"");
+    assertMoved(m, "tokenbus_gateway_chunk_latency_seconds_count", "transport=\"sse\"", "priority=\"interactive\"");
+    assertMoved(m, "tokenbus_gateway_chunk_latency_seconds_count", "transport=\"sse\"", "priority=\"background\"");
+    assertMoved(m, "tokenbus_gateway_chunk_latency_seconds_count", "transport=\"bridge\"", "priority=\"interactive\"");
     assertMoved(m, "tokenbus_gateway_chunks_written_total", "transport=\"sse\"", "source=\"live\"");
     // gateway
     assertMoved(m, "tokenbus_gateway_replays_total", "transport=\"sse\"");

@@ -188,6 +188,7 @@ final class JobLog {
         end(r.terminal());
         return;
       }
+      metrics.stored(chunks, priority);
       publish.forEach(this::publish);
       if (closing != null) {
         end(r.terminal() != null ? r.terminal() : closing);

@@ -4,10 +4,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.tokenbus.events.ChunkEvent;
 import io.tokenbus.events.ErrorCode;
+import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -22,11 +25,19 @@ public final class WorkerMetrics {
   private static final Duration[] JOB_BUCKETS = seconds(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600);
   private static final double[] RATE_BUCKETS = {1, 5, 10, 20, 30, 50, 75, 100, 200, 500, 1000};
 
+  /** Around the few milliseconds a chunk should take from the model to the store's acknowledgement. */
+  private static final Duration[] STORE_LATENCY_BUCKETS = seconds(0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015,
+    0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5);
+
   private final MeterRegistry registry;
   private final Set<String> models = new HashSet<>();
+  private final Timer interactiveStoreLatency;
+  private final Timer backgroundStoreLatency;
 
   public WorkerMetrics(MeterRegistry registry) {
     this.registry = registry;
+    interactiveStoreLatency = storeLatency(Priority.INTERACTIVE);
+    backgroundStoreLatency = storeLatency(Priority.BACKGROUND);
     Counter.builder("tokenbus_worker_store_retries").description("checkpoint writes retried during a store outage")
       .tag("code", ErrorCode.STORE_UNAVAILABLE.id).register(registry); // at 0 from the start
   }
@@ -34,6 +45,13 @@ public final class WorkerMetrics {
   /** The metrics of one job accepted now. {@code createdAtMs}: when the gateway took it (epoch ms; 0 if unknown). */
   public Job job(String backend, String model, long createdAtMs) {
     return new Job(this, backend, boundedModel(model), createdAtMs);
+  }
+
+  // The worker's share of tokenbus_gateway_chunk_latency: what is left of it is the bus and the gateway.
+  private Timer storeLatency(Priority p) {
+    return Timer.builder("tokenbus_worker_chunk_store_latency")
+      .description("from the worker forming a chunk (its timestamp) to the checkpoint store acknowledging it, when it is published")
+      .tag("priority", p.wire()).serviceLevelObjectives(STORE_LATENCY_BUCKETS).register(registry);
   }
 
   private String boundedModel(String model) {
@@ -93,6 +111,18 @@ public final class WorkerMetrics {
         }
       }
       lastTokenAt = now;
+    }
+
+    /** The store acknowledged {@code chunks} of a job running as {@code priority}: they are published now. */
+    public void stored(List<ChunkEvent> chunks, Priority priority) {
+      if (owner == null || chunks.isEmpty()) {
+        return;
+      }
+      Timer t = priority == Priority.BACKGROUND ? owner.backgroundStoreLatency : owner.interactiveStoreLatency;
+      long now = System.currentTimeMillis();
+      for (ChunkEvent c : chunks) {
+        t.record(Math.max(0, now - c.timestamp()), TimeUnit.MILLISECONDS);
+      }
     }
 
     /** A checkpoint write failed with a retryable {@code code} and is tried again (a store outage). */

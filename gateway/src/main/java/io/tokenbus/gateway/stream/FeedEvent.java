@@ -11,6 +11,7 @@ public final class FeedEvent {
   private final Object event;
   private final boolean repair;
   private final boolean live;
+  private final boolean background;
   private String json;
 
   /** An event read from the store (replay, catch-up) or made here: not live. */
@@ -18,13 +19,18 @@ public final class FeedEvent {
     this.event = event;
     this.repair = false;
     this.live = false;
+    this.background = false;
   }
 
-  /** @param repair read back from the store by the idle check rather than brought by the bus */
-  FeedEvent(Object event, boolean repair) {
+  /**
+   * @param repair read back from the store by the idle check rather than brought by the bus
+   * @param background the job's priority as this node knows it (labels its latency)
+   */
+  FeedEvent(Object event, boolean repair, boolean background) {
     this.event = event;
     this.repair = repair;
     this.live = !repair;
+    this.background = background;
   }
 
   /** Chunks read from the store, in order. */
@@ -37,6 +43,11 @@ public final class FeedEvent {
   /** Brought by the bus as the worker published it (its latency is the system's), not read from the store. */
   public boolean live() {
     return live;
+  }
+
+  /** Of a job this node treats as background (submitted so, or learnt from the store); false when not live. */
+  public boolean background() {
+    return background;
   }
 
   boolean repair() {

@@ -182,7 +182,7 @@ final class JobFeed {
       youngestArrival = Math.min(youngestArrival, age);
       hub.lateness().arrived(age - youngestArrival, System.nanoTime());
     }
-    dispatch(new FeedEvent(c, repair));
+    dispatch(new FeedEvent(c, repair, background));
   }
 
   private void onStatus(StatusEvent s) {
