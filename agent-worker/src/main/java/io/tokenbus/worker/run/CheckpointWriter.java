@@ -29,13 +29,16 @@ import java.util.function.LongConsumer;
  * writes are stored, so an interactive write would wait for the background writes beside it): while a message is
  * unanswered (the store lags), a free slot goes to interactive writes; background writes wait for the next answer,
  * never longer (interactive traffic alone may keep a message in flight at all times), go in messages of at most
- * {@link #MAX_BACKGROUND_CHUNKS} chunks, and take one of the two slots at most.
+ * {@link #MAX_BACKGROUND_CHUNKS} chunks, and take one of the three slots at most, so interactive writes always have
+ * two: with one, an interactive write waited for the round trip of the one before it whenever background work was in
+ * flight (interactive chunks stored p99 10 ms with one such slot, 5-7.5 ms with two, under the overload of
+ * docs/benchmarks.md).
  * Each round trip is reported to {@code onRoundTrip} (micros).
  *
  * <p>Not thread-safe: used from the worker verticle's context only.
  */
 public final class CheckpointWriter {
-  static final int MAX_IN_FLIGHT = 2;
+  static final int MAX_IN_FLIGHT = 3;
   static final int MAX_CHUNKS = 4096;
   /**
    * A background message's bound: the store runs a message's writes in order and answers them together, and Redis
@@ -54,7 +57,7 @@ public final class CheckpointWriter {
   private final ArrayDeque<Pending> pendingBackground = new ArrayDeque<>();
   private final LongConsumer onRoundTrip;
   private int inFlight;
-  /** At most one message of background writes is in flight, so one slot is always there for interactive writes. */
+  /** At most one message of background writes is in flight, so two slots are always there for interactive writes. */
   private int backgroundInFlight;
   private boolean scheduled;
   /** Answers received so far, and that count when the oldest waiting background write was held back. */

@@ -66,28 +66,35 @@ class PriorityOrderTest {
     Message<AppendBatch> second = next();
     assertEquals(List.of(bg1, bg2), jobs(second), "the store was idle: background goes at once, in arrival order");
 
-    // Both slots taken: nothing more is sent until an answer.
+    // A background message in flight does not hold an interactive write back: interactive writes have two slots.
+    String int3 = id();
     onContext(ctx, () -> {
       results.put(bg3, writer.append(write(bg3), Priority.BACKGROUND));
       results.put(int2, writer.append(write(int2), Priority.INTERACTIVE));
     });
+    Message<AppendBatch> third = next();
+    assertEquals(List.of(int2), jobs(third), "the interactive write goes beside the background message in flight");
+
+    // All three slots taken: nothing more is sent until an answer.
+    onContext(ctx, () -> results.put(int3, writer.append(write(int3), Priority.INTERACTIVE)));
     assertEquals(null, batches.poll(200, TimeUnit.MILLISECONDS), "nothing else is sent while the store lags");
     answer(second);
-    Message<AppendBatch> third = next();
-    assertEquals(List.of(int2), jobs(third), "the free slot goes to the interactive write");
-
-    // Held for one answer at most, even while interactive traffic keeps a message in flight (no starvation).
-    answer(first);
     Message<AppendBatch> fourth = next();
-    assertEquals(List.of(bg3), jobs(fourth), "held background write goes with the next answer");
+    assertEquals(List.of(int3), jobs(fourth), "the free slot goes to the interactive write");
+
+    // Held for one answer at most, even while interactive traffic keeps messages in flight (no starvation).
+    answer(first);
+    Message<AppendBatch> fifth = next();
+    assertEquals(List.of(bg3), jobs(fifth), "held background write goes with the next answer");
     answer(third);
     answer(fourth);
-    for (String id : List.of(bg1, int1, bg2, int2, bg3)) {
+    answer(fifth);
+    for (String id : List.of(bg1, int1, bg2, int2, bg3, int3)) {
       AppendResult r = results.get(id).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       assertTrue(r.accepted(), id + " answered with its own outcome");
       assertEquals(1, r.lastSequence());
     }
-    onContext(ctx, () -> assertEquals(4, roundTrips.size(), "every round trip is reported"));
+    onContext(ctx, () -> assertEquals(5, roundTrips.size(), "every round trip is reported"));
   }
 
   @Test
