@@ -78,7 +78,10 @@ def buckets(path):
     for line in open(path):
         name, value = line.rsplit(' ', 1)
         stage = 'stored' if name.startswith('tokenbus_worker') else 'written'
-        prio = re.search('priority=\"(\\w+)\"', name).group(1)
+        prio = re.search('priority=\"(\\w+)\"', name)
+        if not prio:  # a build from before the priority label
+            continue
+        prio = prio.group(1)
         le = re.search('le=\"([^\"]+)\"', name).group(1)
         out[(stage, prio, float(le))] = float(value)
     return out
