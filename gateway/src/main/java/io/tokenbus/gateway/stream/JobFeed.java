@@ -192,6 +192,15 @@ final class JobFeed {
 
   private void dispatch(FeedEvent e) {
     lastEventAt = System.nanoTime();
+    if (background) {
+      hub.deferBackground(this, e); // after what the loop has waiting: interactive chunks go first
+    } else {
+      deliver(e);
+    }
+  }
+
+  /** Hands {@code e} to this node's followers of the job now. */
+  void deliver(FeedEvent e) {
     // Copy: a follower may leave (abort) while we iterate.
     for (Follower f : followers.toArray(new Follower[0])) {
       f.onLive(e);
