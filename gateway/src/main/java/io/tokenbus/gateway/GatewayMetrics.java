@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's stream metrics (see docs/operations.md). Labels are bounded: {@code transport} is sse|bridge|http,
- * {@code priority} interactive|background, {@code code} an {@link ErrorCode} id, {@code reason}/{@code kind}/{@code source} fixed words; never a job id.
+ * {@code priority} interactive|background, {@code code} an {@link ErrorCode} id, {@code reason}/{@code kind}/
+ * {@code source} fixed words; never a job id.
  * Event-loop confined like the streams it counts.
  */
 public final class GatewayMetrics {

@@ -122,10 +122,10 @@ public final class JobStreamHub {
   }
 
   /**
-   * Delivers {@code e} of background {@code feed} once the event loop has run what it had waiting: a burst of background
-   * bus messages costs an interactive chunk behind it their queueing here, not their writes (~20 µs each). Written in
-   * slices of {@link #BACKGROUND_SLICE}, each a task of its own behind those queued meanwhile. All of a background
-   * feed's events come this way, so each follower still gets them in order.
+   * Delivers {@code e} of background {@code feed} once the event loop has run what it had waiting: a burst of
+   * background bus messages costs an interactive chunk behind it their queueing here, not their writes (~20 µs each).
+   * Written in slices of {@link #BACKGROUND_SLICE}, each a task of its own behind those queued meanwhile. All of a
+   * background feed's events come this way, so each follower still gets them in order.
    */
   void deferBackground(JobFeed feed, FeedEvent e) {
     backgroundLane.add(new Deferred(feed, e));

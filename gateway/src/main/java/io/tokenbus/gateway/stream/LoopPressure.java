@@ -10,10 +10,10 @@ import java.util.function.IntSupplier;
 /**
  * Watches the task queue of the event loop it is created on, the one queue on the path that nothing else bounds:
  * every event-bus message for a followed job and every write completion lands there (and background events deferred
- * behind them, {@code alsoQueued}). Reports level {@link #BACKGROUND}
- * once more than {@code max} tasks wait, {@link #ALL} beyond twice that, and each level's end once the queue is below
- * a quarter of its bound, so the state does not flap. A loop that does not expose its queue (not Netty's single-thread
- * executor) is never reported overloaded. Event-loop confined.
+ * behind them, {@code alsoQueued}). Reports level {@link #BACKGROUND} once more than {@code max} tasks wait,
+ * {@link #ALL} beyond twice that, and each level's end once the queue is below a quarter of its bound, so the state
+ * does not flap. A loop that does not expose its queue (not Netty's single-thread executor) is never reported
+ * overloaded. Event-loop confined.
  */
 final class LoopPressure {
   static final int BACKGROUND = 1;

@@ -1,6 +1,11 @@
 package io.tokenbus.gateway.stream;
 
 import io.tokenbus.checkpoint.CheckpointConfig;
+import io.tokenbus.events.Addresses;
+import io.tokenbus.events.JobIds;
+import io.tokenbus.events.JobRequest;
+import io.tokenbus.events.internal.JobAssignment;
+import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.checkpoint.CheckpointVerticle;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.auth.StreamTokens;
@@ -10,6 +15,7 @@ import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.EventBus;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.function.Supplier;
 
@@ -41,6 +47,29 @@ final class HubFixture implements AutoCloseable {
     Promise<T> p = Promise.promise();
     context.runOnContext(v -> p.complete(action.get()));
     return p.future().await();
+  }
+
+  /** Opens a job in the store, as a worker taking it does. */
+  String openJob(JobRequest request) {
+    String id = JobIds.newId(new SecureRandom());
+    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, request, 1)).await();
+    return id;
+  }
+
+  /** A follower of {@code id} taking every event kind, past its (empty or not) replay from the start. */
+  Follower follow(String id, StreamSink sink) {
+    Follower f = on(() -> {
+      Follower x = hub.follow(id, sink);
+      x.want(true, true, true);
+      return x;
+    });
+    f.feed().registered().await();
+    JobSnapshot reply = on(() -> f.replay(0)).await();
+    on(() -> {
+      f.replayWritten(reply);
+      return null;
+    });
+    return f;
   }
 
   @Override

@@ -4,17 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
-import io.tokenbus.events.JobIds;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.JobState;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.AppendRequest;
-import io.tokenbus.events.internal.JobAssignment;
-import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.EventBus;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -51,29 +47,13 @@ class InteractiveFirstTest {
   }
 
   private static String job() {
-    String id = JobIds.newId(new SecureRandom());
-    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, JobRequest.ask("p"), 1)).await();
-    return id;
+    return fixture.openJob(JobRequest.ask("p"));
   }
 
   private static List<ChunkEvent> stored(String id, long from, long to) {
     List<ChunkEvent> cs = LongStream.rangeClosed(from, to).mapToObj(s -> new ChunkEvent(id, "c" + s, s, s, null)).toList();
     eb.request(Addresses.CHECKPOINT_APPEND, new AppendRequest(id, cs, null)).await();
     return cs;
-  }
-
-  private static void follow(String id, CollectingSink sink) {
-    Follower f = on(() -> {
-      Follower x = fixture.hub.follow(id, sink);
-      x.want(true, true, true);
-      return x;
-    });
-    f.feed().registered().await();
-    JobSnapshot reply = on(() -> f.replay(0)).await();
-    on(() -> {
-      f.replayWritten(reply);
-      return null;
-    });
   }
 
   @Test
@@ -84,8 +64,8 @@ class InteractiveFirstTest {
     List<String> written = Collections.synchronizedList(new ArrayList<>());
     CollectingSink bg = new CollectingSink(e -> record(written, "background ", e));
     CollectingSink in = new CollectingSink(e -> record(written, "interactive ", e));
-    follow(background, bg);
-    follow(interactive, in);
+    fixture.follow(background, bg);
+    fixture.follow(interactive, in);
     int n = 3 * JobStreamHub.BACKGROUND_SLICE + 1;
     List<ChunkEvent> burst = stored(background, 1, n);
     ChunkEvent first = stored(interactive, 1, 1).get(0);

@@ -6,19 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.Addresses;
 import io.tokenbus.events.ChunkEvent;
-import io.tokenbus.events.JobIds;
 import io.tokenbus.events.JobRequest;
 import io.tokenbus.events.JobState;
 import io.tokenbus.events.JobType;
 import io.tokenbus.events.Priority;
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.internal.AppendRequest;
-import io.tokenbus.events.internal.JobAssignment;
-import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.gateway.jobs.JobService;
 import io.vertx.core.eventbus.EventBus;
-import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -66,9 +62,7 @@ class SheddingTest {
   }
 
   private static String job(JobRequest request) {
-    String id = JobIds.newId(new SecureRandom());
-    eb.request(Addresses.CHECKPOINT_OPEN, new JobAssignment(id, request, 1)).await();
-    return id;
+    return fixture.openJob(request);
   }
 
   /** As a worker does: stores the chunks, then publishes them. */
@@ -85,18 +79,7 @@ class SheddingTest {
   }
 
   private static Follower follow(String id, CollectingSink sink) {
-    Follower f = on(() -> {
-      Follower x = hub.follow(id, sink);
-      x.want(true, true, true);
-      return x;
-    });
-    f.feed().registered().await();
-    JobSnapshot reply = on(() -> f.replay(0)).await();
-    on(() -> {
-      f.replayWritten(reply);
-      return null;
-    });
-    return f;
+    return fixture.follow(id, sink);
   }
 
   @Test
