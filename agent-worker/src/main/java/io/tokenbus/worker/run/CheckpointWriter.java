@@ -29,7 +29,8 @@ import java.util.function.LongConsumer;
  * writes are stored, so an interactive write would wait for the background writes beside it): while a message is
  * unanswered (the store lags), a free slot goes to interactive writes; background writes wait for the next answer,
  * never longer (interactive traffic alone may keep a message in flight at all times), go in messages of at most
- * {@link #MAX_BACKGROUND_CHUNKS} chunks, and take one of the three slots at most, so interactive writes always have
+ * {@link #MAX_BACKGROUND_CHUNKS} chunks ({@link #MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE} while interactive writes
+ * come), and take one of the three slots at most, so interactive writes always have
  * two: with one, an interactive write waited for the round trip of the one before it whenever background work was in
  * flight (interactive chunks stored p99 10 ms with one such slot, 5-7.5 ms with two, under the overload of
  * docs/benchmarks.md).
@@ -47,6 +48,16 @@ public final class CheckpointWriter {
    * 29-31 ms, 64 gave 20 ms under the same overload; docs/benchmarks.md).
    */
   static final int MAX_BACKGROUND_CHUNKS = 64;
+  /**
+   * The bound while interactive writes come (one in the last {@link #INTERACTIVE_RECENT_NANOS}): the worker's one event
+   * loop also stores and publishes a background message's chunks in one go, and an interactive chunk waits behind that.
+   * At twice saturation in one process, 16 gave interactive p99 3.5-4.9 ms against 6.7-7.2 with 64, and more
+   * background throughput (fewer late interactive chunks, so workers cut background less); with the gateway in its
+   * own process no worse (docs/benchmarks.md, "Smaller background messages beside interactive writes, again").
+   * Without interactive traffic the larger bound keeps background work cheap.
+   */
+  static final int MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE = 16;
+  static final long INTERACTIVE_RECENT_NANOS = 1_000_000_000L;
 
   private record Pending(AppendRequest request, Promise<AppendResult> promise) {}
 
@@ -63,6 +74,8 @@ public final class CheckpointWriter {
   /** Answers received so far, and that count when the oldest waiting background write was held back. */
   private long answers;
   private long heldAt = -1;
+  /** When interactive writes last waited here (nanoTime). */
+  private long interactiveAt = System.nanoTime() - 2 * INTERACTIVE_RECENT_NANOS;
 
   public CheckpointWriter(Context context, EventBus eb, long timeoutMs) {
     this(context, eb, timeoutMs, micros -> { });
@@ -94,12 +107,18 @@ public final class CheckpointWriter {
 
   private void flush() {
     boolean idle = inFlight == 0;
+    long now = System.nanoTime();
+    if (!pending.isEmpty()) {
+      interactiveAt = now;
+    }
+    int backgroundChunks = now - interactiveAt < INTERACTIVE_RECENT_NANOS
+      ? MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE : MAX_BACKGROUND_CHUNKS;
     while (inFlight < MAX_IN_FLIGHT) {
       if (!pending.isEmpty()) {
         send(take(pending, MAX_CHUNKS), false);
       } else if (!pendingBackground.isEmpty() && backgroundInFlight == 0 && (idle || answeredSinceHeld())) {
         backgroundInFlight++;
-        send(take(pendingBackground, MAX_BACKGROUND_CHUNKS), true);
+        send(take(pendingBackground, backgroundChunks), true);
         heldAt = -1;
       } else {
         break;

@@ -119,6 +119,30 @@ class PriorityOrderTest {
   }
 
   @Test
+  void backgroundMessagesAreSmallerWhileInteractiveWritesCome() throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    CheckpointWriter writer = new CheckpointWriter(ctx, vertx.eventBus(), 10_000);
+    int small = CheckpointWriter.MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE;
+    int n = small + 10;
+    String interactive = id();
+    List<String> ids = new ArrayList<>();
+    onContext(ctx, () -> {
+      writer.append(write(interactive), Priority.INTERACTIVE);
+      for (int i = 0; i < n; i++) {
+        String id = id();
+        ids.add(id);
+        writer.append(write(id), Priority.BACKGROUND);
+      }
+    });
+    assertEquals(List.of(interactive), jobs(next()));
+    Message<AppendBatch> background = next();
+    assertEquals(ids.subList(0, small), jobs(background),
+      "beside interactive writes a background message holds " + small + " chunks, not " + CheckpointWriter.MAX_BACKGROUND_CHUNKS);
+    answer(background);
+    assertEquals(ids.subList(small, n), jobs(next()), "the rest after the answer");
+  }
+
+  @Test
   void backgroundModelsPauseFirstAndResumeWhenWritesAreFastAgain() {
     OutboxBudget budget = new OutboxBudget(1000, 10_000);
     assertEquals(500, budget.backgroundLimit(), "background may hold half the budget at most");
