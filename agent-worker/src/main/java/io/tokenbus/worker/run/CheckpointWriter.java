@@ -53,7 +53,8 @@ public final class CheckpointWriter {
    * loop also stores and publishes a background message's chunks in one go, and an interactive chunk waits behind that.
    * At twice saturation in one process, 16 gave interactive p99 3.5-4.9 ms against 6.7-7.2 with 64, and more
    * background throughput (fewer late interactive chunks, so workers cut background less); with the gateway in its
-   * own process no worse (docs/benchmarks.md, "Smaller background messages beside interactive writes, again").
+   * own process better at a load it serves, 1-2 ms worse in its overload tail (docs/benchmarks.md, "Smaller
+   * background messages beside interactive writes, again").
    * Without interactive traffic the larger bound keeps background work cheap.
    */
   static final int MAX_BACKGROUND_CHUNKS_BESIDE_INTERACTIVE = 16;
