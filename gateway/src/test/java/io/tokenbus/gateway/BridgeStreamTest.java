@@ -269,24 +269,18 @@ class BridgeStreamTest {
       streams.add(f.sse("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"), null));
     }
     long until = System.nanoTime() + 10_000_000_000L;
-    while (gauge("tokenbus_gateway_followed_jobs") < 5 && System.nanoTime() < until) {
+    while (f.gauge("tokenbus_gateway_followed_jobs") < 5 && System.nanoTime() < until) {
       Thread.onSpinWait(); // polling a metric: there is no event to await
     }
-    assertTrue(gauge("tokenbus_gateway_followed_jobs") >= 5);
+    assertTrue(f.gauge("tokenbus_gateway_followed_jobs") >= 5);
     sockets.forEach(SockJsClient::close);
     streams.forEach(SseClient::close);
     long deadline = System.nanoTime() + 10_000_000_000L;
-    while ((gauge("tokenbus_gateway_followed_jobs") > 0 || gauge("tokenbus_gateway_open_streams") > 0) && System.nanoTime() < deadline) {
+    while ((f.gauge("tokenbus_gateway_followed_jobs") > 0 || f.gauge("tokenbus_gateway_open_streams") > 0) && System.nanoTime() < deadline) {
       Thread.onSpinWait(); // polling a metric: there is no event to await
     }
-    assertEquals(0.0, gauge("tokenbus_gateway_followed_jobs"));
-    assertEquals(0.0, gauge("tokenbus_gateway_open_streams"));
-  }
-
-  private static double gauge(String name) {
-    String body = f.mgmt.get("/metrics").send().await().bodyAsString();
-    return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-      .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    assertEquals(0.0, f.gauge("tokenbus_gateway_followed_jobs"));
+    assertEquals(0.0, f.gauge("tokenbus_gateway_open_streams"));
   }
 
   /**

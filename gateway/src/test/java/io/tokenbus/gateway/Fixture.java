@@ -122,6 +122,24 @@ final class Fixture implements AutoCloseable {
     return new JsonObject().put("jobId", jobId).put("streamToken", tokens.issue(jobId));
   }
 
+  /** The sum of a metric's series on the management port (a gauge's value when it has no labels). */
+  double gauge(String name) {
+    String body = mgmt.get("/metrics").send().await().bodyAsString();
+    return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+      .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  /** Polls {@link #gauge} until it reads {@code expected} or 30 s pass; returns the last reading. */
+  double awaitGauge(String name, double expected) {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    double v = gauge(name);
+    while (v != expected && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // polling a metric: the gateway tells a client nothing of its own counts
+      v = gauge(name);
+    }
+    return v;
+  }
+
   /** Undeploys the gateway as the launcher does on SIGTERM: it drains; completes when it has. */
   io.vertx.core.Future<Void> drainGateway() {
     return node.vertx().undeploy(gatewayDeployment);

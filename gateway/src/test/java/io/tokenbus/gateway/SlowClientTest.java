@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tokenbus.events.Addresses;
 import io.tokenbus.worker.WorkerConfig;
 import io.vertx.core.json.JsonObject;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,30 +31,13 @@ class SlowClientTest {
     f.close();
   }
 
-  private static double gauge(String name) {
-    String body = f.mgmt.get("/metrics").send().await().bodyAsString();
-    return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-      .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-  }
-
-  /** Polls {@code name} until it reads {@code expected} or 30 s pass; returns the last reading. */
-  private static double awaitGauge(String name, double expected) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    double v = gauge(name);
-    while (v != expected && System.nanoTime() < deadline) {
-      Thread.onSpinWait(); // polling a metric: the gateway tells a client nothing of its own counts
-      v = gauge(name);
-    }
-    return v;
-  }
-
   @Test
   void aSocketThatStopsReadingIsClosedAndOthersStream() throws Exception {
     // The SockJS websocket transport, as browsers use it: the session hands every frame to the websocket at once.
     SockJsClient stalled = f.sockJs();
     stalled.stopReading(); // it keeps pinging, so only the byte bound, not the ping timeout, can close it
     // The client has the SockJS open frame before the gateway's handler has counted the socket: await the count.
-    assertEquals(1.0, awaitGauge("tokenbus_gateway_open_streams", 1.0), "the stalled socket is open");
+    assertEquals(1.0, f.awaitGauge("tokenbus_gateway_open_streams", 1.0), "the stalled socket is open");
     for (int i = 0; i < 32; i++) {
       JsonObject job = f.submit(new JsonObject().put("prompt", "flood " + i).put("priority", "background"));
       String id = job.getString("jobId");
@@ -64,8 +46,8 @@ class SlowClientTest {
     // A reading client on the same gateway meanwhile.
     JsonObject other = f.submit("a reader");
     try (SseClient sse = f.sse("/api/jobs/" + other.getString("jobId") + "/events?token=" + other.getString("streamToken"), null)) {
-      assertEquals(1.0, awaitGauge("tokenbus_gateway_followed_jobs", 1.0), "the stalled socket's 32 followers were released");
-      assertEquals(1.0, gauge("tokenbus_gateway_open_streams"), "the stalled socket was closed; the reader's stream is open");
+      assertEquals(1.0, f.awaitGauge("tokenbus_gateway_followed_jobs", 1.0), "the stalled socket's 32 followers were released");
+      assertEquals(1.0, f.gauge("tokenbus_gateway_open_streams"), "the stalled socket was closed; the reader's stream is open");
       SseClient.Event e = sse.next(10_000);
       while ("job:progress".equals(e.event())) {
         e = sse.next(10_000);
