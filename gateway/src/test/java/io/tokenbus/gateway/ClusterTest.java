@@ -78,7 +78,7 @@ class ClusterTest {
   void bridgeStreamsAJobRunOnAnotherNodeExactlyOnce() {
     try (SockJsClient c = SockJsClient.connect(client, port)) {
       String submit = c.request(Addresses.JOBS_SUBMIT, new JsonObject().put("prompt", "bridge across the cluster").put("batch", 2));
-      JsonObject reply = c.next(10_000);
+      JsonObject reply = c.next();
       assertEquals(submit, reply.getString("address"), reply.encode());
       String jobId = reply.getJsonObject("body").getString("jobId");
       String token = reply.getJsonObject("body").getString("streamToken");

@@ -55,7 +55,7 @@ class DrainTest {
       bridge.register(chunk, bridgeJob.getString("streamToken"));
       String reply = bridge.request("job.replay", new JsonObject().put("jobId", bridgeJob.getString("jobId"))
         .put("token", bridgeJob.getString("streamToken")).put("afterSequence", 0));
-      assertEquals(reply, bridge.next(5000).getString("address"), "the replay answer: the socket follows the job");
+      assertEquals(reply, bridge.next().getString("address"), "the replay answer: the socket follows the job");
       assertEquals(200, f.mgmt.get("/health/ready").send().await().statusCode());
 
       long start = System.nanoTime();
@@ -76,12 +76,12 @@ class DrainTest {
       assertEquals(rest.length(), retry.end(), "nothing after the end: " + rest);
 
       // Bridge: err 503 draining (address-less, so the stock client hands it to onerror), then the close.
-      JsonObject err = bridge.next(5000);
+      JsonObject err = bridge.next();
       assertEquals("err", err.getString("type"), err.encode());
       assertEquals(503, err.getInteger("failureCode"), err.encode());
       assertTrue(err.getString("message").startsWith("draining: "), err.encode());
       assertEquals(null, err.getString("address"));
-      assertEquals(SockJsClient.CLOSED, bridge.next(5000));
+      assertEquals(SockJsClient.CLOSED, bridge.next());
 
       drained.await();
       long tookMs = (System.nanoTime() - start) / 1_000_000;

@@ -121,7 +121,7 @@ class HttpApiTest {
     try (SseClient sse = f.sse("/api/jobs/" + id + "/events?token=" + token, null)) {
       SseClient.Event e;
       do {
-        e = sse.next(10_000);
+        e = sse.next();
       } while (!e.event().startsWith("job:completed"));
     }
     JsonObject status = f.web.get("/api/jobs/" + id).bearerTokenAuthentication(token).send().await().bodyAsJsonObject();

@@ -96,7 +96,7 @@ class LongReplayTest {
       c.register(Addresses.chunk(id), token);
       c.register(Addresses.status(id), token);
       String replyAddress = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", id).put("token", token).put("afterSequence", 0));
-      JsonObject first = c.next(10_000);
+      JsonObject first = c.next();
       assertEquals(replyAddress, first.getString("address"), "nothing before the reply: live frames wait for it");
       JsonObject reply = first.getJsonObject("body");
       assertEquals(false, reply.getBoolean("hasMore", false), "the gateway sends the rest itself");
@@ -106,7 +106,7 @@ class LongReplayTest {
         assertEquals(expect++, ((JsonObject) o).getLong("sequence"));
       }
       while (true) {
-        JsonObject frame = c.next(10_000);
+        JsonObject frame = c.next();
         JsonObject body = frame.getJsonObject("body");
         if (Addresses.status(id).equals(frame.getString("address"))) {
           assertEquals("job:completed", body.getString("type"));

@@ -46,7 +46,7 @@ class MetricsTest {
     JsonObject job = f.submit("metrics over sse");
     String events = "/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken");
     try (SseClient sse = f.sse(events, null)) {
-      while (!sse.next(10_000).event().startsWith("job:")) {
+      while (!sse.next().event().startsWith("job:")) {
         // until the terminal event
       }
     }
@@ -54,21 +54,22 @@ class MetricsTest {
     JsonObject background = f.submit(new JsonObject().put("prompt", "metrics of background").put("priority", "background"));
     try (SseClient sse = f.sse("/api/jobs/" + background.getString("jobId") + "/events?token="
         + background.getString("streamToken"), null)) {
-      while (!sse.next(10_000).event().startsWith("job:")) {
+      while (!sse.next().event().startsWith("job:")) {
         // until the terminal event
       }
     }
     // A replay of the finished job from the start: every chunk comes from the store.
     try (SseClient sse = f.sse(events, "0")) {
-      while (!sse.next(10_000).event().startsWith("job:")) {
+      while (!sse.next().event().startsWith("job:")) {
         // until the terminal event
       }
     }
     // A job submitted and followed over the bridge; then a registration with a bad token.
     try (SockJsClient c = f.sockJs()) {
       String submitted = c.request(Addresses.JOBS_SUBMIT, new JsonObject().put("prompt", "metrics over the bridge"));
-      JsonObject reply = c.next(5000);
-      assertEquals(submitted, reply.getString("address"));
+      JsonObject reply = c.next();
+      assertEquals(submitted, reply.getString("address"), reply.encode());
+      assertEquals("rec", reply.getString("type"), reply.encode());
       String jobId = reply.getJsonObject("body").getString("jobId");
       String token = reply.getJsonObject("body").getString("streamToken");
       c.register(Addresses.chunk(jobId), token);
@@ -76,7 +77,7 @@ class MetricsTest {
       String replay = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", jobId).put("token", token).put("afterSequence", 0));
       BridgeStreamTest.collect(c, jobId, replay);
       c.register(Addresses.chunk(f.randomJobId()), "not-a-token");
-      assertEquals("err", c.next(5000).getString("type"));
+      assertEquals("err", c.next().getString("type"));
     }
     // Submissions beyond the rate limit: 429 rate_limited.
     int status = 202;

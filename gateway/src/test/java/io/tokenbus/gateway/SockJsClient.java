@@ -18,6 +18,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class SockJsClient implements AutoCloseable {
   static final JsonObject CLOSED = new JsonObject().put("type", "<closed>");
+  /**
+   * How long a test waits for a frame the server owes it: beyond the server's own deadlines (a submit may take the
+   * worker's 5 s), so a slow or stalled machine fails a test only when the server really stays silent.
+   */
+  static final long AWAIT_MS = 30_000;
 
   private final WebSocketClient client;
   private final WebSocket ws;
@@ -54,7 +59,7 @@ final class SockJsClient implements AutoCloseable {
     String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
     SockJsClient c = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
       .map(ws -> new SockJsClient(vertx, client, ws)).await();
-    JsonObject open = c.next(5000);
+    JsonObject open = c.next();
     if (!"<open>".equals(open.getString("type"))) {
       throw new AssertionError("expected SockJS open frame, got " + open);
     }
@@ -97,6 +102,11 @@ final class SockJsClient implements AutoCloseable {
     String reply = UUID.randomUUID().toString();
     send(new JsonObject().put("type", "send").put("address", address).put("body", body).put("replyAddress", reply));
     return reply;
+  }
+
+  /** Next frame; fails the test if none comes within {@link #AWAIT_MS}. */
+  JsonObject next() {
+    return next(AWAIT_MS);
   }
 
   JsonObject next(long timeoutMs) {

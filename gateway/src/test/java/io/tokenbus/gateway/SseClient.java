@@ -75,6 +75,11 @@ final class SseClient implements AutoCloseable {
     })).await();
   }
 
+  /** Next event; fails the test if none comes within {@link SockJsClient#AWAIT_MS}. */
+  Event next() {
+    return next(SockJsClient.AWAIT_MS);
+  }
+
   /** Next event, waiting up to the given time; fails the test if none comes. */
   Event next(long timeoutMs) {
     try {

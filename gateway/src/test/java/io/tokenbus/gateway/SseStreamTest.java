@@ -32,7 +32,7 @@ class SseStreamTest {
   static List<SseClient.Event> readToEnd(SseClient sse) {
     List<SseClient.Event> out = new ArrayList<>();
     while (true) {
-      SseClient.Event e = sse.next(10_000);
+      SseClient.Event e = sse.next();
       if (e == SseClient.END) {
         throw new AssertionError("stream ended without a terminal event: " + out);
       }
@@ -40,7 +40,7 @@ class SseStreamTest {
         out.add(e);
       }
       if (e.event().startsWith("job:") && !"job:progress".equals(e.event())) {
-        assertEquals(SseClient.END, sse.next(5000), "the stream closes after the terminal event");
+        assertEquals(SseClient.END, sse.next(), "the stream closes after the terminal event");
         return out;
       }
     }
@@ -69,9 +69,9 @@ class SseStreamTest {
     try (SseClient sse = f.sse(events(job), null)) {
       assertEquals(200, sse.status);
       assertTrue(sse.contentType.startsWith("text/event-stream"));
-      SseClient.Event first = sse.next(10_000);
+      SseClient.Event first = sse.next();
       while ("job:progress".equals(first.event())) {
-        first = sse.next(10_000);
+        first = sse.next();
       }
       assertEquals("model:chunk", first.event());
       // Spread over time: when the first chunk is here, the job is still producing.
@@ -96,7 +96,7 @@ class SseStreamTest {
     List<SseClient.Event> firstPart = new ArrayList<>();
     try (SseClient sse = f.sse(events(job), null)) {
       while (firstPart.size() < 4) {
-        SseClient.Event e = sse.next(10_000);
+        SseClient.Event e = sse.next();
         if ("model:chunk".equals(e.event())) {
           firstPart.add(e);
         }

@@ -51,17 +51,17 @@ class StreamLimitsTest {
   private static void assertAdmitted(SockJsClient c, JsonObject job) {
     String reply = c.request(Addresses.JOB_REPLAY, new JsonObject().put("jobId", job.getString("jobId"))
       .put("token", job.getString("streamToken")).put("afterSequence", 0));
-    JsonObject frame = c.next(5000);
+    JsonObject frame = c.next();
     assertEquals("rec", frame.getString("type"), frame.encode());
     assertEquals(reply, frame.getString("address"));
   }
 
   private static void assertRefused(SockJsClient c, String messagePart) {
-    JsonObject err = c.next(5000);
+    JsonObject err = c.next();
     assertEquals("err", err.getString("type"), err.encode());
     assertEquals(429, err.getInteger("failureCode"));
     assertTrue(err.getString("message").startsWith("too_many_jobs: ") && err.getString("message").contains(messagePart), err.encode());
-    assertEquals(SockJsClient.CLOSED, c.next(5000));
+    assertEquals(SockJsClient.CLOSED, c.next());
   }
 
   private static void assertSseRefused(SseClient sse, String messagePart) {

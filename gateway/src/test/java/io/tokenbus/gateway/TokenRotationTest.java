@@ -42,7 +42,7 @@ class TokenRotationTest {
       assertEquals(200, sse.status, sse.body);
       SseClient.Event e;
       do {
-        e = sse.next(10_000);
+        e = sse.next();
       } while (!e.event().startsWith("job:") || "job:progress".equals(e.event()));
       assertEquals("job:completed", e.event());
     }
