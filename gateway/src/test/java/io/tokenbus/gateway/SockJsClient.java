@@ -109,7 +109,7 @@ final class SockJsClient implements AutoCloseable {
     return next(AWAIT_MS);
   }
 
-  JsonObject next(long timeoutMs) {
+  private JsonObject next(long timeoutMs) {
     try {
       JsonObject f = frames.poll(timeoutMs, TimeUnit.MILLISECONDS);
       if (f == null) {

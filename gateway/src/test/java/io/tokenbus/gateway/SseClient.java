@@ -81,7 +81,7 @@ final class SseClient implements AutoCloseable {
   }
 
   /** Next event, waiting up to the given time; fails the test if none comes. */
-  Event next(long timeoutMs) {
+  private Event next(long timeoutMs) {
     try {
       Event e = events.poll(timeoutMs, TimeUnit.MILLISECONDS);
       if (e == null) {
