@@ -17,6 +17,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -57,9 +58,9 @@ class AgentWorkerVerticleTest {
   /** Everything one job publishes, in arrival order. */
   private record Run(String jobId, LinkedBlockingQueue<Object> events, List<MessageConsumer<?>> consumers) {
     Object next() throws InterruptedException {
-      Object o = events.poll(10, TimeUnit.SECONDS);
+      Object o = events.poll(Patience.SECONDS, TimeUnit.SECONDS);
       if (o == null) {
-        throw new AssertionError("nothing published within 10 s");
+        throw new AssertionError("nothing published within " + Patience.SECONDS + " s");
       }
       return o;
     }
@@ -161,7 +162,7 @@ class AgentWorkerVerticleTest {
     JobAssignment a = new JobAssignment(id, JobRequest.ask("one too many"), 1);
     CompletableFuture<?> f = eb.request(Addresses.WORKER_RUN, a).toCompletionStage().toCompletableFuture();
     try {
-      f.get(5, TimeUnit.SECONDS);
+      f.get(Patience.SECONDS, TimeUnit.SECONDS);
       throw new AssertionError("a fourth job was accepted");
     } catch (ExecutionException e) {
       assertEquals(ErrorCode.TOO_MANY_JOBS, TokenbusException.from(e.getCause()).code());

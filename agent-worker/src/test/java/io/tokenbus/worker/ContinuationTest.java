@@ -29,6 +29,7 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.backend.BackendConfig;
 import io.tokenbus.worker.backend.FakeProvider;
@@ -95,7 +96,7 @@ class ContinuationTest {
         CompletableFuture<StatusEvent> ended = new CompletableFuture<>();
         node.vertx().eventBus().<StatusEvent>consumer(Addresses.status(id), m -> ended.complete(m.body())).completion().await();
         assertEquals(Takeover.Result.CONTINUED, Takeovers.whenLeaseRanOut(node.vertx().eventBus(), id, LEASE));
-        StatusEvent published = ended.get(15, TimeUnit.SECONDS);
+        StatusEvent published = ended.get(Patience.SECONDS, TimeUnit.SECONDS);
         JobSnapshot end = read(id, ReplayRequest.STATE_ONLY);
         assertEquals(end.terminal().state(), published.state(), "the stored terminal is the one published");
         if (continues) {

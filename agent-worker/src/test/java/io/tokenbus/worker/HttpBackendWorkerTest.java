@@ -29,6 +29,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.backend.BackendConfig;
 import io.tokenbus.worker.backend.FakeProvider;
@@ -108,7 +109,7 @@ class HttpBackendWorkerTest {
     List<Object> untilTerminal() throws InterruptedException {
       List<Object> out = new ArrayList<>();
       while (true) {
-        Object o = events.poll(15, TimeUnit.SECONDS);
+        Object o = events.poll(Patience.SECONDS, TimeUnit.SECONDS);
         if (o == null) {
           throw new AssertionError("no terminal event; got " + out);
         }
@@ -121,7 +122,7 @@ class HttpBackendWorkerTest {
     }
 
     Object next() throws InterruptedException {
-      Object o = events.poll(15, TimeUnit.SECONDS);
+      Object o = events.poll(Patience.SECONDS, TimeUnit.SECONDS);
       if (o == null) {
         throw new AssertionError("nothing published");
       }
@@ -331,7 +332,7 @@ class HttpBackendWorkerTest {
       }
       long sentAt = System.nanoTime();
       eb.publish(Addresses.WORKER_CANCEL, new JsonObject().put("jobId", job.id()));
-      long ms = (fake.closedAtNanos.get(5, TimeUnit.SECONDS) - sentAt) / 1_000_000;
+      long ms = (fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS) - sentAt) / 1_000_000;
       // 100 ms is the requirement; the bus hop on a loaded box gets a little slack.
       assertTrue(ms < 150, "upstream closed " + ms + " ms after the cancel was sent");
       List<Object> rest = job.untilTerminal();

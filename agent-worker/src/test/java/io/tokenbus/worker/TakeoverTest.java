@@ -20,6 +20,7 @@ import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.events.internal.Takeover;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.backend.Backends;
 import io.tokenbus.worker.backend.LocalGeneratorBackend;
@@ -151,8 +152,8 @@ class TakeoverTest {
 
   private static StatusEvent drain(LinkedBlockingQueue<Object> q, List<ChunkEvent> into) throws InterruptedException {
     while (true) {
-      Object o = q.poll(20, TimeUnit.SECONDS);
-      assertTrue(o != null, "nothing published within 20 s");
+      Object o = q.poll(Patience.SECONDS, TimeUnit.SECONDS);
+      assertTrue(o != null, "nothing published within " + Patience.SECONDS + " s");
       if (o instanceof StatusEvent s) {
         assertNull(q.poll(), "nothing after the terminal");
         return s;

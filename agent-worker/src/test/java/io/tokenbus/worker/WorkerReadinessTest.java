@@ -14,6 +14,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.runtime.ManagementConfig;
 import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.ext.web.client.HttpResponse;
@@ -92,7 +93,7 @@ class WorkerReadinessTest {
     assertEquals(1, worker.runningJobs());
     assertEquals(200, mgmt.get("/health/live").send().await().statusCode(), "draining is not dead");
 
-    assertEquals("completed", ended.get(20, TimeUnit.SECONDS).state().wire());
+    assertEquals("completed", ended.get(Patience.SECONDS, TimeUnit.SECONDS).state().wire());
     drain.await();
     assertEquals(503, ready().statusCode());
   }

@@ -19,6 +19,7 @@ import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.events.internal.ReplayRequest;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.backend.BackendConfig;
 import io.vertx.core.eventbus.EventBus;
@@ -85,7 +86,7 @@ class WorkflowTest {
   private static List<Object> untilTerminal(LinkedBlockingQueue<Object> q) throws InterruptedException {
     List<Object> out = new ArrayList<>();
     while (true) {
-      Object o = q.poll(10, TimeUnit.SECONDS);
+      Object o = q.poll(Patience.SECONDS, TimeUnit.SECONDS);
       if (o == null) {
         throw new AssertionError("no terminal event; got " + out);
       }

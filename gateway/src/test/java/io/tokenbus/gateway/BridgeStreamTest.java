@@ -270,19 +270,11 @@ class BridgeStreamTest {
       JsonObject job = f.submit("release " + i);
       streams.add(f.sse("/api/jobs/" + job.getString("jobId") + "/events?token=" + job.getString("streamToken"), null));
     }
-    long until = System.nanoTime() + 10_000_000_000L;
-    while (f.gauge("tokenbus_gateway_followed_jobs") < 5 && System.nanoTime() < until) {
-      Thread.onSpinWait(); // polling a metric: there is no event to await
-    }
-    assertTrue(f.gauge("tokenbus_gateway_followed_jobs") >= 5);
+    assertTrue(f.awaitGauge("tokenbus_gateway_followed_jobs", v -> v >= 5) >= 5);
     sockets.forEach(SockJsClient::close);
     streams.forEach(SseClient::close);
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while ((f.gauge("tokenbus_gateway_followed_jobs") > 0 || f.gauge("tokenbus_gateway_open_streams") > 0) && System.nanoTime() < deadline) {
-      Thread.onSpinWait(); // polling a metric: there is no event to await
-    }
-    assertEquals(0.0, f.gauge("tokenbus_gateway_followed_jobs"));
-    assertEquals(0.0, f.gauge("tokenbus_gateway_open_streams"));
+    assertEquals(0.0, f.awaitGauge("tokenbus_gateway_followed_jobs", 0));
+    assertEquals(0.0, f.awaitGauge("tokenbus_gateway_open_streams", 0));
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.Addresses;
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -52,9 +53,9 @@ class ConnectionTimeoutsTest {
 
     long awaitClosedMs() {
       try {
-        return closedAfterMs.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        return closedAfterMs.future().toCompletionStage().toCompletableFuture().get(Patience.SECONDS, TimeUnit.SECONDS);
       } catch (Exception e) {
-        throw new AssertionError("the gateway did not close the connection within 5 s; received: " + received, e);
+        throw new AssertionError("the gateway did not close the connection within " + Patience.SECONDS + " s; received: " + received, e);
       }
     }
   }

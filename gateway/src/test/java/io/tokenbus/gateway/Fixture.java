@@ -7,6 +7,7 @@ import io.tokenbus.gateway.auth.StreamTokens;
 import io.tokenbus.runtime.ManagementConfig;
 import io.tokenbus.runtime.ManagementServer;
 import io.tokenbus.runtime.Node;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.AgentWorkerVerticle;
 import io.tokenbus.worker.WorkerConfig;
@@ -20,6 +21,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.DoublePredicate;
 
 /** The whole system on one Vert.x node with a real Redis, plus HTTP clients: what most gateway tests run against. */
 final class Fixture implements AutoCloseable {
@@ -129,15 +131,19 @@ final class Fixture implements AutoCloseable {
       .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
-  /** Polls {@link #gauge} until it reads {@code expected} or 30 s pass; returns the last reading. */
+  /** Polls {@link #gauge} until it reads {@code expected} or {@link Patience#SECONDS} pass; returns the last reading. */
   double awaitGauge(String name, double expected) {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    double v = gauge(name);
-    while (v != expected && System.nanoTime() < deadline) {
-      Thread.onSpinWait(); // polling a metric: the gateway tells a client nothing of its own counts
-      v = gauge(name);
-    }
-    return v;
+    return awaitGauge(name, v -> v == expected);
+  }
+
+  /**
+   * Polls {@link #gauge} (the gateway tells a client nothing of its own counts) until {@code ok} holds or
+   * {@link Patience#SECONDS} pass; returns the last reading.
+   */
+  double awaitGauge(String name, DoublePredicate ok) {
+    double[] last = new double[1];
+    Patience.until(() -> ok.test(last[0] = gauge(name)));
+    return last[0];
   }
 
   /** Undeploys the gateway as the launcher does on SIGTERM: it drains; completes when it has. */

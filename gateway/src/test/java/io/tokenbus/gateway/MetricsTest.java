@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.Addresses;
+import io.tokenbus.testing.Patience;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.List;
@@ -139,10 +140,7 @@ class MetricsTest {
 
   /** Polls a gauge: nothing signals that a registration has landed. */
   static void awaitAtLeast(String name, double min, String... labels) {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (value(scrape(), name, labels) < min && System.nanoTime() < deadline) {
-      Thread.onSpinWait(); // polling a metric: there is no event to await
-    }
+    Patience.until(() -> value(scrape(), name, labels) >= min);
     assertTrue(value(scrape(), name, labels) >= min, name + Arrays.toString(labels) + " >= " + min);
   }
 

@@ -1,5 +1,6 @@
 package io.tokenbus.gateway;
 
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -18,12 +19,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class SockJsClient implements AutoCloseable {
   static final JsonObject CLOSED = new JsonObject().put("type", "<closed>");
-  /**
-   * How long a test waits for a frame the server owes it: beyond the server's own deadlines (a submit may take the
-   * worker's 5 s), so a slow or stalled machine fails a test only when the server really stays silent.
-   */
-  static final long AWAIT_MS = 30_000;
-
   private final WebSocketClient client;
   private final WebSocket ws;
   private final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
@@ -104,9 +99,9 @@ final class SockJsClient implements AutoCloseable {
     return reply;
   }
 
-  /** Next frame; fails the test if none comes within {@link #AWAIT_MS}. */
+  /** Next frame; fails the test if none comes within {@link Patience#MILLIS}. */
   JsonObject next() {
-    return next(AWAIT_MS);
+    return next(Patience.MILLIS);
   }
 
   private JsonObject next(long timeoutMs) {

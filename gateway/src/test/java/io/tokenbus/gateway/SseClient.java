@@ -1,5 +1,6 @@
 package io.tokenbus.gateway;
 
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -75,9 +76,9 @@ final class SseClient implements AutoCloseable {
     })).await();
   }
 
-  /** Next event; fails the test if none comes within {@link SockJsClient#AWAIT_MS}. */
+  /** Next event; fails the test if none comes within {@link Patience#MILLIS}. */
   Event next() {
-    return next(SockJsClient.AWAIT_MS);
+    return next(Patience.MILLIS);
   }
 
   /** Next event, waiting up to the given time; fails the test if none comes. */

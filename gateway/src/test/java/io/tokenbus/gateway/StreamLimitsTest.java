@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.Addresses;
+import io.tokenbus.testing.Patience;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,8 +98,8 @@ class StreamLimitsTest {
         assertEquals(200, other.status, "the cap is per address, not per node: " + other.body);
       }
       first.close();
-      // The gateway learns of the close asynchronously: retry until the slot is back (or fail after 5 s).
-      long deadline = System.nanoTime() + 5_000_000_000L;
+      // The gateway learns of the close asynchronously: retry until the slot is back (or fail after Patience.SECONDS).
+      long deadline = System.nanoTime() + Patience.MILLIS * 1_000_000;
       SseClient again;
       while ((again = f.sseFrom(a, events(job))).status == 429 && System.nanoTime() < deadline) {
         again.close();

@@ -1,5 +1,6 @@
 package io.tokenbus.e2e;
 
+import io.tokenbus.testing.Patience;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +47,7 @@ abstract class BrowserTestBase {
   void browser() throws Exception {
     driver = Chromium.start(performanceLog());
     driver.get("http://127.0.0.1:" + pagePort() + "/");
-    waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+    waitFor(d -> List.of("connected", "streaming").contains(connState()));
   }
 
   @AfterEach
@@ -54,6 +55,11 @@ abstract class BrowserTestBase {
     if (driver != null) {
       driver.quit();
     }
+  }
+
+  /** Waits {@link Patience#SECONDS} for what the page owes the test. */
+  protected <T> T waitFor(Function<WebDriver, T> condition) {
+    return waitFor(Duration.ofSeconds(Patience.SECONDS), condition);
   }
 
   protected <T> T waitFor(Duration timeout, Function<WebDriver, T> condition) {
@@ -101,7 +107,7 @@ abstract class BrowserTestBase {
     p.sendKeys(prompt);
     new Select(driver.findElement(By.id("type"))).selectByValue(type);
     driver.findElement(By.id("submit")).click();
-    return waitFor(Duration.ofSeconds(10), d -> {
+    return waitFor(d -> {
       List<WebElement> rows = d.findElements(By.cssSelector("#timeline li[data-job]"));
       return rows.isEmpty() ? null : rows.get(0).getAttribute("data-job");
     });

@@ -7,7 +7,6 @@ import io.tokenbus.gateway.GatewayConfig;
 import io.tokenbus.worker.WorkerConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -67,7 +66,7 @@ class CompressedWebUiTest extends BrowserTestBase {
     String jobId = submit("Explain compression", "ask");
     By state = By.cssSelector("#timeline li[data-job='" + jobId + "'] .state");
     List<Integer> lengths = new ArrayList<>();
-    waitFor(Duration.ofSeconds(30), d -> {
+    waitFor(d -> {
       int len = answerText().length();
       if (lengths.isEmpty() || lengths.get(lengths.size() - 1) != len) {
         lengths.add(len);
@@ -94,7 +93,7 @@ class CompressedWebUiTest extends BrowserTestBase {
       });
       es.addEventListener('job:completed', () => { seen.done = true; es.close(); });
       """, path);
-    waitFor(Duration.ofSeconds(30), d -> Boolean.TRUE.equals(js("return window.__sse.done")));
+    waitFor(d -> Boolean.TRUE.equals(js("return window.__sse.done")));
     JsonArray chunks = new JsonArray((String) js("return JSON.stringify(window.__sse.chunks)"));
     assertEquals(TOKENS, chunks.size());
     int beforeNext = 0;

@@ -27,7 +27,7 @@ class WebUiClientTest extends WebUiTestBase {
   @Test
   void libraryHelpersWorkAgainstTheRealStream() throws Exception {
     String jobId = submit("Library helpers", "ask");
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    waitFor(d -> "completed".equals(jobState(jobId)));
     String expected = storedText(jobId);
     Object result = ((JavascriptExecutor) driver).executeAsyncScript("""
       const [jobId, token, done] = arguments;
@@ -98,7 +98,7 @@ class WebUiClientTest extends WebUiTestBase {
         }
         })();
         """);
-      waitFor(Duration.ofSeconds(30), d -> Boolean.TRUE.equals(js(
+      waitFor(d -> Boolean.TRUE.equals(js(
         "const r = window.__submit; return !!r && !!r.sse && r.sockjs.retries.length > 0 && r.sse.retries.length > 0")));
     } finally {
       system.startWorker();
@@ -123,7 +123,7 @@ class WebUiClientTest extends WebUiTestBase {
     try {
       driver.findElement(org.openqa.selenium.By.id("prompt")).sendKeys("Submitted from the page while no worker runs");
       driver.findElement(org.openqa.selenium.By.id("submit")).click();
-      String said = waitFor(Duration.ofSeconds(30), d -> {
+      String said = waitFor(d -> {
         String t = d.findElement(org.openqa.selenium.By.id("form-error")).getText();
         return t.contains("trying again") ? t : null;
       });
@@ -131,18 +131,18 @@ class WebUiClientTest extends WebUiTestBase {
     } finally {
       system.startWorker();
     }
-    jobId = waitFor(Duration.ofSeconds(30), d -> {
+    jobId = waitFor(d -> {
       List<org.openqa.selenium.WebElement> rows = d.findElements(org.openqa.selenium.By.cssSelector("#timeline li[data-job]"));
       return rows.isEmpty() ? null : rows.get(0).getAttribute("data-job");
     });
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    waitFor(d -> "completed".equals(jobState(jobId)));
     assertEquals("", driver.findElement(org.openqa.selenium.By.id("form-error")).getText(), "the wait is no longer shown");
   }
 
   @Test
   void aResumeThatMeetsLiveChunksBeforeItsReplayAnswersAsksForNoSecondReplay() throws Exception {
     String jobId = submit("Resume while live chunks come first", "ask");
-    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    waitFor(d -> answerText().length() > 10);
     // The resume's replay is held back past the gateway's 2 s hold, so live chunks arrive before the replay answers.
     js(MEM_STORAGE + """
       const [jobId, token] = arguments;
@@ -162,7 +162,7 @@ class WebUiClientTest extends WebUiTestBase {
         onStatus: (s) => { r.status = s.type; } });
       })();
       """, jobId, token(jobId));
-    waitFor(Duration.ofSeconds(30), d -> js("return window.__resume && window.__resume.status") != null);
+    waitFor(d -> js("return window.__resume && window.__resume.status") != null);
     assertEquals("job:completed", js("return window.__resume.status"));
     assertEquals("[]", js("return JSON.stringify(window.__resume.errors)"), "no 409 from a second, concurrent replay");
     assertEquals(1L, js("return window.__resume.replays"));
@@ -179,7 +179,7 @@ class WebUiClientTest extends WebUiTestBase {
       JsonObject job = submitHttp(new JsonObject().put("prompt", "Over SSE through a full gateway"));
       JsonObject other = submitHttp(new JsonObject().put("prompt", "Another job"));
       driver.get("http://127.0.0.1:" + tightGateway.port() + "/");
-      waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+      waitFor(d -> List.of("connected", "streaming").contains(connState()));
       js(MEM_STORAGE + """
         const [jobId, token, otherToken] = arguments;
         (async () => {
@@ -208,16 +208,16 @@ class WebUiClientTest extends WebUiTestBase {
         r.ready = true;
         })();
         """, job.getString("jobId"), job.getString("streamToken"), other.getString("streamToken"));
-      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return !!(window.__sse && window.__sse.ready)"));
+      waitFor(d -> (Boolean) js("return !!(window.__sse && window.__sse.ready)"));
       assertEquals(1L, js("return window.__sse.refused"), "the address is full");
-      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.states.includes('reconnecting')"));
+      waitFor(d -> (Boolean) js("return window.__sse.states.includes('reconnecting')"));
       js("window.__blockers.forEach((b) => b.abort())");
-      waitFor(Duration.ofSeconds(30), d -> js("return window.__sse.status") != null);
+      waitFor(d -> js("return window.__sse.status") != null);
       assertEquals("job:completed", js("return window.__sse.status"));
       assertEquals("[]", js("return JSON.stringify(window.__sse.errors)"));
       String expected = WebUiSystem.text(WebUiSystem.storedChunks(tightGateway.port(), job.getString("jobId"), job.getString("streamToken")));
       assertEquals(expected, js("return window.__sse.text"));
-      waitFor(Duration.ofSeconds(10), d -> (Boolean) js("return window.__sse.denied.length > 0"));
+      waitFor(d -> (Boolean) js("return window.__sse.denied.length > 0"));
       assertEquals("[\"403\"]", js("return JSON.stringify(window.__sse.denied)"), "one error, no retry loop");
     } finally {
       system.undeploy(tightGateway.id());

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -41,7 +40,7 @@ class WebUiPageTest extends WebUiTestBase {
       JsonObject job = submitHttp(new JsonObject().put("prompt", FakeChatProvider.LEAK_MARK + " show me a picture").put("backend", "fake"));
       openLink(job);
       String jobId = job.getString("jobId");
-      waitFor(Duration.ofSeconds(20), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+      waitFor(d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
         && "completed".equals(jobState(jobId)));
       assertTrue(answerText().contains("picture:"), answerText());
       assertEquals(0, driver.findElements(By.cssSelector("#answer img")).size(), "no image element");
@@ -54,7 +53,7 @@ class WebUiPageTest extends WebUiTestBase {
         const img = new Image(); img.src = `http://127.0.0.2:${arguments[0]}/img`; document.body.append(img);
         fetch(`http://127.0.0.2:${arguments[0]}/fetch`).catch(() => {});
         """, provider.leakPort);
-      waitFor(Duration.ofSeconds(5), d -> ((Number) js("return window.__violations.length")).intValue() >= 2);
+      waitFor(d -> ((Number) js("return window.__violations.length")).intValue() >= 2);
       assertEquals(0, hits.get(), "nothing reached 127.0.0.2");
     }
   }
@@ -65,7 +64,7 @@ class WebUiPageTest extends WebUiTestBase {
     assertEquals(200, icon.statusCode());
     assertTrue(icon.headers().firstValue("content-type").orElse("").startsWith("image/"), icon.headers().toString());
     driver.get("http://127.0.0.1:" + port + "/");
-    waitFor(Duration.ofSeconds(15), d -> List.of("connected", "streaming").contains(connState()));
+    waitFor(d -> List.of("connected", "streaming").contains(connState()));
     assertEquals(1, driver.findElements(By.tagName("h1")).size());
     assertEquals(0, driver.findElements(By.cssSelector("header[role]")).size(), "a header is a banner, not a status");
     assertEquals(1L, js("return document.querySelectorAll('[role=status] #conn-state, #conn-state[role=status]').length"));
@@ -80,7 +79,7 @@ class WebUiPageTest extends WebUiTestBase {
     for (int width : new int[] {1280, 375}) {
       driver.manage().window().setSize(new org.openqa.selenium.Dimension(width, 900));
       openLink(job);
-      waitFor(Duration.ofSeconds(15), d -> !d.findElements(row).isEmpty()
+      waitFor(d -> !d.findElements(row).isEmpty()
         && d.findElement(row).findElement(By.className("select")).getText().startsWith("research:"));
       assertTrue((Boolean) js("return document.documentElement.scrollWidth <= window.innerWidth"),
         "no horizontal scroll at " + width + " px: " + js("return document.documentElement.scrollWidth"));

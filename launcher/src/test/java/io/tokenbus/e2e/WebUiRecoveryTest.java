@@ -24,12 +24,12 @@ class WebUiRecoveryTest extends WebUiTestBase {
   @Test
   void reloadMidStreamComesBackWithTheTextAndKeepsStreamingWithoutDuplicates() throws Exception {
     String jobId = submit("Reload me while streaming", "ask");
-    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 40);
+    waitFor(d -> answerText().length() > 40);
     driver.navigate().refresh();
-    waitFor(Duration.ofSeconds(15), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+    waitFor(d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
       && answerText().length() > 40);
     assertTrue(!"completed".equals(jobState(jobId)), "the reload happened mid-stream");
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    waitFor(d -> "completed".equals(jobState(jobId)));
     assertEquals(normalize(storedText(jobId)), answerText(), "text so far + the rest, nothing twice");
   }
 
@@ -37,25 +37,25 @@ class WebUiRecoveryTest extends WebUiTestBase {
   void statusBarShowsReconnectingWhileTheGatewayIsAwayAndRecovers() {
     system.stopGateway();
     try {
-      waitFor(Duration.ofSeconds(20), d -> "reconnecting".equals(connState()));
+      waitFor(d -> "reconnecting".equals(connState()));
     } finally {
       system.startGateway();
     }
-    waitFor(Duration.ofSeconds(20), d -> List.of("connected", "streaming").contains(connState()));
+    waitFor(d -> List.of("connected", "streaming").contains(connState()));
   }
 
   @Test
   void twoTabsOnTheSameJobBothStreamIt() throws Exception {
     String jobId = submit("Two tabs", "ask");
-    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    waitFor(d -> answerText().length() > 10);
     String first = driver.getWindowHandle();
     driver.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
     driver.get("http://127.0.0.1:" + port + "/?job=" + jobId + "&token=" + tokenFrom(first, jobId));
-    waitFor(Duration.ofSeconds(30), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
+    waitFor(d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty()
       && "completed".equals(jobState(jobId)));
     String second = answerText();
     driver.switchTo().window(first);
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    waitFor(d -> "completed".equals(jobState(jobId)));
     assertEquals(normalize(storedText(jobId)), answerText());
     assertEquals(answerText(), second);
   }
@@ -77,9 +77,9 @@ class WebUiRecoveryTest extends WebUiTestBase {
     try {
       driver.get("http://127.0.0.1:" + quickGateway.port() + "/");
       ((JavascriptExecutor) driver).executeScript("window.__states = []; window.__tokenbus.client.onState((s) => window.__states.push(s))");
-      waitFor(Duration.ofSeconds(10), d -> (Boolean) ((JavascriptExecutor) d).executeScript("return window.__tokenbus.client.eb === null"));
+      waitFor(d -> (Boolean) ((JavascriptExecutor) d).executeScript("return window.__tokenbus.client.eb === null"));
       String jobId = submit("After the dismissal", "ask");
-      waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+      waitFor(d -> "completed".equals(jobState(jobId)));
       assertEquals(normalize(storedText(jobId)), answerText());
       Object states = ((JavascriptExecutor) driver).executeScript("return JSON.stringify(window.__states)");
       assertTrue(!new JsonArray((String) states).contains("reconnecting"), "the dismissal was quiet: " + states);
@@ -91,10 +91,10 @@ class WebUiRecoveryTest extends WebUiTestBase {
   @Test
   void researchJobReloadedMidAnswerRebuildsItsStepsAndAnswerFromTheChunks() throws Exception {
     String jobId = submit("Reload a research job mid-answer", "research");
-    waitFor(Duration.ofSeconds(30), d -> answerText().length() > 20);
+    waitFor(d -> answerText().length() > 20);
     driver.navigate().refresh();
-    waitFor(Duration.ofSeconds(15), d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty());
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    waitFor(d -> !d.findElements(By.cssSelector("#timeline li[data-job='" + jobId + "']")).isEmpty());
+    waitFor(d -> "completed".equals(jobState(jobId)));
     JsonArray chunks = storedChunks(jobId, token(jobId));
     Map<String, StringBuilder> byStep = new java.util.LinkedHashMap<>();
     chunks.forEach(c -> byStep.computeIfAbsent(((JsonObject) c).getJsonObject("metadata").getString("step", "writing"),
@@ -113,13 +113,13 @@ class WebUiRecoveryTest extends WebUiTestBase {
   void finishedJobReloadedShowsTheSameChunksRateTimeToFirstTokenAndFullProgress() {
     String jobId = submit("Stats survive a reload", "ask");
     By row = By.cssSelector("#timeline li[data-job='" + jobId + "']");
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId))
+    waitFor(d -> "completed".equals(jobState(jobId))
       && !d.findElement(row).findElement(By.className("ttft")).getText().equals("–"));
     String before = driver.findElement(row).findElement(By.className("stats")).getText();
     assertTrue(!before.startsWith("0 chunks"), before);
     assertEquals("100", driver.findElement(row).findElement(By.tagName("progress")).getAttribute("value"));
     driver.navigate().refresh();
-    waitFor(Duration.ofSeconds(15), d -> !d.findElements(row).isEmpty() && "completed".equals(jobState(jobId))
+    waitFor(d -> !d.findElements(row).isEmpty() && "completed".equals(jobState(jobId))
       && !d.findElement(row).findElement(By.className("ttft")).getText().equals("–"));
     assertEquals(before, driver.findElement(row).findElement(By.className("stats")).getText());
     assertEquals("100", driver.findElement(row).findElement(By.tagName("progress")).getAttribute("value"));
@@ -128,7 +128,7 @@ class WebUiRecoveryTest extends WebUiTestBase {
   @Test
   void offlineIsShownWithinTwoSecondsAndTheStreamRecoversExactly() throws Exception {
     String jobId = submit("Go offline mid-answer", "ask");
-    waitFor(Duration.ofSeconds(15), d -> answerText().length() > 10);
+    waitFor(d -> answerText().length() > 10);
     ChromeDriver chrome = (ChromeDriver) driver;
     chrome.executeCdpCommand("Network.enable", Map.of());
     chrome.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", true, "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
@@ -137,7 +137,7 @@ class WebUiRecoveryTest extends WebUiTestBase {
     } finally {
       chrome.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", false, "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
     }
-    waitFor(Duration.ofSeconds(30), d -> "completed".equals(jobState(jobId)));
+    waitFor(d -> "completed".equals(jobState(jobId)));
     assertEquals(normalize(storedText(jobId)), answerText());
     assertTrue(List.of("connected", "streaming").contains(connState()), connState());
   }

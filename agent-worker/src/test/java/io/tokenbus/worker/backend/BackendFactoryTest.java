@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.JobError;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.WorkerConfig;
 import io.vertx.core.Vertx;
@@ -117,7 +118,7 @@ class BackendFactoryTest {
       String url = "http://127.0.0.1:" + ollama.actualPort();
       for (int i = 0; i < 3000; i++) {
         assertEquals("llama3.2:latest",
-          BackendFactory.probeOllama(vertx, url).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS),
+          BackendFactory.probeOllama(vertx, url).toCompletionStage().toCompletableFuture().get(Patience.SECONDS, TimeUnit.SECONDS),
           "probe " + i);
       }
     } finally {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.JobError;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.testing.TestRedis;
 import io.tokenbus.worker.backend.FakeProvider.End;
 import io.tokenbus.worker.backend.FakeProvider.Stall;
@@ -47,7 +48,7 @@ class HttpBackendsBrokenStreamTest extends BackendTestBase {
     try (FakeProvider fake = new FakeProvider(providers, List.of(FakeProvider.ok(NDJSON, new Write(ollamaLine("a", false)),
       new Write("{not json\n"), new Stall())))) {
       assertEquals(JobError.BACKEND_PROTOCOL_ERROR, failure(ollama(fake, 5000, 0)).code());
-      fake.closedAtNanos.get(5, TimeUnit.SECONDS); // the broken stream's connection is dropped
+      fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS); // the broken stream's connection is dropped
     }
     try (FakeProvider fake = new FakeProvider(providers, List.of(FakeProvider.ok(SSE, new Write(OPENAI_ROLE),
       new Write("data: {oops}\n\n"), new Stall())))) {
@@ -63,16 +64,16 @@ class HttpBackendsBrokenStreamTest extends BackendTestBase {
   void aStalledStreamTimesOutAndReleasesTheConnection() throws Exception {
     try (FakeProvider fake = new FakeProvider(providers, List.of(FakeProvider.ok(SSE, new Write(openAiText("a")), new Stall())))) {
       assertEquals(JobError.BACKEND_IDLE_TIMEOUT, failure(openAi(fake, 300, 0)).code());
-      fake.closedAtNanos.get(5, TimeUnit.SECONDS);
+      fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS);
     }
     try (FakeProvider fake = new FakeProvider(providers, List.of(FakeProvider.ok(NDJSON, new Write(ollamaLine("a", false)), new Stall())))) {
       assertEquals(JobError.BACKEND_IDLE_TIMEOUT, failure(ollama(fake, 300, 0)).code());
-      fake.closedAtNanos.get(5, TimeUnit.SECONDS);
+      fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS);
     }
     // Silent before the headers: the idle timeout also bounds the wait for the first byte.
     try (FakeProvider fake = new FakeProvider(providers, List.of(FakeProvider.ok(NDJSON, new Stall())))) {
       assertEquals(JobError.BACKEND_IDLE_TIMEOUT, failure(ollama(fake, 300, 0)).code());
-      fake.closedAtNanos.get(5, TimeUnit.SECONDS);
+      fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS);
     }
   }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tokenbus.testing.Patience;
 import io.tokenbus.worker.backend.FakeProvider.Await;
 import io.tokenbus.worker.backend.FakeProvider.End;
 import io.tokenbus.worker.backend.FakeProvider.Flood;
@@ -38,7 +39,7 @@ class HttpBackendsCancelPauseTest extends BackendTestBase {
       cancelledAt.complete(System.nanoTime());
       r.generation().cancel();
     });
-    long ms = (fake.closedAtNanos.get(5, TimeUnit.SECONDS) - cancelledAt.get()) / 1_000_000;
+    long ms = (fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS) - cancelledAt.get()) / 1_000_000;
     assertTrue(ms < CANCEL_BUDGET_MS, "upstream connection closed " + ms + " ms after cancel");
     assertEquals(tokensFirst, r.tokens.size());
     assertFalse(r.result.isDone() || r.error.isDone(), "nothing is reported after a cancel");
@@ -75,7 +76,7 @@ class HttpBackendsCancelPauseTest extends BackendTestBase {
         cancelledAt.complete(System.nanoTime());
         r.generation().cancel();
       });
-      long ms = (fake.closedAtNanos.get(5, TimeUnit.SECONDS) - cancelledAt.get()) / 1_000_000;
+      long ms = (fake.closedAtNanos.get(Patience.SECONDS, TimeUnit.SECONDS) - cancelledAt.get()) / 1_000_000;
       assertTrue(ms < CANCEL_BUDGET_MS, "closed " + ms + " ms after cancel");
     }
   }

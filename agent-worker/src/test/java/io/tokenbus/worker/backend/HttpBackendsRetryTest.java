@@ -7,6 +7,7 @@ import static io.tokenbus.worker.backend.Recorded.openAiText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tokenbus.events.JobError;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.worker.backend.FakeProvider.End;
 import io.tokenbus.worker.backend.FakeProvider.Write;
 import java.util.List;
@@ -63,7 +64,7 @@ class HttpBackendsRetryTest extends BackendTestBase {
       FakeProvider.error(500, Recorded.OPENAI_500),
       FakeProvider.ok(SSE, new Write(openAiChunk("{\"content\":\"ok\"}", "stop")), new Write(OPENAI_DONE), new End())))) {
       r.start(vertx, openAi(fake, 5000, 2));
-      assertEquals("ok", r.result.get(5, TimeUnit.SECONDS));
+      assertEquals("ok", r.result.get(Patience.SECONDS, TimeUnit.SECONDS));
       assertEquals(2, fake.bodies.size());
     }
   }

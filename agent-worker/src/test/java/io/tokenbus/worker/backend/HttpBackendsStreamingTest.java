@@ -11,6 +11,7 @@ import static io.tokenbus.worker.backend.Recorded.openAiChunk;
 import static io.tokenbus.worker.backend.Recorded.openAiText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tokenbus.testing.Patience;
 import io.tokenbus.worker.backend.FakeProvider.End;
 import io.tokenbus.worker.backend.FakeProvider.Write;
 import java.util.List;
@@ -38,7 +39,7 @@ class HttpBackendsStreamingTest extends BackendTestBase {
       new Write(openAiText(" wörld")), r.seenToken(3),
       new Write(OPENAI_FINISH), new Write(OPENAI_USAGE), new Write(OPENAI_DONE), new End())))) {
       r.start(vertx, openAi(fake, 5000, 0));
-      assertEquals("Hello wörld", r.result.get(5, TimeUnit.SECONDS));
+      assertEquals("Hello wörld", r.result.get(Patience.SECONDS, TimeUnit.SECONDS));
       // The fake wrote token i+1 only after the sink had token i: one sink call per delta, as they arrive.
       assertEquals(List.of("Hel", "lo", " wörld"), r.tokens);
       assertEquals(true, fake.bodies.get(0).getBoolean("stream"));
@@ -66,7 +67,7 @@ class HttpBackendsStreamingTest extends BackendTestBase {
       new Write("data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"usage\":{\"total_tokens\":5}}\n\n"),
       new Write(OPENAI_DONE), new End())))) {
       r.start(vertx, openAi(fake, 5000, 0));
-      assertEquals("Hi there", r.result.get(5, TimeUnit.SECONDS));
+      assertEquals("Hi there", r.result.get(Patience.SECONDS, TimeUnit.SECONDS));
       assertEquals(List.of("Hi", " there"), r.tokens);
     }
   }
@@ -81,7 +82,7 @@ class HttpBackendsStreamingTest extends BackendTestBase {
       new Write("{\"model\":\"qwen3\",\"created_at\":\"x\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"Let me\"},\"done\":false}\n"),
       new Write(ollamaLine(" fox", true)), new End())))) {
       r.start(vertx, ollama(fake, 5000, 0));
-      assertEquals("The quick fox", r.result.get(5, TimeUnit.SECONDS));
+      assertEquals("The quick fox", r.result.get(Patience.SECONDS, TimeUnit.SECONDS));
       assertEquals(List.of("The", " quick", " fox"), r.tokens);
       assertEquals(true, fake.bodies.get(0).getBoolean("stream"));
       assertEquals("m", fake.bodies.get(0).getString("model"));
@@ -94,7 +95,7 @@ class HttpBackendsStreamingTest extends BackendTestBase {
     try (FakeProvider fake = new FakeProvider(providers, List.of(FakeProvider.ok(SSE, new Write(openAiText("a")),
       new Write(OPENAI_FINISH), new End())))) {
       r.start(vertx, openAi(fake, 5000, 0));
-      assertEquals("a", r.result.get(5, TimeUnit.SECONDS));
+      assertEquals("a", r.result.get(Patience.SECONDS, TimeUnit.SECONDS));
     }
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,13 +77,13 @@ class LocalGeneratorBackendTest {
       r.run();
       done.complete(null);
     });
-    done.get(5, TimeUnit.SECONDS);
+    done.get(Patience.SECONDS, TimeUnit.SECONDS);
   }
 
   private void waitMs(long ms) throws Exception {
     CompletableFuture<Void> t = new CompletableFuture<>();
     vertx.setTimer(ms, id -> t.complete(null));
-    t.get(5, TimeUnit.SECONDS);
+    t.get(Patience.SECONDS, TimeUnit.SECONDS);
   }
 
   @Test
@@ -95,7 +96,7 @@ class LocalGeneratorBackendTest {
     }
     for (int i = 0; i < sinks.size(); i++) {
       long seed = i + 1;
-      assertEquals(b.tokens(seed, "prompt " + seed), sinks.get(i).ended.get(10, TimeUnit.SECONDS));
+      assertEquals(b.tokens(seed, "prompt " + seed), sinks.get(i).ended.get(Patience.SECONDS, TimeUnit.SECONDS));
     }
     // The first token at once, the other nine at least 10 ms apart after a phase of up to one interval.
     assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(80), "faster than 100 tokens/s");
@@ -106,11 +107,11 @@ class LocalGeneratorBackendTest {
     LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 1000, 6);
     Sink mid = start(b, 7, 3, Generation::pause);
     Sink last = start(b, 8, 6, Generation::pause);
-    assertEquals(b.tokens(8, "prompt 8"), last.ended.get(5, TimeUnit.SECONDS));
+    assertEquals(b.tokens(8, "prompt 8"), last.ended.get(Patience.SECONDS, TimeUnit.SECONDS));
     waitMs(100); // 100 intervals at 1,000 tokens/s
     onLoop(() -> assertEquals(3, mid.tokens.size(), "tokens while paused"));
     onLoop(() -> mid.generation.resume());
-    assertEquals(b.tokens(7, "prompt 7"), mid.ended.get(5, TimeUnit.SECONDS));
+    assertEquals(b.tokens(7, "prompt 7"), mid.ended.get(Patience.SECONDS, TimeUnit.SECONDS));
   }
 
   @Test
@@ -118,7 +119,7 @@ class LocalGeneratorBackendTest {
     LocalGeneratorBackend b = new LocalGeneratorBackend(vertx, 1000, 50);
     Sink s = start(b, 3, 2, Generation::cancel);
     Sink other = start(b, 4);
-    assertEquals(50, other.ended.get(5, TimeUnit.SECONDS).size());
+    assertEquals(50, other.ended.get(Patience.SECONDS, TimeUnit.SECONDS).size());
     onLoop(() -> {
       assertEquals(2, s.tokens.size());
       assertFalse(s.ended.isDone());

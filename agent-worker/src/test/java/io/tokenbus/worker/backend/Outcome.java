@@ -1,5 +1,6 @@
 package io.tokenbus.worker.backend;
 
+import io.tokenbus.testing.Patience;
 import io.tokenbus.worker.backend.FakeProvider.Await;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
@@ -61,7 +62,7 @@ final class Outcome implements TokenSink {
 
   /** The failure; fails the test if the generation ended normally instead (a failed generation does not also end). */
   BackendException failure() throws Exception {
-    CompletableFuture.anyOf(result, error).get(10, TimeUnit.SECONDS);
+    CompletableFuture.anyOf(result, error).get(Patience.SECONDS, TimeUnit.SECONDS);
     if (result.isDone()) {
       throw new AssertionError("expected a failure, the generation ended with: " + result.get());
     }

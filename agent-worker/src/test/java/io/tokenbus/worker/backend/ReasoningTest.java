@@ -2,6 +2,7 @@ package io.tokenbus.worker.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ class ReasoningTest extends BackendTestBase {
       started.complete();
     });
     started.future().await();
-    return sink.done.get(5, TimeUnit.SECONDS);
+    return sink.done.get(Patience.SECONDS, TimeUnit.SECONDS);
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tokenbus.events.JobError;
+import io.tokenbus.testing.Patience;
 import io.tokenbus.worker.WorkerConfig;
 import io.tokenbus.worker.backend.FakeProvider.End;
 import io.tokenbus.worker.backend.FakeProvider.Write;
@@ -34,7 +35,7 @@ class RetryAfterTest extends BackendTestBase {
       FakeProvider.error(429, Recorded.OPENAI_429).withHeader("retry-after", "1"),
       FakeProvider.ok(SSE, new Write(openAiChunk("{\"content\":\"ok\"}", "stop")), new Write(OPENAI_DONE), new End())))) {
       Outcome o = Outcome.of(vertx, new OpenAiCompatibleBackend(vertx, config("openai", fake), 2));
-      assertEquals("ok", o.result.get(10, TimeUnit.SECONDS));
+      assertEquals("ok", o.result.get(Patience.SECONDS, TimeUnit.SECONDS));
       // Without Retry-After the first retry follows after 200 ms.
       assertTrue(gapMs(fake) >= 1000, "retried " + gapMs(fake) + " ms after the 429");
     }

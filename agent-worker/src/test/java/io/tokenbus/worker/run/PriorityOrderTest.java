@@ -14,6 +14,7 @@ import io.tokenbus.events.internal.AppendBatch;
 import io.tokenbus.events.internal.AppendBatchResult;
 import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.AppendResult;
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -90,7 +91,7 @@ class PriorityOrderTest {
     answer(fourth);
     answer(fifth);
     for (String id : List.of(bg1, int1, bg2, int2, bg3, int3)) {
-      AppendResult r = results.get(id).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      AppendResult r = results.get(id).toCompletionStage().toCompletableFuture().get(Patience.SECONDS, TimeUnit.SECONDS);
       assertTrue(r.accepted(), id + " answered with its own outcome");
       assertEquals(1, r.lastSequence());
     }
@@ -226,7 +227,7 @@ class PriorityOrderTest {
   }
 
   private Message<AppendBatch> next() throws InterruptedException {
-    Message<AppendBatch> m = batches.poll(5, TimeUnit.SECONDS);
+    Message<AppendBatch> m = batches.poll(Patience.SECONDS, TimeUnit.SECONDS);
     if (m == null) {
       throw new AssertionError("no batch was sent");
     }
@@ -243,6 +244,6 @@ class PriorityOrderTest {
         done.completeExceptionally(t);
       }
     });
-    done.get(5, TimeUnit.SECONDS);
+    done.get(Patience.SECONDS, TimeUnit.SECONDS);
   }
 }

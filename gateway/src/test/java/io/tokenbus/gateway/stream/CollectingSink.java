@@ -2,6 +2,7 @@ package io.tokenbus.gateway.stream;
 
 import io.tokenbus.events.StatusEvent;
 import io.tokenbus.events.TokenbusException;
+import io.tokenbus.testing.Patience;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -54,11 +55,11 @@ final class CollectingSink implements StreamSink {
     events.add(e.code());
   }
 
-  /** The next {@code n} events, each within 5 s. */
+  /** The next {@code n} events, each within {@link Patience#SECONDS}. */
   List<Object> take(int n) throws InterruptedException {
     List<Object> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      Object o = events.poll(5, TimeUnit.SECONDS);
+      Object o = events.poll(Patience.SECONDS, TimeUnit.SECONDS);
       if (o == null) {
         throw new AssertionError("only got " + out);
       }

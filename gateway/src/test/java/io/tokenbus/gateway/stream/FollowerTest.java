@@ -15,6 +15,7 @@ import io.tokenbus.events.internal.AppendRequest;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.testing.Patience;
 import io.vertx.core.eventbus.EventBus;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -175,7 +176,7 @@ class FollowerTest {
     Map<Long, Integer> got = new HashMap<>();
     replies.forEach(r -> r.chunks().forEach(c -> got.merge(c.sequence(), 1, Integer::sum)));
     while (true) {
-      Object o = sink.events.poll(10, TimeUnit.SECONDS);
+      Object o = sink.events.poll(Patience.SECONDS, TimeUnit.SECONDS);
       if (o == null) {
         throw new AssertionError("no terminal event; got " + got.size() + " chunks");
       }

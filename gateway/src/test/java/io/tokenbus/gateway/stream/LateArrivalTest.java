@@ -11,6 +11,7 @@ import io.tokenbus.events.internal.InteractiveLate;
 import io.tokenbus.events.internal.JobAssignment;
 import io.tokenbus.events.internal.JobSnapshot;
 import io.tokenbus.gateway.GatewayConfig;
+import io.tokenbus.testing.Patience;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.security.SecureRandom;
@@ -78,7 +79,7 @@ class LateArrivalTest {
       // A worker clock an hour ahead: its chunks look young, the first one sets the job's base.
       produce(id, 1, 1, now + 3_600_000);
       produce(id, 2, 40, now + 3_600_000 - 2_000); // then 2 s late each
-      InteractiveLate late = reported.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      InteractiveLate late = reported.future().toCompletionStage().toCompletableFuture().get(Patience.SECONDS, TimeUnit.SECONDS);
       assertTrue(late.lateMs() > ArrivalLateness.REPORT_ABOVE_MS && late.lateMs() <= 2_000, "lateness " + late.lateMs());
     } finally {
       c.unregister().await();

@@ -1,5 +1,6 @@
 package io.tokenbus.launcher.faults;
 
+import io.tokenbus.testing.Patience;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -170,7 +171,7 @@ public final class BridgeFollower extends JobFollower {
     String reply = UUID.randomUUID().toString();
     CompletableFuture<JsonObject> answer = new CompletableFuture<>();
     WebSocket ws = Api.WEBSOCKETS.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(PATH)
-      .setTimeout(5000)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      .setTimeout(5000)).toCompletionStage().toCompletableFuture().get(Patience.SECONDS, TimeUnit.SECONDS);
     try {
       ws.handler(b -> {
         JsonObject f = new JsonObject(b.toString(StandardCharsets.UTF_8));
