@@ -5,7 +5,8 @@
 # gateway's queue gauges every 5 s and the p99 by priority of chunks stored (worker) and written (gateway), to OUT;
 # logs (with -Xlog:gc) in bench/target/split-<time>/.
 #   bench/split.sh OUT [SECONDS=60] [STREAMS=2000] [RATE=20]   (BENCH_INTERACTIVE_PERCENT=10; SERVER_JAR; SPLIT_JAVA_OPTS: more
-#   JVM options for both server processes)
+#   JVM options for both server processes; SPLIT_NICE_SERVERS, SPLIT_NICE_REDIS, SPLIT_NICE_BENCH: nice values for the two
+#   server JVMs, redis-server and the load generator, default 0: who wins the two shared cores, docs/benchmarks.md)
 # Needs redis-server and redis-cli on PATH, and curl. Ports: Redis 6391, Hazelcast 5811-5812, HTTP 18081,
 # management 19091 (worker + store) and 19092 (gateway).
 set -euo pipefail
@@ -14,14 +15,14 @@ OUT=$1 SECS=${2:-60} STREAMS=${3:-2000} RATE=${4:-20}
 JAR=${SERVER_JAR:-launcher/target/tokenbus.jar}
 [ -f "$JAR" ] && [ -f bench/target/tokenbus-bench.jar ] || mvn -q -B -DskipTests package
 L=bench/target/split-$(date +%H%M%S); mkdir -p "$L"
-redis-server --port 6391 --bind 127.0.0.1 --save "" --appendonly no > "$L/redis.log" 2>&1 &
+nice -n "${SPLIT_NICE_REDIS:-0}" redis-server --port 6391 --bind 127.0.0.1 --save "" --appendonly no > "$L/redis.log" 2>&1 &
 RPID=$!
 for _ in $(seq 50); do [ "$(redis-cli -p 6391 ping 2>/dev/null)" = PONG ] && break; sleep 0.2; done
 [ "$(redis-cli -p 6391 ping 2>/dev/null)" = PONG ] || { echo "redis did not start:"; cat "$L/redis.log"; kill $RPID; exit 1; }
 COMMON=(REDIS_URL=redis://127.0.0.1:6391 TOKENBUS_CLUSTER_NAME=splitbench-$$
   TOKENBUS_TOKEN_SECRET=c3BsaXRiZW5jaC1zZWNyZXQtc3BsaXRiZW5jaA== TOKENBUS_CLUSTER_MEMBERS=127.0.0.1:5811,127.0.0.1:5812
   TOKENBUS_PROBE_OLLAMA=false TOKENBUS_DRAIN_SECONDS=0 TOKENBUS_GATEWAY_DRAIN_SECONDS=0)
-JVM=(java -Xms1g -Xmx1g -XX:+UseParallelGC ${SPLIT_JAVA_OPTS:-})
+JVM=(nice -n "${SPLIT_NICE_SERVERS:-0}" java -Xms1g -Xmx1g -XX:+UseParallelGC ${SPLIT_JAVA_OPTS:-})
 env "${COMMON[@]}" TOKENBUS_HAZELCAST_PORT=5811 TOKENBUS_MANAGEMENT_PORT=19091 TOKENBUS_LOCAL_TOKENS_PER_SECOND="$RATE" \
   TOKENBUS_LOCAL_MAX_TOKENS=$(awk -v r="$RATE" -v s="$SECS" 'BEGIN { print int(r * (s + 90)) }') TOKENBUS_WORKER_MAX_JOBS=1000000 \
   "${JVM[@]}" -Xlog:gc:file="$L/gc-backend.log" -jar "$JAR" --cluster --role worker,checkpoint > "$L/backend.log" 2>&1 &
@@ -52,7 +53,7 @@ stage_buckets() {
     curl -s localhost:19092/metrics | grep '^tokenbus_gateway_chunk_latency_seconds_bucket{.*transport="sse"'; } > "$1" || true
 }
 s0=$(awk '/^cpu /{print $9}' /proc/stat)
-java -Xmx1g -jar bench/target/tokenbus-bench.jar --port 18081 --streams "$STREAMS" --batch 1 --seconds "$SECS" --transport sse \
+nice -n "${SPLIT_NICE_BENCH:-0}" java -Xmx1g -jar bench/target/tokenbus-bench.jar --port 18081 --streams "$STREAMS" --batch 1 --seconds "$SECS" --transport sse \
   --mode stream --rate "$RATE" --interactive-percent "${BENCH_INTERACTIVE_PERCENT:-10}" --server-pid $GPID --redis-pid $RPID \
   > "$L/bench.log" 2>&1 &
 BENCH=$!
