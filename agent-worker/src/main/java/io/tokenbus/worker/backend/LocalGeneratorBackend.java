@@ -21,6 +21,8 @@ public final class LocalGeneratorBackend implements ModelBackend {
   public static final String NAME = "local";
   public static final String MODEL = "tokenbus-local";
   private static final long TICK_MS = 1;
+  /** The phase delays a generation's first token by at most this, so a very slow pace still starts within a second. */
+  private static final long MAX_PHASE_NANOS = 1_000_000_000L;
 
   private final Vertx vertx;
   private final long intervalNanos;
@@ -128,7 +130,9 @@ public final class LocalGeneratorBackend implements ModelBackend {
   @Override
   public Generation generate(GenerationRequest request, TokenSink sink) {
     String prompt = request.messages().isEmpty() ? "" : request.messages().get(request.messages().size() - 1).content();
-    // A phase from the seed keeps concurrent generations from emitting in lockstep, as real streams would not.
+    // A phase from the seed keeps concurrent generations from emitting in lockstep, as real streams would not. It
+    // delays the first token (a time to first token) rather than shortening the first gap, so a stream's measured rate
+    // (tokens_per_sec) is its pace from the second token on.
     // A continuation skips the partial answer's tokens; its maxTokens is what is left of the step's cap.
     Words all = new Words(request.seed(), prompt, Integer.MAX_VALUE);
     int[] skipped = {0};
@@ -226,18 +230,19 @@ public final class LocalGeneratorBackend implements ModelBackend {
     private final TokenSink sink;
     /** When the next token is due (nanoTime); while paused, how long after the resume it is due. */
     private long next;
-    private long gap;
     private boolean paused;
     private boolean done;
     /** Bumped on pause, resume and cancel: a queued entry of an older version is stale. */
     private int version;
 
-    /** @param phase in [0, 1): the first token comes at once, the second after (1 - phase) intervals */
+    /**
+     * @param phase in [0, 1): the first token comes after that share of an interval (of 1 s at most), the others an
+     *     interval apart
+     */
     Paced(Iterator<String> tokens, TokenSink sink, double phase) {
       this.tokens = tokens;
       this.sink = sink;
-      this.next = System.nanoTime();
-      this.gap = Math.round((1 - phase) * intervalNanos);
+      this.next = System.nanoTime() + Math.round(phase * Math.min(intervalNanos, MAX_PHASE_NANOS));
     }
 
     void schedule() {
@@ -248,8 +253,7 @@ public final class LocalGeneratorBackend implements ModelBackend {
     void emit(long now) {
       int v = version; // a pause, resume or cancel from the sink ends this turn (a resume has queued its own entry)
       while (version == v && next <= now) {
-        next += gap;
-        gap = intervalNanos;
+        next += intervalNanos;
         sink.onToken(tokens.next());
         if (!done && !tokens.hasNext()) { // the end is told even when the sink paused on the last token
           cancel();
