@@ -101,19 +101,11 @@ final class SockJsClient implements AutoCloseable {
 
   /** Next frame; fails the test if none comes within {@link Patience#MILLIS}. */
   JsonObject next() {
-    return next(Patience.MILLIS);
-  }
-
-  private JsonObject next(long timeoutMs) {
-    try {
-      JsonObject f = frames.poll(timeoutMs, TimeUnit.MILLISECONDS);
-      if (f == null) {
-        throw new AssertionError("no bridge frame within " + timeoutMs + " ms");
-      }
-      return f;
-    } catch (InterruptedException e) {
-      throw new IllegalStateException(e);
+    JsonObject f = poll(Patience.MILLIS);
+    if (f == null) {
+      throw new AssertionError("no bridge frame within " + Patience.MILLIS + " ms");
     }
+    return f;
   }
 
   /** Next frame or null if none arrives in time (for asserting that nothing more comes). */

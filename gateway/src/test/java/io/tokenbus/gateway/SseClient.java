@@ -78,15 +78,10 @@ final class SseClient implements AutoCloseable {
 
   /** Next event; fails the test if none comes within {@link Patience#MILLIS}. */
   Event next() {
-    return next(Patience.MILLIS);
-  }
-
-  /** Next event, waiting up to the given time; fails the test if none comes. */
-  private Event next(long timeoutMs) {
     try {
-      Event e = events.poll(timeoutMs, TimeUnit.MILLISECONDS);
+      Event e = events.poll(Patience.MILLIS, TimeUnit.MILLISECONDS);
       if (e == null) {
-        throw new AssertionError("no SSE event within " + timeoutMs + " ms");
+        throw new AssertionError("no SSE event within " + Patience.MILLIS + " ms");
       }
       return e;
     } catch (InterruptedException ex) {
