@@ -2,6 +2,7 @@ package io.tokenbus.gateway;
 
 import io.tokenbus.testing.Patience;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -27,14 +28,19 @@ final class SockJsClient implements AutoCloseable {
   /** The server's {@code Sec-WebSocket-Extensions} answer (null when it agreed to none). */
   final String extensions;
 
-  private SockJsClient(Vertx vertx, WebSocketClient client, WebSocket ws) {
+  private SockJsClient(Vertx vertx, WebSocketClient client, WebSocketConnectOptions options) {
     this.vertx = vertx;
     this.client = client;
-    this.ws = ws;
-    this.extensions = ws.headers() == null ? null : ws.headers().get("sec-websocket-extensions");
-    // Attached in the connect callback, on the event loop, so the SockJS open frame cannot slip past.
+    ClientWebSocket ws = client.webSocket();
+    // Handlers go on before the connect: the socket delivers what it already holds (the SockJS open frame follows the
+    // handshake at once) as it resumes, before a callback on the connect future could attach them; attached in such a
+    // callback they missed the open frame whenever the test thread came late (CI, 29 Nov: no open frame, then the
+    // server's 401 at its 30 s register deadline).
     ws.textMessageHandler(this::onText);
     ws.closeHandler(v -> frames.add(CLOSED));
+    ws.connect(options).await();
+    this.ws = ws;
+    this.extensions = ws.headers() == null ? null : ws.headers().get("sec-websocket-extensions");
     this.pinger = vertx.setPeriodic(2000, id -> send(new JsonObject().put("type", "ping")));
   }
 
@@ -52,8 +58,7 @@ final class SockJsClient implements AutoCloseable {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress(localAddress)
       .setMaxMessageSize(64 * 1024 * 1024).setTryUsePerMessageCompression(offerDeflate));
     String path = "/eventbus/" + (100 + (int) (Math.random() * 800)) + "/" + UUID.randomUUID().toString().replace("-", "") + "/websocket";
-    SockJsClient c = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
-      .map(ws -> new SockJsClient(vertx, client, ws)).await();
+    SockJsClient c = new SockJsClient(vertx, client, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path));
     JsonObject open = c.next();
     if (!"<open>".equals(open.getString("type"))) {
       throw new AssertionError("expected SockJS open frame, got " + open);
